@@ -1,0 +1,49 @@
+# Project-wide helpers. Everything is target-scoped: no global flags.
+
+# Warnings (and sanitizers, when enabled) for one of our own targets.
+function(containd_set_warnings target)
+  target_compile_options(${target} PRIVATE
+    -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
+    $<$<BOOL:${CONTAIND_WERROR}>:-Werror>)
+  if(CONTAIND_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+endfunction()
+
+# A library module: containd_<name> with alias containd::<name>.
+function(containd_add_module name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(containd_${name} STATIC ${ARG_SOURCES})
+  add_library(containd::${name} ALIAS containd_${name})
+  target_include_directories(containd_${name} PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/lib>)
+  target_compile_features(containd_${name} PUBLIC cxx_std_20)
+  target_link_libraries(containd_${name} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  containd_set_warnings(containd_${name})
+  if(CONTAIND_SANITIZE)
+    target_link_options(containd_${name} INTERFACE -fsanitize=address,undefined)
+  endif()
+endfunction()
+
+# An executable of ours (daemon, CLI, simulator, benchmark).
+function(containd_add_executable name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_compile_features(${name} PRIVATE cxx_std_20)
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+  containd_set_warnings(${name})
+endfunction()
+
+# A GoogleTest binary: one per module keeps rebuilds small.
+function(containd_add_test name)
+  cmake_parse_arguments(ARG "" "LABEL" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_compile_features(${name} PRIVATE cxx_std_20)
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+  containd_set_warnings(${name})
+  if(NOT ARG_LABEL)
+    set(ARG_LABEL unit)
+  endif()
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS ${ARG_LABEL} TIMEOUT 300)
+endfunction()

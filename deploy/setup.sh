@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs everything containd needs to build, test and run its demo on Debian 12.
+# Idempotent: packages already present are skipped without touching the network.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libboost1.81-dev libssl-dev nlohmann-json3-dev libsqlite3-dev libspdlog-dev
+  libgtest-dev libgmock-dev libcli11-dev libpugixml-dev
+  sqlite3 curl ca-certificates openssl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup: all packages present"
+fi

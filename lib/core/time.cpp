@@ -1,0 +1,126 @@
+#include "core/time.hpp"
+
+#include <array>
+#include <charconv>
+#include <cstdio>
+
+namespace containd {
+namespace {
+
+using namespace std::chrono;
+
+bool parse_digits(std::string_view text, std::size_t pos, std::size_t count, int& out) {
+    if (pos + count > text.size()) return false;
+    int value = 0;
+    for (std::size_t i = pos; i < pos + count; ++i) {
+        const char c = text[i];
+        if (c < '0' || c > '9') return false;
+        value = value * 10 + (c - '0');
+    }
+    out = value;
+    return true;
+}
+
+std::optional<sys_days> make_date(int y, int m, int d) {
+    const year_month_day ymd{year{y}, month{static_cast<unsigned>(m)}, day{static_cast<unsigned>(d)}};
+    if (!ymd.ok()) return std::nullopt;
+    return sys_days{ymd};
+}
+
+constexpr std::array<std::string_view, 12> month_names = {
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+constexpr std::array<std::string_view, 7> weekday_names = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+
+}  // namespace
+
+std::optional<time_point> parse_rfc3339(std::string_view s) {
+    int y, mo, d, h, mi, se;
+    if (s.size() < 20 || !parse_digits(s, 0, 4, y) || s[4] != '-' || !parse_digits(s, 5, 2, mo) ||
+        s[7] != '-' || !parse_digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't') ||
+        !parse_digits(s, 11, 2, h) || s[13] != ':' || !parse_digits(s, 14, 2, mi) || s[16] != ':' ||
+        !parse_digits(s, 17, 2, se))
+        return std::nullopt;
+    if (h > 23 || mi > 59 || se > 59) return std::nullopt;
+    const auto date = make_date(y, mo, d);
+    if (!date) return std::nullopt;
+
+    std::size_t pos = 19;
+    std::int64_t millis = 0;
+    if (pos < s.size() && s[pos] == '.') {
+        ++pos;
+        const std::size_t start = pos;
+        int scale = 100;
+        while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+            millis += (s[pos] - '0') * scale;
+            scale /= 10;
+            ++pos;
+        }
+        if (pos == start) return std::nullopt;
+    }
+    int offset_minutes = 0;
+    if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+        ++pos;
+    } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+        int oh, om;
+        if (!parse_digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+            !parse_digits(s, pos + 4, 2, om) || oh > 23 || om > 59)
+            return std::nullopt;
+        offset_minutes = (oh * 60 + om) * (s[pos] == '-' ? -1 : 1);
+        pos += 6;
+    } else {
+        return std::nullopt;
+    }
+    if (pos != s.size()) return std::nullopt;
+
+    auto t = time_point(*date) + hours(h) + minutes(mi) + seconds(se) + milliseconds(millis) -
+             minutes(offset_minutes);
+    return time_point_cast<duration>(t);
+}
+
+std::string format_rfc3339(time_point t) {
+    const auto ms = time_point_cast<milliseconds>(t);
+    const auto day_start = floor<days>(ms);
+    const year_month_day ymd{day_start};
+    const hh_mm_ss hms{ms - day_start};
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                  static_cast<int>(hms.seconds().count()), static_cast<int>(hms.subseconds().count()));
+    return buf;
+}
+
+std::optional<time_point> parse_http_date(std::string_view s) {
+    // "Sun, 06 Nov 1994 08:49:37 GMT"
+    if (s.size() != 29 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' || s[16] != ' ' ||
+        s[19] != ':' || s[22] != ':' || s[25] != ' ' || s.substr(26) != "GMT")
+        return std::nullopt;
+    int d, y, h, mi, se;
+    if (!parse_digits(s, 5, 2, d) || !parse_digits(s, 12, 4, y) || !parse_digits(s, 17, 2, h) ||
+        !parse_digits(s, 20, 2, mi) || !parse_digits(s, 23, 2, se) || h > 23 || mi > 59 || se > 60)
+        return std::nullopt;
+    int mo = 0;
+    for (std::size_t i = 0; i < month_names.size(); ++i)
+        if (s.substr(8, 3) == month_names[i]) mo = static_cast<int>(i) + 1;
+    if (mo == 0) return std::nullopt;
+    const auto date = make_date(y, mo, d);
+    if (!date) return std::nullopt;
+    return time_point_cast<duration>(time_point(*date) + hours(h) + minutes(mi) + seconds(se));
+}
+
+std::string format_http_date(time_point t) {
+    const auto secs = time_point_cast<seconds>(t);
+    const auto day_start = floor<days>(secs);
+    const year_month_day ymd{day_start};
+    const weekday wd{day_start};
+    const hh_mm_ss hms{secs - day_start};
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%s, %02u %s %04d %02d:%02d:%02d GMT",
+                  weekday_names[wd.c_encoding()].data(), static_cast<unsigned>(ymd.day()),
+                  month_names[static_cast<unsigned>(ymd.month()) - 1].data(), static_cast<int>(ymd.year()),
+                  static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                  static_cast<int>(hms.seconds().count()));
+    return buf;
+}
+
+}  // namespace containd

@@ -1,0 +1,44 @@
+#include <gtest/gtest.h>
+
+#include "core/clock.hpp"
+#include "core/time.hpp"
+
+using namespace containd;
+
+TEST(Time, parses_utc_and_offsets_to_the_same_instant) {
+    const auto utc = parse_rfc3339("2026-03-12T00:00:00Z");
+    const auto offset = parse_rfc3339("2026-03-12T01:30:00+01:30");
+    ASSERT_TRUE(utc && offset);
+    EXPECT_EQ(*utc, *offset);
+    EXPECT_EQ(to_unix_ms(*utc), 1773273600000);
+}
+
+TEST(Time, keeps_milliseconds_of_any_fraction) {
+    const auto t = parse_rfc3339("2022-06-02T16:21:09.765173Z");
+    ASSERT_TRUE(t);
+    EXPECT_EQ(format_rfc3339(*t), "2022-06-02T16:21:09.765Z");
+}
+
+TEST(Time, refuses_malformed_or_impossible_timestamps) {
+    for (const char* bad : {"", "2026-03-12", "2026-03-12T00:00:00", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
+                            "2026-03-12T24:00:00Z", "2026-03-12T00:00:00.Z", "2026-03-12T00:00:00Zjunk",
+                            "2026-03-12 00:00:00Z", "２026-03-12T00:00:00Z"})
+        EXPECT_FALSE(parse_rfc3339(bad)) << bad;
+}
+
+TEST(Time, round_trips_http_dates) {
+    const auto t = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT");
+    ASSERT_TRUE(t);
+    EXPECT_EQ(format_http_date(*t), "Sun, 06 Nov 1994 08:49:37 GMT");
+    EXPECT_FALSE(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"));
+    EXPECT_FALSE(parse_http_date("Sun, 06 Foo 1994 08:49:37 GMT"));
+}
+
+TEST(Clock, manual_clock_moves_only_when_told) {
+    manual_clock clock(from_unix_ms(1000));
+    EXPECT_EQ(to_unix_ms(clock.now()), 1000);
+    clock.advance(minutes(15));
+    EXPECT_EQ(to_unix_ms(clock.now()), 1000 + 15 * 60 * 1000);
+    clock.set(from_unix_ms(5));
+    EXPECT_EQ(to_unix_ms(clock.now()), 5);
+}
