@@ -1,0 +1,87 @@
+#pragma once
+// The planner: incident + tenant settings + directory facts -> the ordered plan of steps.
+// Pure (no I/O): the same inputs always give the same plan, so it can be printed (dry run),
+// stored, and re-derived after the resolve phase has learned the directory facts.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "incident/model.hpp"
+
+namespace containd::incident {
+
+// What the daemon's configuration says about one tenant.
+struct tenant_settings {
+    std::string name;
+    std::string emergency_policy_id;              // empty: the block step creates the policy
+    std::vector<std::string> ir_named_locations;  // named-location ids excluded from the block
+    std::vector<std::string> break_glass_upns;    // lower-case
+    std::vector<duration> verification_offsets = {minutes(15), minutes(30), minutes(60)};
+    std::size_t tap_threshold = 10;               // more accounts than this: TAP delivery
+};
+
+// What the resolve phase learned about one account (absent before it has run).
+struct directory_facts {
+    std::string object_id;
+    std::vector<std::string> admin_roles;  // display names of directory roles held
+    bool on_premises_sync = false;
+    bool passwordless = false;             // no password-based sign-in in use
+};
+
+struct planned_account {
+    std::string upn;
+    tier assigned_tier = tier::standard;
+    std::string tier_reason;  // "declared by the SOC", "holds Exchange Administrator", "configured break-glass account"
+    method_cleanup cleanup = method_cleanup::targeted;  // resolved: complete or targeted
+    bool synced = false;
+};
+
+// One idempotent unit of work. Steps run by stage: a step may start once every step of a lower
+// stage has succeeded and its depends_on step (if any) has succeeded. Stages never decrease
+// with seq. Verification steps carry their offset in params.offset_ms.
+struct planned_step {
+    int seq = 0;  // 1-based, plan order
+    phase step_phase = phase::resolve;
+    int stage = 0;
+    step_kind kind = step_kind::resolve_account;
+    std::string target;              // a UPN, an app id, a policy id, or "+15m" for a check
+    std::optional<int> depends_on;   // seq of a step that must succeed first (revoke after reset)
+    bool requires_approval = false;  // waits for an operator; does not hold back later stages
+    nlohmann::json params = nlohmann::json::object();
+    std::vector<std::string> graph_calls;  // what it will send, for the dry run ("PATCH /users/{id}")
+};
+
+struct policy_scope {
+    bool all_users = false;                   // tenant-wide incident
+    std::vector<std::string> include_users;   // compromised accounts (UPNs; ids once resolved)
+    std::vector<std::string> exclude_users;   // uncompromised break-glass accounts
+    std::vector<std::string> exclude_locations;
+};
+
+struct plan {
+    std::vector<planned_account> accounts;
+    policy_scope scope;
+    credential_delivery delivery = credential_delivery::password;
+    std::vector<planned_step> steps;
+    std::vector<std::string> warnings;     // synced accounts, guard overridden, ...
+    std::vector<std::string> permissions;  // Graph application permissions the plan needs
+};
+
+struct refusal {
+    std::vector<std::string> reasons;
+};
+
+using plan_result = std::variant<plan, refusal>;
+
+// facts: keyed by lower-case UPN; accounts without facts are planned from what was declared.
+plan_result make_plan(const incident_request& request, const tenant_settings& tenant,
+                      const std::map<std::string, directory_facts>& facts);
+
+nlohmann::json to_json(const plan& p);
+
+}  // namespace containd::incident
