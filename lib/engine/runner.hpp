@@ -1,0 +1,70 @@
+#pragma once
+// The step-runner interface: one runner per step kind does the real work (Graph calls in the
+// daemon, scripted behaviour in tests). Runners must be idempotent and reconcile on re-run: a
+// step that was running when the daemon died runs again, and "already done" answers (404 on
+// delete, unknown keyId) count as success.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include "core/clock.hpp"
+#include "engine/retry_policy.hpp"
+#include "incident/model.hpp"
+#include "incident/planner.hpp"
+#include "store/store.hpp"
+
+namespace containd::engine {
+
+// Everything a runner may read, and the store through which it records intents, secrets,
+// evidence and account facts (each such write is committed before the call it precedes).
+// Lives in the engine's step coroutine frame for the duration of one attempt.
+struct step_context {
+    store::store& db;
+    const store::incident_record& incident;
+    const incident::incident_request& request;
+    const store::step_record& step;
+    const incident::tenant_settings& tenant;
+    const clock_source& clock;
+    int attempt;
+};
+
+struct step_outcome {
+    bool succeeded = false;
+    nlohmann::json result = nlohmann::json::object();  // on success: what was done (never a secret)
+    attempt_failure failure;                            // on failure
+    bool permanent = false;  // the runner knows a retry cannot help (e.g. a 400 it understood)
+
+    static step_outcome success(nlohmann::json result = nlohmann::json::object()) {
+        step_outcome o;
+        o.succeeded = true;
+        o.result = std::move(result);
+        return o;
+    }
+    static step_outcome failed(int http_status, std::string message, std::optional<std::string> retry_after = {}) {
+        step_outcome o;
+        o.failure = {http_status, std::move(retry_after), std::move(message)};
+        return o;
+    }
+    static step_outcome give_up(std::string message) {
+        step_outcome o = failed(0, std::move(message));
+        o.permanent = true;
+        return o;
+    }
+};
+
+class step_runner {
+public:
+    virtual ~step_runner() = default;
+    // Runs one attempt. Called on the engine's executor; ctx outlives the returned awaitable.
+    // Must honour cancellation (the engine cancels an attempt that exceeds its timeout).
+    virtual boost::asio::awaitable<step_outcome> run(const step_context& ctx) = 0;
+};
+
+using runner_table = std::map<incident::step_kind, std::shared_ptr<step_runner>>;
+
+}  // namespace containd::engine

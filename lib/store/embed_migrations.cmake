@@ -1,0 +1,11 @@
+# Writes a C++ source holding every migration as (version, sql) in order.
+set(body "// Generated from schema/*.sql by embed_migrations.cmake. Do not edit.\n#include \"store/migrations.hpp\"\nnamespace containd::store {\nconst std::vector<migration>& all_migrations() {\n  static const std::vector<migration> list = {\n")
+foreach(input ${INPUTS})
+  get_filename_component(name ${input} NAME)
+  string(REGEX MATCH "^[0-9]+" number ${name})
+  math(EXPR version "${number}")
+  file(READ ${input} sql)
+  string(APPEND body "    {${version}, \"${name}\", R\"containd_sql(${sql})containd_sql\"},\n")
+endforeach()
+string(APPEND body "  };\n  return list;\n}\n}  // namespace containd::store\n")
+file(WRITE ${OUTPUT} "${body}")

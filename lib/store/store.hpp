@@ -1,0 +1,249 @@
+#pragma once
+// The store: the only code that writes SQL. Every state change is one transaction together with
+// its audit event, so the database never shows an effect without its record or vice versa.
+//
+// Threading: a store and everything it returns belong to one thread (the daemon's io thread).
+// Errors: storage failures throw storage_error (see sqlite.hpp); "not found" is an empty optional.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/clock.hpp"
+#include "incident/model.hpp"
+#include "incident/planner.hpp"
+#include "store/vault.hpp"
+
+namespace containd::store {
+
+class connection;
+class statement;
+
+enum class incident_status { running, waiting_approval, verifying, contained, needs_attention, cancelled };
+enum class step_status { pending, running, succeeded, failed, skipped, waiting_approval };
+
+std::string_view to_string(incident_status s);
+std::string_view to_string(step_status s);
+std::optional<incident_status> incident_status_from_string(std::string_view s);
+std::optional<step_status> step_status_from_string(std::string_view s);
+bool is_final(incident_status s);  // contained, cancelled (needs_attention can still be retried)
+
+struct incident_record {
+    std::string id;
+    std::string tenant;
+    std::optional<std::string> external_ref;
+    std::optional<std::string> idempotency_key;
+    std::string request_sha256;
+    nlohmann::json request;  // canonical incident_request JSON
+    nlohmann::json plan;     // the plan's accounts, scope, delivery, warnings, permissions
+    incident_status status = incident_status::running;
+    incident::phase current_phase = incident::phase::resolve;
+    time_point created_at;
+    time_point updated_at;
+    std::optional<time_point> contained_at;
+    std::vector<std::string> attention;
+    std::int64_t version = 0;
+};
+
+struct account_record {
+    std::string upn;
+    std::optional<std::string> object_id;
+    incident::tier assigned_tier = incident::tier::standard;
+    std::string tier_reason;
+    bool synced = false;
+    std::optional<time_point> revoked_at;
+    std::optional<time_point> password_reset_at;
+    std::optional<time_point> tap_issued_at;
+    std::vector<std::string> methods_removed;
+};
+
+struct step_record {
+    std::string incident_id;
+    int seq = 0;
+    incident::phase step_phase = incident::phase::resolve;
+    int stage = 0;
+    incident::step_kind kind = incident::step_kind::resolve_account;
+    std::string target;
+    std::optional<int> depends_on;
+    bool requires_approval = false;
+    std::optional<std::string> approved_by;
+    nlohmann::json params;
+    step_status status = step_status::pending;
+    int attempt = 0;
+    std::optional<time_point> not_before;
+    std::optional<time_point> deadline;
+    nlohmann::json intent;  // null until a runner records one
+    nlohmann::json result;  // null until it succeeds (or records a partial result)
+    std::string error;
+    std::optional<time_point> started_at;
+    std::optional<time_point> finished_at;
+};
+
+struct event_record {
+    std::int64_t id = 0;
+    std::string incident_id;
+    time_point at;
+    std::string kind;
+    std::optional<int> step_seq;
+    nlohmann::json data;
+    std::string prev_hash;
+    std::string hash;
+};
+
+struct new_incident {
+    std::string id;
+    std::string tenant;
+    std::optional<std::string> external_ref;
+    std::optional<std::string> idempotency_key;
+    nlohmann::json request;  // canonical
+    incident::plan plan;
+};
+
+// The outcome of create_incident. `existing` means a replay: the same Idempotency-Key or
+// external_ref was seen before; same_request says whether the bodies match.
+struct created {
+    std::string id;
+};
+struct existing {
+    std::string id;
+    bool same_request;
+    bool by_idempotency_key;
+};
+using create_result = std::variant<created, existing>;
+
+struct list_filter {
+    std::optional<incident_status> status;
+    std::optional<std::string> tenant;
+    std::size_t limit = 50;
+    std::optional<std::string> before_id;  // cursor: continue after this incident (newest first)
+};
+
+enum class reveal_status { revealed, already_revealed, not_found };
+struct reveal_result {
+    reveal_status status;
+    std::string plaintext;  // only when revealed; the caller must not log it
+};
+
+// The engine's compact view of unfinished work, loaded in one pass at start-up (resume).
+struct schedule_incident {
+    std::string id;
+    std::string tenant;
+    incident_status status = incident_status::running;
+    incident::phase current_phase = incident::phase::resolve;
+    std::optional<time_point> contained_at;
+    bool plan_refined = false;  // the plan has been re-derived from directory facts
+    std::vector<std::string> attention;
+};
+struct schedule_step {
+    std::string incident_id;
+    int seq = 0;
+    int stage = 0;
+    incident::phase step_phase = incident::phase::resolve;
+    incident::step_kind kind = incident::step_kind::resolve_account;
+    std::optional<int> depends_on;
+    bool requires_approval = false;
+    step_status status = step_status::pending;
+    std::optional<time_point> not_before;
+    std::optional<std::int64_t> offset_ms;  // verification checks
+};
+struct schedule {
+    std::vector<schedule_incident> incidents;  // ordered by creation
+    std::vector<schedule_step> steps;          // grouped by incident, in seq order
+};
+
+class store {
+public:
+    // Opens or creates the database at path (":memory:" works for tests) and migrates it.
+    store(const std::string& path, const clock_source& clock, vault secrets);
+    ~store();
+    store(const store&) = delete;
+    store& operator=(const store&) = delete;
+
+    // --- incidents ---
+    // Inserts the incident, its accounts and its steps, and the "accepted" event, in one durable
+    // transaction; or returns the earlier incident with the same idempotency key / external_ref.
+    create_result create_incident(const new_incident& incident);
+    std::optional<incident_record> get_incident(const std::string& id);
+    std::vector<incident_record> list_incidents(const list_filter& filter);
+    std::vector<std::string> unfinished_incident_ids();  // every status but contained and cancelled
+    std::map<std::string, std::int64_t> count_by_status();
+    // Every unfinished incident (or just one) with its steps, without their JSON payloads.
+    schedule load_schedule(const std::optional<std::string>& incident_id = std::nullopt);
+
+    // Status, phase and attention list; writes a "status_changed" event when the status moves.
+    void set_incident_state(const std::string& id, incident_status status, incident::phase phase,
+                            const std::vector<std::string>& attention);
+    void set_contained_at(const std::string& id, time_point at);
+
+    // --- accounts ---
+    std::vector<account_record> accounts(const std::string& incident_id);
+    // Merges fields into the account row: object_id, tier, tier_reason, synced, revoked_at,
+    // password_reset_at, tap_issued_at (times as RFC 3339 or Unix ms), methods_removed (appended).
+    void update_account(const std::string& incident_id, const std::string& upn, const nlohmann::json& fields);
+
+    // --- steps ---
+    std::vector<step_record> steps(const std::string& incident_id);
+    std::optional<step_record> step(const std::string& incident_id, int seq);
+    // Marks a step running and counts the attempt, before any effect is sent (intent first).
+    // Sets the step deadline on the first attempt. Returns the new attempt number.
+    int begin_attempt(const std::string& incident_id, int seq, time_point deadline);
+    void record_intent(const std::string& incident_id, int seq, const nlohmann::json& intent);
+    void complete_step(const std::string& incident_id, int seq, const nlohmann::json& result);
+    // Back to pending with the earliest next attempt; the wait survives a restart.
+    void schedule_retry(const std::string& incident_id, int seq, time_point not_before, const std::string& error);
+    void fail_step(const std::string& incident_id, int seq, const std::string& error);
+    void set_not_before(const std::string& incident_id, int seq, time_point not_before);
+    void set_step_status(const std::string& incident_id, int seq, step_status status, const std::string& event_kind,
+                         const nlohmann::json& event_data);
+    // Operator actions.
+    bool approve_step(const std::string& incident_id, int seq, const std::string& who);
+    bool reset_failed_step(const std::string& incident_id, int seq, const std::string& who);
+    // Replaces every not-yet-started step after the resolve phase with a refined plan (tiers
+    // learned from the directory), and updates the accounts' tiers, in one transaction.
+    void replace_pending_plan(const std::string& incident_id, const incident::plan& refined);
+
+    // --- events ---
+    std::int64_t append_event(const std::string& incident_id, std::string_view kind, std::optional<int> step_seq,
+                              const nlohmann::json& data);
+    std::vector<event_record> events(const std::string& incident_id, std::int64_t after_id = 0,
+                                     std::size_t limit = 1000);
+    // Recomputes the hash chain. Returns the id of the first bad event, or nullopt when intact.
+    std::optional<std::int64_t> verify_event_chain(const std::string& incident_id);
+
+    // --- evidence ---
+    void add_evidence(const std::string& incident_id, int step_seq, std::string_view kind, std::string_view target,
+                      const nlohmann::json& content);
+    std::vector<nlohmann::json> evidence(const std::string& incident_id);
+
+    // --- secrets (plaintext only in memory) ---
+    // Stores the secret unless one with this name exists; returns the stored plaintext either way
+    // (so a re-run after a crash re-sends the same password: intent before effect).
+    std::string put_secret_once(const std::string& incident_id, const std::string& name, std::string_view plaintext);
+    // Replaces (a re-issued TAP supersedes the old one).
+    void put_secret(const std::string& incident_id, const std::string& name, std::string_view plaintext);
+    std::optional<std::string> peek_secret(const std::string& incident_id, const std::string& name);
+    reveal_result reveal_secret(const std::string& incident_id, const std::string& name, const std::string& who);
+    std::vector<std::string> secret_names(const std::string& incident_id);
+
+    // --- maintenance ---
+    std::string integrity_check();  // "ok" when PRAGMA integrity_check and foreign_key_check are clean
+    connection& db();
+
+private:
+    statement& cached(const char* sql);
+    void insert_steps(const std::string& incident_id, const std::vector<incident::planned_step>& steps);
+    std::int64_t append_event_locked(const std::string& incident_id, std::string_view kind,
+                                     std::optional<int> step_seq, const nlohmann::json& data);
+
+    const clock_source& clock_;
+    vault vault_;
+    std::unique_ptr<connection> db_;
+    std::map<const char*, std::unique_ptr<statement>> statements_;
+};
+
+}  // namespace containd::store
