@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/time.hpp"
+#include "incident/validation.hpp"
 #include "store/sqlite.hpp"
 
 namespace containd::engine {

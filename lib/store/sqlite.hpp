@@ -60,6 +60,7 @@ public:
     statement& bind(int index, std::int64_t value);
     statement& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
     statement& bind(int index, std::string_view text);
+    statement& bind(int index, const std::string& text) { return bind(index, std::string_view(text)); }
     statement& bind(int index, const char* text) = delete;  // forces an explicit string_view
     statement& bind_blob(int index, std::string_view bytes);
     statement& bind_null(int index);

@@ -204,7 +204,9 @@ TEST(Engine, recovers_after_being_destroyed_mid_flight) {
         EXPECT_TRUE(check_invariants(*h.db, id).empty()) << ::testing::PrintToString(check_invariants(*h.db, id));
         for (const auto& s : h.db->steps(id)) {
             EXPECT_EQ(s.status, step_status::succeeded);
-            if (s.kind == step_kind::verify_signins) EXPECT_EQ(count_events(*h.db, id, "step_succeeded", s.seq), 1);
+            if (s.kind == step_kind::verify_signins) {
+                EXPECT_EQ(count_events(*h.db, id, "step_succeeded", s.seq), 1);
+            }
         }
     }
 }
@@ -320,7 +322,9 @@ TEST(Engine, cancel_stops_an_incident_and_skips_what_was_left) {
     EXPECT_EQ(h.db->get_incident(id)->status, incident_status::cancelled);
     EXPECT_TRUE(calls_of(*h.runners.log, step_kind::verify_signins).empty());
     for (const auto& s : h.db->steps(id))
-        if (s.kind == step_kind::verify_signins) EXPECT_EQ(s.status, step_status::skipped);
+        if (s.kind == step_kind::verify_signins) {
+            EXPECT_EQ(s.status, step_status::skipped);
+        }
     EXPECT_EQ(h.eng->cancel(id, "operator"), engine::action_result::conflict);
 }
 
