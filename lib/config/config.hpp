@@ -1,0 +1,102 @@
+#pragma once
+// The daemon's one JSON configuration file: parsed and validated up front, with every problem
+// reported by its key ("tenants[0].client_id: must be a GUID"). Secrets are never in the file
+// itself: only the names of files or environment variables that hold them.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/clock.hpp"
+#include "incident/planner.hpp"
+
+namespace containd::config {
+
+enum class role { viewer, submitter, operator_ };  // "operator" on the wire
+std::string_view to_string(role r);
+
+struct api_token {
+    std::string name;        // who: shows in the audit trail ("soar", "alice")
+    std::string sha256_hex;  // of the bearer token; the token itself is never configured
+    role granted = role::viewer;
+};
+
+struct api_settings {
+    std::string bind_address = "127.0.0.1";
+    std::uint16_t port = 8080;  // 0: the OS chooses (printed at start)
+    std::optional<std::string> tls_cert_file;
+    std::optional<std::string> tls_key_file;
+    std::size_t body_limit = 1 << 20;
+    std::size_t header_limit = 16 << 10;
+    duration read_timeout = seconds(10);
+    duration idle_timeout = seconds(60);
+    std::size_t max_connections = 256;
+    std::vector<api_token> tokens;
+};
+
+// Where a tenant's client credential comes from. Exactly one of: a secret (file or environment
+// variable), or a certificate with its private key (files).
+struct credential_source {
+    std::optional<std::string> secret_file;
+    std::optional<std::string> secret_env;
+    std::optional<std::string> certificate_file;
+    std::optional<std::string> private_key_file;
+};
+
+struct tenant_config {
+    incident::tenant_settings settings;  // name, policy, named locations, break-glass, schedule
+    std::string directory_tenant;        // the Entra tenant id or domain for the token endpoint
+    std::string login_base = "https://login.microsoftonline.com";
+    std::string graph_base = "https://graph.microsoft.com";
+    std::string client_id;
+    credential_source credential;
+    std::optional<std::string> ca_file;  // extra trust anchor (the simulator's CA)
+};
+
+struct engine_settings {
+    std::size_t max_concurrent_steps = 64;
+    duration attempt_timeout = seconds(60);
+    duration step_deadline = minutes(30);
+};
+
+struct log_settings {
+    std::optional<std::string> file;  // default: stderr
+    std::string level = "info";
+};
+
+// The demo mode: a simulated tenant embedded in the daemon (see lib/sim).
+struct simulator_settings {
+    std::string scenario_file;
+    double time_scale = 1.0;  // >1 compresses the simulator's delays (CAE, ingestion, token life)
+};
+
+struct daemon_config {
+    std::string database_path = "containd.db";
+    std::string vault_key_file = "vault.key";
+    log_settings log;
+    api_settings api;
+    engine_settings engine;
+    std::vector<tenant_config> tenants;
+    std::optional<simulator_settings> simulator;
+};
+
+struct config_error {
+    std::string key;
+    std::string message;
+};
+
+using load_result = std::variant<daemon_config, std::vector<config_error>>;
+
+// Validates every key; unknown keys are errors (a typo must not silently drop a setting).
+// Relative paths are resolved against base_dir (the config file's directory).
+load_result parse_config(const nlohmann::json& doc, const std::string& base_dir = ".");
+// Reads and parses a file; a JSON syntax error is reported with its byte offset.
+load_result load_config_file(const std::string& path);
+
+std::string describe(const std::vector<config_error>& errors);  // one line per error
+
+}  // namespace containd::config
