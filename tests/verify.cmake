@@ -1,0 +1,1 @@
+containd_add_test(verify_test SOURCES unit/verify/verify_test.cpp DEPS containd::verify)
