@@ -1,0 +1,73 @@
+#include "runners/runners.hpp"
+
+#include "core/time.hpp"
+#include "graph/result.hpp"
+#include "runners/common.hpp"
+
+namespace containd::runners {
+namespace detail {
+
+engine::step_outcome failure(const graph::call_result& call, const std::string& what) {
+    // A token failure with a 4xx (invalid_client, disabled app) will not heal by retrying.
+    if (call.token_failure && call.status >= 400 && call.status < 500 && call.status != 429)
+        return engine::step_outcome::give_up(what + ": " + graph::describe(call));
+    if (call.malformed) return engine::step_outcome::give_up(what + ": " + graph::describe(call));
+    return engine::step_outcome::failed(call.status, what + ": " + graph::describe(call), call.retry_after);
+}
+
+std::string object_id_of(const engine::step_context& ctx, const std::string& upn) {
+    for (const auto& a : ctx.db.accounts(ctx.incident.id))
+        if (a.upn == upn && a.object_id) return *a.object_id;
+    return upn;
+}
+
+}  // namespace detail
+
+namespace {
+
+class graph_runner final : public engine::step_runner {
+public:
+    graph_runner(graph_lookup lookup, runner_settings settings, detail::runner_fn fn)
+        : lookup_(std::move(lookup)), settings_(settings), fn_(fn) {}
+
+    boost::asio::awaitable<engine::step_outcome> run(const engine::step_context& ctx) override {
+        graph::client* client = lookup_(ctx.incident.tenant);
+        if (!client) co_return engine::step_outcome::give_up("tenant '" + ctx.incident.tenant + "' is not configured");
+        co_return co_await fn_(ctx, *client, settings_);
+    }
+
+private:
+    graph_lookup lookup_;
+    runner_settings settings_;
+    detail::runner_fn fn_;
+};
+
+}  // namespace
+
+engine::runner_table make_graph_runners(graph_lookup lookup, runner_settings settings) {
+    using incident::step_kind;
+    const std::pair<step_kind, detail::runner_fn> table[] = {
+        {step_kind::resolve_account, detail::resolve_account},
+        {step_kind::capture_account_evidence, detail::capture_account_evidence},
+        {step_kind::capture_app_evidence, detail::capture_app_evidence},
+        {step_kind::capture_policy_evidence, detail::capture_policy_evidence},
+        {step_kind::enable_emergency_policy, detail::enable_emergency_policy},
+        {step_kind::revoke_sessions, detail::revoke_sessions},
+        {step_kind::reset_password, detail::reset_password},
+        {step_kind::revoke_after_reset, detail::revoke_sessions},
+        {step_kind::cleanup_methods, detail::cleanup_methods},
+        {step_kind::issue_tap, detail::issue_tap},
+        {step_kind::remove_app_credentials, detail::remove_app_credentials},
+        {step_kind::disable_service_principal, detail::disable_service_principal},
+        {step_kind::remove_app_grants, detail::remove_app_grants},
+        {step_kind::delete_application, detail::delete_application},
+        {step_kind::remove_inbox_rules, detail::remove_inbox_rules},
+        {step_kind::confirm_compromised, detail::confirm_compromised},
+        {step_kind::verify_signins, detail::verify_signins},
+    };
+    engine::runner_table out;
+    for (const auto& [kind, fn] : table) out[kind] = std::make_shared<graph_runner>(lookup, settings, fn);
+    return out;
+}
+
+}  // namespace containd::runners

@@ -1,0 +1,28 @@
+#pragma once
+// The real step runners: each step kind of the plan done through Microsoft Graph. Every runner is
+// idempotent and reconciles on re-run (it reads upstream state when it cannot be sure, and takes
+// "already gone" answers as success), so the engine may run a step again after a crash.
+
+#include <functional>
+#include <string>
+
+#include "engine/runner.hpp"
+
+namespace containd::graph {
+class client;
+}
+
+namespace containd::runners {
+
+// The Graph client of a configured tenant, by tenant name; nullptr for an unknown tenant.
+using graph_lookup = std::function<graph::client*(const std::string& tenant)>;
+
+struct runner_settings {
+    int tap_lifetime_minutes = 60;
+    std::size_t evidence_sign_in_accounts = 20;  // above this many accounts, skip per-account sign-in evidence
+    int evidence_retry_attempts = 3;             // evidence never blocks containment for long
+};
+
+engine::runner_table make_graph_runners(graph_lookup lookup, runner_settings settings = {});
+
+}  // namespace containd::runners
