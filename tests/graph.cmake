@@ -18,3 +18,10 @@ containd_add_test(graph_test
     ${CMAKE_CURRENT_LIST_DIR}/unit/graph/batch_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/unit/graph/requests_test.cpp
   DEPS containd::graph containd_test_https OpenSSL::Crypto)
+
+containd_add_test(graph_integration_test
+  SOURCES
+    ${CMAKE_CURRENT_LIST_DIR}/integration/graph/https_client_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/integration/graph/token_source_test.cpp
+  DEPS containd::graph containd_test_https
+  LABEL integration)

@@ -90,7 +90,9 @@ struct fake_https_server::state {
 
 namespace {
 
-asio::awaitable<void> session(std::shared_ptr<fake_https_server::state> st, tcp::socket socket, std::size_t conn) {
+// Coroutines hold a plain pointer: the state owns the io_context that owns their frames, so a
+// shared_ptr here would keep everything alive forever (and the listening socket open).
+asio::awaitable<void> session(fake_https_server::state* st, tcp::socket socket, std::size_t conn) {
     beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), st->ctx);
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
     auto [hec] = co_await stream.async_handshake(ssl::stream_base::server, use_nothrow);
@@ -184,7 +186,7 @@ asio::awaitable<void> session(std::shared_ptr<fake_https_server::state> st, tcp:
     }
 }
 
-asio::awaitable<void> accept_loop(std::shared_ptr<fake_https_server::state> st) {
+asio::awaitable<void> accept_loop(fake_https_server::state* st) {
     for (;;) {
         auto [ec, socket] = co_await st->acceptor.async_accept(use_nothrow);
         if (ec) co_return;
@@ -205,13 +207,17 @@ fake_https_server::fake_https_server(const pem_pair& identity, handler h) : stat
     state_->acceptor.bind(ep);
     state_->acceptor.listen();
     port_ = state_->acceptor.local_endpoint().port();
-    asio::co_spawn(state_->ioc, accept_loop(state_), asio::detached);
+    asio::co_spawn(state_->ioc, accept_loop(state_.get()), asio::detached);
     thread_ = std::thread([st = state_] { st->ioc.run(); });
 }
 
 fake_https_server::~fake_https_server() {
     state_->ioc.stop();
     if (thread_.joinable()) thread_.join();
+    boost::system::error_code ec;
+    state_->acceptor.close(ec);
+    // state_ goes next: destroying its io_context destroys the pending coroutine frames, which
+    // close their connections.
 }
 
 std::vector<fake_request> fake_https_server::received() const {
