@@ -23,5 +23,7 @@ containd_add_test(graph_integration_test
   SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/integration/graph/https_client_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/integration/graph/token_source_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/integration/graph/client_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/integration/graph/api_test.cpp
   DEPS containd::graph containd_test_https
   LABEL integration)
