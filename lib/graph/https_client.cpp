@@ -125,8 +125,10 @@ struct https_client::impl {
 
 namespace {
 
-asio::awaitable<void> close_gracefully(connection_ptr c) {
-    // Keep the close off the caller's path: the response is already delivered.
+asio::awaitable<void> close_gracefully(std::shared_ptr<https_client::impl> keep_alive, connection_ptr c) {
+    // Keep the close off the caller's path: the response is already delivered. keep_alive holds
+    // the TLS context for as long as the stream that uses it.
+    (void)keep_alive;
     beast::get_lowest_layer(c->stream).expires_after(std::chrono::seconds(2));
     auto [ec] = co_await c->stream.async_shutdown(use_nothrow);
     (void)ec;  // stream_truncated and friends are normal here
@@ -134,16 +136,16 @@ asio::awaitable<void> close_gracefully(connection_ptr c) {
     beast::get_lowest_layer(c->stream).socket().close(ignored);
 }
 
-void release(https_client::impl& self, const std::string& key, connection_ptr c, bool reusable) {
+void release(const std::shared_ptr<https_client::impl>& self, const std::string& key, connection_ptr c, bool reusable) {
     if (reusable && c->buffer.size() == 0) {
-        auto& pool = self.idle[key];
-        if (pool.size() < self.options.max_idle_per_host) {
+        auto& pool = self->idle[key];
+        if (pool.size() < self->options.max_idle_per_host) {
             c->idle_since = steady::now();
             pool.push_back(std::move(c));
             return;
         }
     }
-    asio::co_spawn(self.executor, close_gracefully(std::move(c)), asio::detached);
+    asio::co_spawn(self->executor, close_gracefully(self, std::move(c)), asio::detached);
 }
 
 struct open_result {
@@ -306,7 +308,7 @@ asio::awaitable<http_result> do_send(std::shared_ptr<https_client::impl> self, h
             r.response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
         const bool keep = ex.response.keep_alive();
         r.response.body = std::move(ex.response.body());
-        release(*self, key, std::move(conn), keep);
+        release(self, key, std::move(conn), keep);
         co_return r;
     }
 }
@@ -334,7 +336,10 @@ https_client::https_client(asio::any_io_executor executor, tls_settings tls, htt
     }
 }
 
-https_client::~https_client() = default;
+https_client::~https_client() {
+    // Pending graceful closes may keep impl_ alive a little longer; the pool goes now.
+    impl_->idle.clear();
+}
 
 asio::awaitable<http_result> https_client::send(http_request request) {
     return do_send(impl_, std::move(request));
