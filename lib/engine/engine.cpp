@@ -432,13 +432,15 @@ struct engine::impl : std::enable_shared_from_this<impl> {
         auto inc_now = incidents.find(id);
         step_state* state = inc_now == incidents.end() ? nullptr : inc_now->second.find(seq);
         if (outcome.succeeded) {
-            if (step->kind == step_kind::verify_signins && step->not_before) {
+            if (step->kind == step_kind::verify_signins && record->contained_at) {
+                // A timer's lateness: how long after contained_at + offset the check ran.
+                const std::int64_t offset_ms = step->params.value("offset_ms", std::int64_t{0});
+                const time_point due = *record->contained_at + milliseconds(offset_ms);
                 const time_point ran = clock.now();
-                outcome.result["check"] = check_label(step->params.value("offset_ms", std::int64_t{0}));
-                outcome.result["due_at"] = format_rfc3339(*step->not_before);
+                outcome.result["check"] = check_label(offset_ms);
+                outcome.result["due_at"] = format_rfc3339(due);
                 outcome.result["ran_at"] = format_rfc3339(ran);
-                outcome.result["lateness_ms"] =
-                    std::max<std::int64_t>(0, to_unix_ms(ran) - to_unix_ms(*step->not_before));
+                outcome.result["lateness_ms"] = std::max<std::int64_t>(0, to_unix_ms(ran) - to_unix_ms(due));
             }
             db.complete_step(id, seq, outcome.result);
             ++stats.succeeded;

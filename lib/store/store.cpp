@@ -25,11 +25,6 @@ std::optional<Enum> lookup(const std::array<const char*, N>& names, std::string_
     return std::nullopt;
 }
 
-std::optional<std::int64_t> ms(const std::optional<time_point>& t) {
-    if (!t) return std::nullopt;
-    return to_unix_ms(*t);
-}
-
 std::optional<time_point> time_or_null(const std::optional<std::int64_t>& v) {
     if (!v) return std::nullopt;
     return from_unix_ms(*v);

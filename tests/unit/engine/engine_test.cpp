@@ -129,12 +129,16 @@ TEST(Engine, exhausting_the_step_deadline_needs_attention_and_nothing_after_runs
     EXPECT_EQ(incident->current_phase, incident::phase::revoke);
     EXPECT_GT(calls_of(*h.runners.log, step_kind::revoke_sessions).size(), 4u);
     EXPECT_TRUE(calls_of(*h.runners.log, step_kind::reset_password).empty());
-    for (const auto& s : h.db->steps(id))
-        if (s.kind == step_kind::revoke_sessions) {
-            EXPECT_EQ(s.status, step_status::failed);
-            EXPECT_NE(s.error.find("deadline"), std::string::npos) << s.error;
-            EXPECT_LE(*s.finished_at, *s.deadline);
-        }
+    int failed = 0;
+    for (const auto& s : h.db->steps(id)) {
+        if (s.kind != step_kind::revoke_sessions) continue;
+        EXPECT_NE(s.status, step_status::succeeded);
+        if (s.status != step_status::failed) continue;
+        ++failed;
+        EXPECT_NE(s.error.find("deadline"), std::string::npos) << s.error;
+        EXPECT_LE(*s.finished_at, *s.deadline);
+    }
+    EXPECT_GE(failed, 1);
     EXPECT_TRUE(check_invariants(*h.db, id).empty());
 
     // An operator's retry gives the step a new budget; once the upstream heals, it finishes.
@@ -144,8 +148,8 @@ TEST(Engine, exhausting_the_step_deadline_needs_attention_and_nothing_after_runs
         if (s.status == step_status::failed) seq = s.seq;
     EXPECT_EQ(h.eng->retry(id, seq, "operator"), engine::action_result::done);
     ASSERT_TRUE(h.drive());
-    EXPECT_EQ(h.db->get_incident(id)->status, incident_status::needs_attention)
-        << "other revoke steps also failed and still need their own retry";
+    EXPECT_EQ(h.db->get_incident(id)->status, incident_status::contained);
+    EXPECT_TRUE(check_invariants(*h.db, id).empty());
 }
 
 TEST(Engine, an_attempt_that_hangs_times_out_and_is_never_doubled) {
@@ -262,8 +266,9 @@ TEST(Engine, overdue_checks_fire_once_each_in_order_after_downtime) {
     EXPECT_EQ(checks[2]->target, "+60m");
     for (const auto& s : h.db->steps(id))
         if (s.kind == step_kind::verify_signins) {
-            const auto offset = milliseconds(s.params["offset_ms"].get<std::int64_t>());
-            EXPECT_EQ(s.result["lateness_ms"].get<std::int64_t>(),
+            const auto offset = milliseconds(s.params.at("offset_ms").get<std::int64_t>());
+            ASSERT_TRUE(s.result.contains("lateness_ms")) << s.result.dump();
+            EXPECT_EQ(s.result.at("lateness_ms").get<std::int64_t>(),
                       std::chrono::duration_cast<milliseconds>(minutes(125) - offset).count());
         }
     EXPECT_EQ(h.db->get_incident(id)->status, incident_status::contained);
