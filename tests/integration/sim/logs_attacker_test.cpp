@@ -1,0 +1,1 @@
+#include "integration/sim/sim_fixture.hpp"
