@@ -7,6 +7,8 @@ function(containd_set_warnings target)
     # GCC 12 reports a false mismatched-new-delete on Asio's coroutine frames at -O2
     # (awaitable_frame_base's sized operator delete); nothing of ours allocates that way.
     -Wno-mismatched-new-delete
+    # ... and false maybe-uninitialized inside nlohmann::json iterators at -O2.
+    -Wno-maybe-uninitialized
     $<$<BOOL:${CONTAIND_WERROR}>:-Werror>)
   if(CONTAIND_SANITIZE)
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
