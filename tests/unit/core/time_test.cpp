@@ -42,3 +42,14 @@ TEST(Clock, manual_clock_moves_only_when_told) {
     clock.set(from_unix_ms(5));
     EXPECT_EQ(to_unix_ms(clock.now()), 5);
 }
+
+TEST(Clock, scaled_clock_runs_faster_from_its_origin) {
+    const auto origin = *parse_rfc3339("2026-03-12T09:00:00Z");
+    scaled_clock clock(origin, 3600.0);
+    const auto a = clock.now();
+    EXPECT_GE(a, origin);
+    const auto start = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(5)) {
+    }
+    EXPECT_GE(clock.now() - a, seconds(15)) << "5 ms of real time is at least 18 s of scaled time";
+}
