@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/clock.hpp"
+#include "core/crypto.hpp"
 #include "core/time.hpp"
 #include "sim/simulator.hpp"
 #include "support/sim_test_client.hpp"

@@ -1,0 +1,147 @@
+#include "app.hpp"
+
+#include <csignal>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/spdlog.h>
+
+#include "api/server.hpp"
+#include "core/log.hpp"
+#include "core/secret.hpp"
+#include "engine/engine.hpp"
+#include "runners/runners.hpp"
+#include "sim/simulator.hpp"
+#include "store/store.hpp"
+#include "store/vault.hpp"
+#include "tenants.hpp"
+
+namespace containd::daemon {
+namespace {
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error("cannot read " + path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// The demo's built-in tenant: the simulator on loopback, holding the configured scenario, with
+// our configured client registered under the same credential the daemon will present. The
+// tenants are pointed at it; nothing else in the daemon knows it is not Microsoft.
+std::unique_ptr<sim::simulator> start_embedded_simulator(const config::simulator_settings& settings,
+                                                         const clock_source& clock,
+                                                         std::vector<config::tenant_config>& tenants) {
+    sim::options options;
+    options.scenario = nlohmann::json::parse(read_text(settings.scenario_file), nullptr, false);
+    if (options.scenario.is_discarded())
+        throw std::runtime_error("simulator.scenario: " + settings.scenario_file + " is not valid JSON");
+    for (const auto& t : tenants) {
+        sim::registered_client client;
+        client.client_id = t.client_id;
+        if (t.credential.secret_file) client.client_secret = load_secret_file(*t.credential.secret_file).reveal();
+        if (t.credential.secret_env) client.client_secret = load_secret_env(*t.credential.secret_env).reveal();
+        if (t.credential.certificate_file) client.certificate_pem = read_text(*t.credential.certificate_file);
+        options.clients.push_back(std::move(client));
+    }
+    auto simulator = std::make_unique<sim::simulator>(std::move(options), clock);
+    simulator->start();
+    for (auto& t : tenants) {
+        t.login_base = simulator->base_url();
+        t.graph_base = simulator->base_url();
+        t.directory_tenant = simulator->tenant_id();
+    }
+    return simulator;
+}
+
+std::unique_ptr<clock_source> make_clock(const config::daemon_config& config) {
+    if (config.simulator && config.simulator->time_scale != 1.0)
+        return std::make_unique<scaled_clock>(std::chrono::system_clock::now(), config.simulator->time_scale);
+    return std::make_unique<system_clock_source>();
+}
+
+}  // namespace
+
+int run(const config::daemon_config& config, const std::function<void(const ready_info&)>& on_ready) {
+    boost::asio::io_context ioc(1);
+    const auto clock = make_clock(config);
+
+    store::store db(config.database_path, *clock, store::vault::create_or_load(config.vault_key_file));
+    if (const auto integrity = db.integrity_check(); integrity != "ok")
+        throw std::runtime_error("database " + config.database_path + " failed its integrity check: " + integrity);
+
+    auto tenants = config.tenants;
+    std::unique_ptr<sim::simulator> simulator;
+    if (config.simulator) simulator = start_embedded_simulator(*config.simulator, *clock, tenants);
+
+    tenant_clients clients(ioc.get_executor(), tenants, *clock, config.engine.max_concurrent_steps,
+                           simulator ? simulator->ca_certificate_pem() : std::string());
+    auto runners = runners::make_graph_runners([&clients](const std::string& t) { return clients.find(t); });
+
+    std::map<std::string, incident::tenant_settings> settings;
+    for (const auto& t : tenants) settings.emplace(t.settings.name, t.settings);
+
+    engine::engine_options engine_options;
+    engine_options.max_concurrent_steps = config.engine.max_concurrent_steps;
+    engine_options.retry.attempt_timeout = config.engine.attempt_timeout;
+    engine_options.retry.step_deadline = config.engine.step_deadline;
+    // A compressed clock makes a real second worth minutes: re-read it often enough that the
+    // verification timers stay punctual in the demo.
+    if (config.simulator && config.simulator->time_scale > 1.0) engine_options.max_timer_sleep = milliseconds(100);
+    engine::engine eng(ioc.get_executor(), db, *clock, settings, runners, engine_options);
+
+    api::server server(ioc.get_executor(), config.api, api::context{db, eng, *clock, settings, {}});
+
+    const std::size_t recovered = eng.start();
+    const std::uint16_t port = server.start();
+    server.set_ready(true);
+    log_event(spdlog::level::info, "daemon_started",
+              {{"port", port}, {"recovered", recovered}, {"tenants", settings.size()}, {"simulated_tenant", bool(simulator)}});
+
+    std::optional<std::chrono::steady_clock::time_point> stop_requested;
+    boost::asio::signal_set stop_signals(ioc, SIGINT, SIGTERM);
+    boost::asio::signal_set hup(ioc, SIGHUP);
+
+    std::function<void()> wait_for_hup = [&] {
+        hup.async_wait([&](const boost::system::error_code& ec, int) {
+            if (ec) return;
+            reopen_logs();
+            log_event(spdlog::level::info, "logs_reopened");
+            wait_for_hup();
+        });
+    };
+    wait_for_hup();
+
+    stop_signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
+        if (ec) return;
+        stop_requested = std::chrono::steady_clock::now();
+        log_event(spdlog::level::info, "daemon_stopping", {{"signal", signal_number}});
+        server.set_ready(false);
+        server.stop();  // in-flight requests finish; streams end
+        eng.stop();     // attempts in flight are re-run (reconciled) after the next start
+        hup.cancel();
+    });
+
+    const std::string scheme = config.api.tls_cert_file ? "https://" : "http://";
+    on_ready({scheme + config.api.bind_address + ":" + std::to_string(port), simulator ? simulator->base_url() : std::string(),
+              recovered});
+
+    // Runs until a stop signal has drained everything: the io_context then runs out of work.
+    // Whatever has not drained 10 s after the signal is cut; everything it did is already durable.
+    constexpr auto drain_limit = std::chrono::seconds(10);
+    while (!ioc.stopped()) {
+        ioc.run_for(std::chrono::milliseconds(200));
+        if (stop_requested && std::chrono::steady_clock::now() - *stop_requested > drain_limit) ioc.stop();
+    }
+    if (simulator) simulator->stop();
+    log_event(spdlog::level::info, "daemon_stopped");
+    return 0;
+}
+
+}  // namespace containd::daemon

@@ -1,0 +1,60 @@
+// containd: the daemon. Thin main: arguments, configuration, logging, then daemon::run().
+//
+//   containd --config /etc/containd/containd.json
+//   containd --config FILE --check-config     validate and exit (0 valid, 2 invalid)
+//   containd --print-routes                   the API's routes, one "METHOD PATH ROLE" per line
+//
+// Exit codes: 0 clean stop, 1 start-up failure (message on stderr), 2 bad arguments or config.
+
+#include <cstdio>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "api/server.hpp"
+#include "app.hpp"
+#include "config/config.hpp"
+#include "core/log.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App cli{"containd: contains a compromised Microsoft 365 / Entra ID tenant, durably"};
+    std::string config_path;
+    bool check_only = false;
+    bool print_routes = false;
+    cli.add_option("-c,--config", config_path, "JSON configuration file")->check(CLI::ExistingFile);
+    cli.add_flag("--check-config", check_only, "validate the configuration and exit");
+    cli.add_flag("--print-routes", print_routes, "print the REST API's routes and exit");
+    CLI11_PARSE(cli, argc, argv);
+
+    if (print_routes) {
+        for (const auto& r : containd::api::route_table()) std::cout << r.method << ' ' << r.path << ' ' << r.role << '\n';
+        return 0;
+    }
+    if (config_path.empty()) {
+        std::cerr << "containd: --config is required (see --help)\n";
+        return 2;
+    }
+    auto loaded = containd::config::load_config_file(config_path);
+    if (auto* errors = std::get_if<std::vector<containd::config::config_error>>(&loaded)) {
+        std::cerr << "containd: " << config_path << " is not valid:\n" << containd::config::describe(*errors);
+        return 2;
+    }
+    const auto& config = std::get<containd::config::daemon_config>(loaded);
+    if (check_only) {
+        std::cout << config_path << ": valid\n";
+        return 0;
+    }
+
+    try {
+        containd::setup_logging(config.log.file, config.log.level);
+        return containd::daemon::run(config, [](const containd::daemon::ready_info& ready) {
+            nlohmann::json line = {{"listening", ready.api_url}, {"recovered", ready.recovered}};
+            if (!ready.simulator_url.empty()) line["simulated_tenant"] = ready.simulator_url;
+            std::cout << line.dump() << std::endl;  // one line scripts can wait for
+        });
+    } catch (const std::exception& e) {
+        std::cerr << "containd: " << e.what() << '\n';
+        return 1;
+    }
+}

@@ -1,0 +1,61 @@
+#include "tenants.hpp"
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "core/secret.hpp"
+
+namespace containd::daemon {
+namespace {
+
+std::string read_text_file(const std::string& path, const std::string& what) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error("cannot read " + what + " " + path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+graph::credential load_credential(const config::tenant_config& t) {
+    const auto& c = t.credential;
+    if (c.secret_file) return graph::client_secret_credential{load_secret_file(*c.secret_file)};
+    if (c.secret_env) return graph::client_secret_credential{load_secret_env(*c.secret_env)};
+    graph::certificate_credential cert;
+    cert.private_key_pem = load_secret_file(*c.private_key_file);
+    cert.certificate_pem = read_text_file(*c.certificate_file, "the certificate file");
+    return cert;
+}
+
+}  // namespace
+
+tenant_clients::tenant_clients(boost::asio::any_io_executor executor, const std::vector<config::tenant_config>& tenants,
+                               const clock_source& clock, std::size_t max_concurrency, const std::string& extra_ca_pem) {
+    for (const auto& t : tenants) {
+        graph::tls_settings tls;
+        tls.ca_file = t.ca_file.value_or("");
+        tls.ca_pem = extra_ca_pem;
+        graph::https_options http_options;
+        http_options.max_idle_per_host = std::max<std::size_t>(8, max_concurrency);
+        tenant_stack stack;
+        stack.http = std::make_unique<graph::https_client>(executor, tls, http_options);
+        graph::token_settings ts;
+        ts.login_base = t.login_base;
+        ts.tenant = t.directory_tenant;
+        ts.client_id = t.client_id;
+        stack.tokens = std::make_unique<graph::token_source>(*stack.http, clock, ts, load_credential(t));
+        graph::graph_settings gs;
+        gs.graph_base = t.graph_base;
+        stack.client = std::make_unique<graph::client>(*stack.http, *stack.tokens, clock, gs);
+        stacks_.emplace(t.settings.name, std::move(stack));
+    }
+}
+
+tenant_clients::~tenant_clients() = default;
+
+graph::client* tenant_clients::find(const std::string& tenant) const {
+    auto it = stacks_.find(tenant);
+    return it == stacks_.end() ? nullptr : it->second.client.get();
+}
+
+}  // namespace containd::daemon
