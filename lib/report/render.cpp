@@ -2,6 +2,7 @@
 // Both are rendered from one document model built from the report JSON, so they say the same
 // things; every piece of text is escaped by the backend that writes it.
 
+#include <cctype>
 #include <string>
 #include <vector>
 
@@ -271,21 +272,47 @@ document build_document(const json& r) {
 
 // ------------------------------------------------------------------ Markdown
 
+bool word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+
+// "12. " or "3) " at the very start would open an ordered list: true for its '.' or ')'.
+bool ordered_marker_end(const std::string& s, std::size_t i) {
+    std::size_t start = 0;
+    while (start < s.size() && s[start] == ' ') ++start;
+    if (i == start || i + 1 > s.size()) return false;
+    for (std::size_t k = start; k < i; ++k)
+        if (!std::isdigit(static_cast<unsigned char>(s[k]))) return false;
+    return i + 1 == s.size() || s[i + 1] == ' ';
+}
+
 // Backslash-escapes what Markdown would read as markup or raw HTML; a newline would end a table
-// row, so it becomes a space.
+// row, so it becomes a space. Underscores inside a word (enable_emergency_policy) cannot start
+// emphasis and stay as they are, so the raw text stays readable.
 std::string md(const std::string& s) {
     std::string out;
-    out.reserve(s.size());
-    for (const char c : s) {
+    out.reserve(s.size() + 8);
+    bool line_start = true;  // only leading spaces so far: '#', '+', '-' would start a block there
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const char c = s[i];
+        const char prev = i > 0 ? s[i - 1] : ' ';
+        const char next = i + 1 < s.size() ? s[i + 1] : ' ';
+        bool escape = false;
         switch (c) {
-        case '\\': case '`': case '*': case '_': case '[': case ']': case '<': case '>': case '|': case '#':
-        case '&': case '!': case '~':
-            out += '\\';
-            out += c;
-            break;
-        case '\r': case '\n': case '\t': out += ' '; break;
-        default: out += c;
+        case '\\': case '`': case '*': case '[': case ']': case '<': case '>': case '|': case '~': escape = true; break;
+        case '_': escape = !(word_char(prev) && word_char(next)); break;
+        case '&': escape = std::isalpha(static_cast<unsigned char>(next)) != 0 || next == '#'; break;
+        // At the start of the text these open a heading, a list or a setext underline, but only
+        // when a space (or the same character) follows: "+15m" is plain text.
+        case '#': case '+': case '-': case '=': escape = line_start && (next == ' ' || next == c || i + 1 == s.size()); break;
+        case '.': case ')': escape = ordered_marker_end(s, i); break;
+        default: break;
         }
+        if (c == '\r' || c == '\n' || c == '\t') {
+            out += ' ';
+            continue;
+        }
+        if (escape) out += '\\';
+        out += c;
+        if (c != ' ') line_start = false;
     }
     return out;
 }

@@ -153,6 +153,43 @@ std::string step_name(const store::step_record* st) {
     return st ? std::string(incident::to_string(st->kind)) : std::string("step");
 }
 
+std::string count_of(const json& d, const char* key) {
+    return d.is_object() && d.contains(key) && d[key].is_array() ? std::to_string(d[key].size()) : std::string();
+}
+
+// The few facts of a step's result worth a glance on the timeline.
+std::string outcome_detail(const store::step_record& st, const json& d) {
+    if (!d.is_object()) return {};
+    std::vector<std::string> parts;
+    switch (st.kind) {
+    case step_kind::resolve_account: {
+        const auto roles = string_array(d, "admin_roles").get<std::vector<std::string>>();
+        if (!roles.empty()) parts.push_back("roles: " + join(roles));
+        if (d.value("on_premises_sync", false)) parts.push_back("synced from on-premises AD");
+        break;
+    }
+    case step_kind::cleanup_methods:
+        if (!text_of(d, "mode").empty()) parts.push_back(text_of(d, "mode"));
+        if (!count_of(d, "removed").empty()) parts.push_back("removed " + count_of(d, "removed"));
+        if (!count_of(d, "already_absent").empty() && count_of(d, "already_absent") != "0")
+            parts.push_back("already gone " + count_of(d, "already_absent"));
+        if (!count_of(d, "kept").empty()) parts.push_back("kept " + count_of(d, "kept"));
+        break;
+    case step_kind::remove_inbox_rules:
+    case step_kind::remove_app_credentials:
+        if (!count_of(d, "removed").empty()) parts.push_back("removed " + count_of(d, "removed"));
+        break;
+    case step_kind::enable_emergency_policy:
+        if (!text_of(d, "state").empty()) parts.push_back("policy " + text_of(d, "state"));
+        break;
+    case step_kind::delete_application:
+        if (!text_of(d, "outcome").empty()) parts.push_back(text_of(d, "outcome"));
+        break;
+    default: break;
+    }
+    return parts.empty() ? std::string() : ": " + join(parts);
+}
+
 std::string summarise(const store::event_record& e, const store::step_record* st) {
     const json& d = e.data;
     const std::string k = e.kind;
@@ -167,7 +204,7 @@ std::string summarise(const store::event_record& e, const store::step_record* st
     if (k == "step_succeeded") {
         if (st && st->kind == step_kind::verify_signins)
             return "check " + st->target + ": " + (text_of(d, "verdict").empty() ? "done" : text_of(d, "verdict"));
-        return what + " succeeded";
+        return what + " succeeded" + outcome_detail(*st, d);
     }
     if (k == "step_failed") return what + " failed: " + text_of(d, "error");
     if (k == "step_retry_scheduled")
@@ -237,10 +274,15 @@ json accounts(const facts& f) {
             if (st.target == a.upn) mine.push_back(&st);
         json steps = json::array();
         json kept = json::array();
+        json rules = json::array();
         for (const auto* st : mine) {
             steps.push_back(step_brief(*st));
-            if (st->kind == step_kind::cleanup_methods && st->result.is_object() && st->result.contains("kept"))
+            if (!st->result.is_object()) continue;
+            if (st->kind == step_kind::cleanup_methods && st->result.contains("kept") && st->result["kept"].is_array())
                 kept = st->result["kept"];
+            if (st->kind == step_kind::remove_inbox_rules && st->result.contains("removed") &&
+                st->result["removed"].is_array())
+                rules = st->result["removed"];
         }
         json credentials = json::array();
         for (const auto& [name, c] : f.credentials) {
@@ -265,6 +307,7 @@ json accounts(const facts& f) {
                        {"tap_issued_at", time_or_null(a.tap_issued_at)},
                        {"methods_removed", a.methods_removed},
                        {"methods_kept", kept},
+                       {"inbox_rules_removed", rules},
                        {"credentials", credentials},
                        {"outcome", outcome_of(mine)},
                        {"steps", steps}});

@@ -207,13 +207,6 @@ const json* find_by(const json& arr, const char* key, const std::string& value) 
     return nullptr;
 }
 
-// Markdown escapes underscores (and we use no other special character in these names).
-std::string md_underscores(const std::string& s) {
-    std::string out;
-    for (char c : s) out += c == '_' ? std::string("\\_") : std::string(1, c);
-    return out;
-}
-
 bool contains(const std::string& haystack, const std::string& needle) {
     return haystack.find(needle) != std::string::npos;
 }
@@ -457,7 +450,7 @@ TEST_F(report_fixture, evidence_is_complete_in_json_and_counted_in_markdown) {
     EXPECT_EQ((*e)["content"]["inbox_rules"][0]["forwardTo"], "x@evil.example");
 
     const std::string md = report::render_markdown(r);
-    EXPECT_TRUE(contains(md, "authentication\\_methods: 3, inbox\\_rules: 1, sign\\_ins: unavailable (403 Forbidden)"))
+    EXPECT_TRUE(contains(md, "authentication_methods: 3, inbox_rules: 1, sign_ins: unavailable (403 Forbidden)"))
         << md;
     EXPECT_FALSE(contains(md, "x@evil.example")) << "evidence content stays out of the Markdown";
 }
@@ -559,9 +552,9 @@ TEST_F(report_fixture, markdown_has_the_timeline_with_exact_times_and_every_acco
     EXPECT_EQ(md.rfind("# Containment report: BEC in finance\n", 0), 0u) << md.substr(0, 200);
     EXPECT_TRUE(contains(md, "## Timeline (" + std::to_string(s.events.size()) + " events, UTC)"));
     for (const auto& e : s.events)
-        EXPECT_TRUE(contains(md, "| " + format_rfc3339(e.at) + " | " + md_underscores(e.kind) + " |")) << e.kind;
+        EXPECT_TRUE(contains(md, "| " + format_rfc3339(e.at) + " | " + e.kind + " |")) << e.kind;
     for (const auto& a : s.accounts) {
-        EXPECT_TRUE(contains(md, "| " + md_underscores(a.upn) + " |")) << a.upn;
+        EXPECT_TRUE(contains(md, "| " + a.upn + " |")) << a.upn;
         EXPECT_TRUE(contains(md, format_rfc3339(*a.revoked_at))) << a.upn;
         EXPECT_TRUE(contains(md, format_rfc3339(*a.password_reset_at))) << a.upn;
     }
@@ -591,14 +584,14 @@ TEST_F(report_fixture, markdown_escapes_text_that_would_break_a_table_or_inject_
     db.begin_attempt(id, s.seq, clock.now() + minutes(5));
     db.fail_step(id, s.seq, "first line | cell\n## second line");
     const std::string md = report::render_markdown(report::build_report(snap(id)));
-    EXPECT_TRUE(contains(md, "# Containment report: a \\| b \\# not a heading \\<img src=x onerror=alert(1)\\> "
+    EXPECT_TRUE(contains(md, "# Containment report: a \\| b # not a heading \\<img src=x onerror=alert(1)\\> "
                              "\\[link\\](javascript:x)\n"))
         << md;
     for (std::size_t i = 0; i < md.size(); ++i)
         if (md[i] == '<' || md[i] == '>') {
             EXPECT_TRUE(i > 0 && md[i - 1] == '\\') << "raw angle bracket at " << i;
         }
-    EXPECT_TRUE(contains(md, "first line \\| cell \\#\\# second line")) << md;
+    EXPECT_TRUE(contains(md, "| first line \\| cell ## second line |")) << "the newline is gone, so ## cannot start a heading";
     EXPECT_FALSE(contains(md, "\n## second line"));
 }
 
@@ -685,4 +678,38 @@ TEST_F(report_fixture, snapshot_reads_every_event_beyond_one_page) {
     EXPECT_EQ(s.events.back().data["i"], 1499);
     for (std::size_t i = 1; i < s.events.size(); ++i) EXPECT_LT(s.events[i - 1].id, s.events[i].id);
     EXPECT_EQ(report::build_report(s)["timeline"].size(), 1501u);
+}
+
+TEST_F(report_fixture, renderers_tolerate_a_partial_document) {
+    EXPECT_NO_THROW(report::render_markdown(json::object()));
+    EXPECT_NO_THROW(report::render_html(json::object()));
+    EXPECT_NO_THROW(report::render_markdown(json{{"incident", {{"title", 42}}}, {"accounts", json::array({1, "x"})}}));
+    EXPECT_TRUE(contains(report::render_markdown(json::object()), "Nothing needs a human right now."));
+}
+
+TEST_F(report_fixture, timeline_says_what_each_step_did) {
+    const auto id = create();
+    contain(id);
+    const json r = report::build_report(snap(id));
+    const auto cleanup = find(id, step_kind::cleanup_methods, director);
+    std::string cleanup_summary, contained_summary;
+    for (const auto& t : r["timeline"]) {
+        if (t["kind"] == "step_succeeded" && t["step"] == cleanup.seq) cleanup_summary = t["summary"];
+        if (t["kind"] == "contained_at_recorded") contained_summary = t["summary"];
+    }
+    EXPECT_EQ(cleanup_summary, "cleanup_methods succeeded: complete, removed 2, kept 1");
+    EXPECT_EQ(contained_summary, "emergency block in force; containment time " + format_rfc3339(contained_at));
+}
+
+TEST_F(report_fixture, markdown_keeps_block_markers_at_the_start_of_text_literal) {
+    db.set_incident_state(create(), incident_status::needs_attention, incident::phase::block,
+                          {"# fake heading", "- fake item", "1. fake number", "+15m stays as it is"});
+    const auto s = snap("inc-1");
+    const std::string md = report::render_markdown(report::build_report(s));
+    EXPECT_TRUE(contains(md, "- Attention: # fake heading\n")) << "not at the start of the item's text";
+    EXPECT_TRUE(contains(md, "- Attention: +15m stays as it is\n"));
+    const std::string first = report::render_markdown(json{{"recommendations", {{{"text", "# heading"}}, {{"text", "- item"}}, {{"text", "2. two"}}}}});
+    EXPECT_TRUE(contains(first, "1. \\# heading\n")) << first;
+    EXPECT_TRUE(contains(first, "2. \\- item\n")) << first;
+    EXPECT_TRUE(contains(first, "3. 2\\. two\n")) << first;
 }
