@@ -148,7 +148,9 @@ task<reply<temporary_access_pass>> create_tap(client& c, std::string user, int l
 }
 
 task<list_reply<nlohmann::json>> list_ca_policies(client& c) {
-    co_return co_await send_list<nlohmann::json>(c, requests::list_ca_policies(), {}, &identity);
+    auto req = requests::list_ca_policies();
+    call_result no_error;  // named: GCC 12 destroys a braced temporary argument of a coroutine twice
+    co_return co_await send_list<nlohmann::json>(c, std::move(req), std::move(no_error), &identity);
 }
 
 task<reply<nlohmann::json>> get_ca_policy(client& c, std::string policy_id) {
@@ -177,7 +179,9 @@ task<reply<void>> patch_ca_policy(client& c, std::string policy_id, nlohmann::js
 }
 
 task<list_reply<nlohmann::json>> list_named_locations(client& c) {
-    co_return co_await send_list<nlohmann::json>(c, requests::list_named_locations(), {}, &identity);
+    auto req = requests::list_named_locations();
+    call_result no_error;  // named: GCC 12 destroys a braced temporary argument of a coroutine twice
+    co_return co_await send_list<nlohmann::json>(c, std::move(req), std::move(no_error), &identity);
 }
 
 namespace {

@@ -57,7 +57,8 @@ task<step_outcome> remove_app_credentials(const engine::step_context& ctx, graph
             removed["application"].push_back({{"keyId", s.key_id}, {"kind", "secret"}, {"outcome", graph::to_string(r.outcome)}});
         }
         if (!app.value->key_credentials.empty()) {
-            auto r = co_await graph::set_application_key_credentials(c, app.value->id, {});
+            std::vector<graph::key_credential> keep_none;  // named: see the GCC 12 note in graph/api.cpp
+            auto r = co_await graph::set_application_key_credentials(c, app.value->id, std::move(keep_none));
             if (!r.ok()) co_return failure(r.call, "removing application certificates");
             for (const auto& k : app.value->key_credentials)
                 removed["application"].push_back({{"keyId", k.key_id}, {"kind", "certificate"}, {"outcome", "removed"}});
@@ -72,7 +73,8 @@ task<step_outcome> remove_app_credentials(const engine::step_context& ctx, graph
             removed["service_principal"].push_back({{"keyId", s.key_id}, {"kind", "secret"}, {"outcome", graph::to_string(r.outcome)}});
         }
         if (!sp.value->key_credentials.empty()) {
-            auto r = co_await graph::set_service_principal_key_credentials(c, sp.value->id, {});
+            std::vector<graph::key_credential> keep_none;
+            auto r = co_await graph::set_service_principal_key_credentials(c, sp.value->id, std::move(keep_none));
             if (!r.ok()) co_return failure(r.call, "removing service principal certificates");
             for (const auto& k : sp.value->key_credentials)
                 removed["service_principal"].push_back({{"keyId", k.key_id}, {"kind", "certificate"}, {"outcome", "removed"}});

@@ -178,7 +178,7 @@ graph_reply tenant::user_get(const graph_call& c, time_point now, user_rec& u) {
     if (sel.empty())
         for (const auto& p : default_user_props()) out[p] = v.contains(p) ? v[p] : json(nullptr);
     else
-        for (auto& [k, val] : select(v, sel).items()) out[k] = val;
+        out.update(select(v, sel));
     return ok(std::move(out));
 }
 

@@ -41,10 +41,13 @@ std::optional<std::int64_t> time_field(const nlohmann::json& v) {
 std::string event_hash(const std::string& prev_hash, const std::string& incident_id, std::int64_t at,
                        std::string_view kind, std::optional<int> step_seq, const std::string& data) {
     // Length-prefixed fields: no two different events serialise to the same bytes.
+    // The numbers are owned here: a string_view of a temporary in the loop's list would dangle.
+    const std::string at_text = std::to_string(at);
+    const std::string seq_text = step_seq ? std::to_string(*step_seq) : std::string("-");
     std::string material;
-    for (const std::string_view part :
-         {std::string_view(prev_hash), std::string_view(incident_id), std::string_view(std::to_string(at)), kind,
-          std::string_view(step_seq ? std::to_string(*step_seq) : std::string("-")), std::string_view(data)}) {
+    for (const std::string_view part : {std::string_view(prev_hash), std::string_view(incident_id),
+                                        std::string_view(at_text), kind, std::string_view(seq_text),
+                                        std::string_view(data)}) {
         material += std::to_string(part.size());
         material += ':';
         material += part;
