@@ -24,6 +24,11 @@ nlohmann::json step_view(const store::step_record& s);
 // The verification entries (API.md "verification"), one per verify_signins step in plan order.
 nlohmann::json verification_view(const store::incident_record& incident, const std::vector<store::step_record>& steps);
 
+// A copy with the values of secret-bearing keys (temporaryAccessPass, secretText, password, tokens)
+// replaced by "[redacted]". Defence in depth: runners never store a secret in a result, an event
+// or evidence, but Graph objects captured as evidence are not ours to trust.
+nlohmann::json redact(const nlohmann::json& j);
+
 // "step 7 (reset_password ap.clerk@contoso.com)": how a step is named to a human.
 std::string describe_step(const store::step_record& s);
 

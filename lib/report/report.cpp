@@ -242,7 +242,7 @@ json timeline(const facts& f) {
                        {"target", target.empty() ? json() : json(target)},
                        {"account", account.empty() ? json() : json(account)},
                        {"summary", summarise(e, st)},
-                       {"data", e.data}});
+                       {"data", detail::redact(e.data)}});
     }
     return out;
 }
@@ -362,7 +362,7 @@ json evidence(const facts& f) {
                        {"sha256", ev.value("sha256", "")},
                        {"counts", counts},
                        {"unavailable", unavailable},
-                       {"content", content}});
+                       {"content", detail::redact(content)}});
     }
     return out;
 }

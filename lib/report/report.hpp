@@ -40,6 +40,29 @@ nlohmann::json event_view(const store::event_record& e);
 
 // The final report: timeline of every action with exact timestamps, per-account outcome,
 // evidence captured, verification results and diagnosis, what needs a human, recommendations.
+//
+// Top-level keys (times are RFC 3339 UTC with milliseconds, or null when not yet):
+//   report_version   1
+//   incident         id, tenant, external_ref, title, status, phase, created_at, updated_at,
+//                    contained_at, released_at, as_of (the last event), compromise_start, scope,
+//                    credential_delivery, attacker_ips, malicious_apps, warnings, attention
+//   summary          counts (accounts, steps, steps_by_status, events, evidence,
+//                    credentials_sealed / _revealed) and verdict: contained | attention | pending
+//   needs_human      [{source: failed_step | diagnosis | attention | approval, step, text}], no
+//                    duplicates: the engine's attention lines are attributed to their step
+//   recommendations  [{id, text, subjects?}] derived from the facts; the block's release is last
+//   accounts         [{upn, object_id, tier, tier_reason, synced, method_cleanup, revoked_at,
+//                    password_reset_at, tap_issued_at, methods_removed, methods_kept,
+//                    inbox_rules_removed, credentials: [{name, type, state: sealed | revealed,
+//                    sealed_at, revealed_at, revealed_by}], outcome: done | in_progress | failed,
+//                    steps}]
+//   apps             [{app_id, delete_application, outcome, steps}]
+//   verification     as in incident_view
+//   evidence         [{step, kind, target, captured_at, sha256, counts, unavailable, content}]
+//   steps            as in incident_view
+//   timeline         [{id, at, kind, step, step_kind, phase, target, account, summary, data}],
+//                    every event in order
+// Secret-bearing fields that might hide in captured Graph objects are redacted.
 nlohmann::json build_report(const snapshot& s);
 std::string render_markdown(const nlohmann::json& report);
 std::string render_html(const nlohmann::json& report);  // self-contained, escaped

@@ -1,6 +1,9 @@
 // The API's documents (API.md "Read incidents"), computed from a snapshot.
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <iterator>
 
 #include "core/time.hpp"
 #include "report/detail.hpp"
@@ -107,6 +110,29 @@ json verification_view(const store::incident_record& incident, const std::vector
     return out;
 }
 
+json redact(const json& j) {
+    static const char* const secret_keys[] = {"temporaryaccesspass", "secrettext", "password", "newpassword",
+                                              "plaintext", "client_secret", "access_token", "refresh_token",
+                                              "id_token", "privatekey"};
+    if (j.is_array()) {
+        json out = json::array();
+        for (const auto& x : j) out.push_back(redact(x));
+        return out;
+    }
+    if (!j.is_object()) return j;
+    json out = json::object();
+    for (const auto& [k, v] : j.items()) {
+        std::string lower = k;
+        for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        const bool secret = std::any_of(std::begin(secret_keys), std::end(secret_keys),
+                                        [&](const char* s) { return lower == s; });
+        out[k] = secret && (v.is_string() || v.is_object() || v.is_array()) && !(v.is_string() && v.get<std::string>().empty())
+                     ? json("[redacted]")
+                     : redact(v);
+    }
+    return out;
+}
+
 std::string describe_step(const store::step_record& s) {
     std::string out = "step " + std::to_string(s.seq) + " (" + std::string(incident::to_string(s.kind));
     if (!s.target.empty()) out += " " + s.target;
@@ -189,7 +215,7 @@ json event_view(const store::event_record& e) {
             {"at", format_rfc3339(e.at)},
             {"kind", e.kind},
             {"step", e.step_seq ? json(*e.step_seq) : json()},
-            {"data", e.data},
+            {"data", detail::redact(e.data)},
             {"prev_hash", e.prev_hash},
             {"hash", e.hash}};
 }

@@ -713,3 +713,25 @@ TEST_F(report_fixture, markdown_keeps_block_markers_at_the_start_of_text_literal
     EXPECT_TRUE(contains(first, "2. \\- item\n")) << first;
     EXPECT_TRUE(contains(first, "3. 2\\. two\n")) << first;
 }
+
+TEST_F(report_fixture, secret_bearing_fields_in_evidence_or_events_are_redacted) {
+    const auto id = create();
+    const auto s = find(id, step_kind::capture_app_evidence);
+    json content = json::object();
+    content["application"]["passwordCredentials"] =
+        json::array({{{"keyId", "k1"}, {"secretText", "LEAKED-SECRET-TEXT"}, {"hint", "abc"}}});
+    content["methods"] = json::array({{{"temporaryAccessPass", "LEAKED-TAP-VALUE"}, {"id", "t1"}}});
+    db.add_evidence(id, s.seq, "application", app_id, content);
+    db.append_event(id, "note", std::nullopt, {{"Password", "LEAKED-PASSWORD"}, {"secret", "password:" + clerk}});
+    for (const auto& out : all_outputs(id)) {
+        EXPECT_FALSE(contains(out, "LEAKED-SECRET-TEXT"));
+        EXPECT_FALSE(contains(out, "LEAKED-TAP-VALUE"));
+        EXPECT_FALSE(contains(out, "LEAKED-PASSWORD"));
+    }
+    const json r = report::build_report(snap(id));
+    const json* e = find_by(r["evidence"], "kind", "application");
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ((*e)["content"]["application"]["passwordCredentials"][0]["hint"], "abc") << "the rest is kept";
+    EXPECT_EQ((*e)["content"]["application"]["passwordCredentials"][0]["secretText"], "[redacted]");
+    EXPECT_EQ(r["timeline"].back()["data"]["secret"], "password:" + clerk) << "a credential's name is not a secret";
+}
