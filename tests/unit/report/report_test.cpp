@@ -467,7 +467,6 @@ TEST_F(report_fixture, failed_steps_approvals_and_attention_diagnoses_need_a_hum
     const json result = check(id, c60, {success}, true);
     ASSERT_EQ(result["verdict"], "attention");
     const auto rule = find(id, step_kind::remove_inbox_rules, clerk);
-    db.reset_failed_step(id, rule.seq, "x");  // not failed: no effect
     db.begin_attempt(id, rule.seq, clock.now() + minutes(5));
     db.fail_step(id, rule.seq, "HTTP 403: ErrorAccessDenied");
     std::vector<std::string> attention = result["diagnosis"].get<std::vector<std::string>>();
