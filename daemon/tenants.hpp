@@ -1,0 +1,39 @@
+#pragma once
+// The daemon's Graph side: for each configured tenant, an HTTPS client (with that tenant's
+// trust anchors), a token source (its client credential) and a Graph client.
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "config/config.hpp"
+#include "core/clock.hpp"
+#include "graph/client.hpp"
+#include "graph/https_client.hpp"
+#include "graph/token_source.hpp"
+
+namespace containd::daemon {
+
+class tenant_clients {
+public:
+    // Reads every credential (files or environment) now, so a missing secret stops start-up with
+    // a clear message instead of failing the first incident. Throws std::runtime_error.
+    // extra_ca_pem: an additional trust anchor (the embedded simulator's CA in the demo).
+    tenant_clients(boost::asio::any_io_executor executor, const std::vector<config::tenant_config>& tenants,
+                   const clock_source& clock, std::size_t max_concurrency, const std::string& extra_ca_pem = {});
+    ~tenant_clients();
+
+    graph::client* find(const std::string& tenant) const;
+
+private:
+    struct tenant_stack {
+        std::unique_ptr<graph::https_client> http;
+        std::unique_ptr<graph::token_source> tokens;
+        std::unique_ptr<graph::client> client;
+    };
+    std::map<std::string, tenant_stack> stacks_;
+};
+
+}  // namespace containd::daemon
