@@ -343,7 +343,8 @@ int cmd_watch(session& s, const std::string& id, const std::string& until, int i
                   cell(incident, "status") + ". Ctrl-C stops watching, not the containment.");
 
     sse_parser parser;
-    std::optional<int> outcome;
+    std::optional<int> outcome;  // final (or --until-status) reached: its exit code
+    std::optional<int> failure;  // the incident cannot be read any more (404, 401, ...)
     int failures = 0;           // consecutive attempts that did not reach the stream
     constexpr int max_failures = 10;
     std::uint64_t heartbeats = 0;
@@ -353,7 +354,7 @@ int cmd_watch(session& s, const std::string& id, const std::string& until, int i
             heartbeats = parser.comments();
             try {
                 if (auto fail = refresh()) {
-                    outcome = fail;
+                    failure = fail;
                     return;
                 }
             } catch (const transport_error&) {
@@ -378,8 +379,28 @@ int cmd_watch(session& s, const std::string& id, const std::string& until, int i
         if (!outcome) outcome = watch_outcome(incident, until);
     };
 
+    // Already final: print the trail from the paged JSON list instead of waiting on a stream.
+    if (watch_outcome(incident, until)) {
+        std::string after = "0";
+        for (int pages = 0; pages < 1000; ++pages) {
+            const auto r = s.client->request("GET", incident_path(id, {"events"}) + query_of({{"after", after}}));
+            if (!ok(r)) return report_failure(r);
+            const json doc = body_json(r);
+            const json events = doc.is_object() ? doc.value("events", json::array()) : json::array();
+            if (!events.is_array() || events.empty()) break;
+            for (const auto& ev : events) {
+                if (view.json_lines) std::cout << ev.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+                else view.line(render_event_line(ev, incident));
+            }
+            const json next = doc.value("next_after", json());
+            if (!next.is_number_integer() || std::to_string(next.get<std::int64_t>()) == after) break;
+            after = std::to_string(next.get<std::int64_t>());
+        }
+        outcome = watch_outcome(incident, until);
+    }
+
     view.progress(render_progress(compute_progress(incident)));
-    for (;;) {
+    while (!outcome) {
         std::vector<std::pair<std::string, std::string>> headers = {{"Accept", "text/event-stream"},
                                                                     {"Cache-Control", "no-cache"}};
         if (!parser.last_event_id().empty()) headers.emplace_back("Last-Event-ID", parser.last_event_id());
@@ -391,13 +412,14 @@ int cmd_watch(session& s, const std::string& id, const std::string& until, int i
                 incident_path(id, {"events"}), headers, [&](const http_result&) { reached = true; },
                 [&](std::string_view chunk) {
                     on_events(parser.feed(chunk));
-                    return !outcome.has_value();
+                    return !outcome && !failure;
                 },
                 std::chrono::seconds(idle_s));
             if (!outcome && reached) dropped = "the daemon ended the event stream";
         } catch (const transport_error& e) {
             dropped = e.what();
         }
+        if (failure) return *failure;
         if (outcome) break;
         if (head.status != 0 && !ok(head) && head.status != 429 && head.status < 500) {
             view.done();
