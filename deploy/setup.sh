@@ -8,7 +8,11 @@ packages=(
   libboost1.81-dev libssl-dev nlohmann-json3-dev libsqlite3-dev libspdlog-dev
   libgtest-dev libgmock-dev libcli11-dev libpugixml-dev
   sqlite3 curl ca-certificates openssl
+  systemd
 )
+# node and npm run the OpenAPI lint (tests/openapi). A NodeSource nodejs already bundles npm and
+# conflicts with Debian's npm package, so these are only added when npm is not there yet.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
