@@ -11,6 +11,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 spec="$here/../../schema/openapi.yaml"
 binary="${1:-}"
+if [ -n "$binary" ] && [ "${binary#/}" = "$binary" ]; then binary="$PWD/$binary"; fi  # before the cd
 cd "$here"  # redocly.yaml and .redocly.lint-ignore.yaml are read from the working directory
 
 for tool in node npm npx; do
