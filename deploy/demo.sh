@@ -74,7 +74,7 @@ url="$(sed -n 's/.*"listening":"\([^"]*\)".*/\1/p' ready.json)"
 ctl() { "$build/daemon/containctl" --url "$url" "$@"; }
 echo "== containd is up at $url, with the simulated Contoso tenant (clock x$scale)"
 echo "== the SOC submits the seeds' incident: $root/config/demo/incident.json"
-CONTAIND_TOKEN="$soc_token" ctl submit --dry-run "$root/config/demo/incident.json" | head -n 40
+CONTAIND_TOKEN="$soc_token" ctl submit --dry-run "$root/config/demo/incident.json" | sed -n 1,40p
 echo "   ... (dry run above: nothing was sent to the tenant)"
 id="$(CONTAIND_TOKEN="$soc_token" ctl --output json submit "$root/config/demo/incident.json" |
   sed -n 's/^{"id":"\([^"]*\)".*/\1/p; s/.*"id": *"\([0-9a-f-]*\)".*/\1/p' | head -n 1)"
@@ -83,7 +83,7 @@ echo "== accepted: incident $id; live progress (every phase, then the +15/+30/+6
 status=0
 CONTAIND_TOKEN="$operator_token" ctl watch "$id" || status=$?
 
-echo "== the IR lead reveals the finance director's temporary password (once; a second reveal is refused)"
+echo "== the IR lead reveals the finance director's temporary credential (once; a second reveal is refused)"
 CONTAIND_TOKEN="$operator_token" ctl reveal "$id" finance.director@contoso.com
 CONTAIND_TOKEN="$operator_token" ctl reveal "$id" finance.director@contoso.com || echo "   (refused, as it should be)"
 

@@ -224,6 +224,11 @@ task<step_outcome> remove_inbox_rules(const engine::step_context& ctx, graph::cl
     const std::string user = object_id_of(ctx, upn);
     const std::string own_domain = domain_of(upn);
     auto rules = co_await graph::list_inbox_rules(c, user);
+    // An account without an Exchange Online mailbox (break-glass accounts usually have none, or
+    // it is hosted on-premises) has no rules Graph can hold: nothing to remove, say so.
+    if (rules.call.status == 404 && rules.call.error_code == "MailboxNotEnabledForRESTAPI")
+        co_return step_outcome::success({{"removed", nlohmann::json::array()},
+                                         {"mailbox", "none in Exchange Online (" + graph::describe(rules.call) + ")"}});
     if (!rules.ok()) co_return failure(rules.call, "listing inbox rules");
     nlohmann::json removed = nlohmann::json::array(), absent = nlohmann::json::array();
     for (const auto& rule : rules.items) {
