@@ -1,0 +1,368 @@
+#include "api/handlers.hpp"
+
+#include <charconv>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "api/problem.hpp"
+#include "core/ids.hpp"
+#include "incident/planner.hpp"
+#include "incident/validation.hpp"
+#include "report/report.hpp"
+
+namespace containd::api::detail {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::size_t max_list_limit = 200;
+constexpr std::size_t max_event_page = 1000;
+
+std::optional<std::int64_t> parse_int(std::string_view s) {
+    std::int64_t v = 0;
+    const auto* end = s.data() + s.size();
+    const auto [p, ec] = std::from_chars(s.data(), end, v);
+    if (ec != std::errc() || p != end || s.empty()) return std::nullopt;
+    return v;
+}
+
+const std::string* query(const request& req, const std::string& key) {
+    auto it = req.query.find(key);
+    return it == req.query.end() ? nullptr : &it->second;
+}
+
+// Query parameters a route does not know are an error, like unknown body fields.
+std::vector<incident::field_error> unknown_query(const request& req, std::initializer_list<std::string_view> known) {
+    std::vector<incident::field_error> errors;
+    for (const auto& [k, v] : req.query) {
+        bool ok = false;
+        for (auto n : known) ok = ok || k == n;
+        if (!ok) errors.push_back({k.size() > 64 ? k.substr(0, 64) : k, "unknown query parameter"});
+    }
+    return errors;
+}
+
+// The body of an operator action: empty or a JSON object with only the allowed fields.
+// Fills body; returns a 400 on malformed JSON or unknown fields.
+std::optional<response> parse_action_body(const request& req, std::initializer_list<std::string_view> allowed,
+                                          json& body) {
+    body = json::object();
+    if (req.body.empty()) return std::nullopt;
+    body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded()) return bad_request("The body is not valid JSON.");
+    if (!body.is_object()) return bad_request("The body must be a JSON object.", {{"", "must be a JSON object"}});
+    std::vector<incident::field_error> errors;
+    for (const auto& [k, v] : body.items()) {
+        bool ok = false;
+        for (auto n : allowed) ok = ok || k == n;
+        if (!ok) errors.push_back({k.size() > 64 ? k.substr(0, 64) : k, "unknown field"});
+    }
+    if (!errors.empty()) return bad_request("The body has unknown fields.", errors);
+    return std::nullopt;
+}
+
+// {"step": <seq>}: a positive integer.
+std::variant<int, response> step_from_body(const request& req) {
+    json body;
+    if (auto bad = parse_action_body(req, {"step"}, body)) return std::move(*bad);
+    const auto it = body.find("step");
+    if (it == body.end()) return bad_request("The step is required.", {{"step", "required: the step's seq"}});
+    if (!it->is_number_integer() || it->get<std::int64_t>() < 1 || it->get<std::int64_t>() > 100000)
+        return bad_request("The step must be a positive integer.", {{"step", "must be a positive integer (a seq)"}});
+    return static_cast<int>(it->get<std::int64_t>());
+}
+
+response view_of(api_state& st, const std::string& id, int status) {
+    auto snap = report::load_snapshot(st.ctx.db, id);
+    if (!snap) return not_found("No such incident.");
+    auto r = json_response(status, report::incident_view(*snap));
+    return r;
+}
+
+response action_outcome(api_state& st, engine::action_result result, const std::string& id, std::string_view what) {
+    switch (result) {
+    case engine::action_result::done: return view_of(st, id, 200);
+    case engine::action_result::not_found: return not_found("No such incident.");
+    case engine::action_result::conflict:
+        return conflict("The incident or step is not in a state that allows " + std::string(what) + ".");
+    }
+    return conflict("Unexpected outcome.");
+}
+
+bool visible_ascii(std::string_view s) {
+    for (char c : s)
+        if (c < 0x21 || c > 0x7e) return false;
+    return true;
+}
+
+std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+}  // namespace
+
+response handle_healthz(api_state&, const request&, const caller&, const path_params&) {
+    return json_response(200, {{"status", "ok"}});
+}
+
+response handle_readyz(api_state& st, const request&, const caller&, const path_params&) {
+    if (st.ready && !st.stopping) return json_response(200, {{"status", "ready"}});
+    auto r = json_response(503, {{"status", st.stopping ? "stopping" : "starting"}});
+    r.header("Retry-After", "1");
+    return r;
+}
+
+response handle_metrics(api_state& st, const request&, const caller&, const path_params&) {
+    metrics::gauges g;
+    g.ready = st.ready && !st.stopping;
+    g.open_connections = st.open_connections;
+    g.event_streams = st.hub.size();
+    response r;
+    r.header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    r.header("Cache-Control", "no-store");
+    r.body = st.stats.render(st.ctx.db, st.ctx.engine, g, st.ctx.extra_metrics);
+    return r;
+}
+
+response handle_submit(api_state& st, const request& req, const caller&, const path_params&) {
+    auto errors = unknown_query(req, {"dry_run"});
+    bool dry_run = false;
+    if (const auto* d = query(req, "dry_run")) {
+        if (*d == "true" || *d == "1") dry_run = true;
+        else if (*d != "false" && *d != "0") errors.push_back({"dry_run", "must be true or false"});
+    }
+    std::optional<std::string> key;
+    if (const auto* k = req.header("idempotency-key")) {
+        if (k->empty() || k->size() > 255 || !visible_ascii(*k))
+            errors.push_back({"Idempotency-Key", "must be 1 to 255 visible ASCII characters"});
+        else key = *k;
+    }
+    if (!errors.empty()) return bad_request("The request has invalid parameters.", errors);
+    if (req.body.empty()) return bad_request("The body is required.", {{"", "a JSON incident is required"}});
+
+    const json body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded()) return bad_request("The body is not valid JSON.");
+
+    auto parsed = incident::parse_submission(body, st.ctx.clock.now());
+    if (auto* e = std::get_if<std::vector<incident::field_error>>(&parsed)) errors = std::move(*e);
+
+    // The tenant: named and configured, or omitted with exactly one configured. Checked on the
+    // raw body too, so every offending field is listed at once.
+    std::string tenant;
+    bool tenant_reported = false;
+    for (const auto& e : errors) tenant_reported = tenant_reported || e.field == "tenant";
+    if (!tenant_reported && body.is_object()) {
+        const auto it = body.find("tenant");
+        if (it == body.end()) {
+            if (st.ctx.tenants.size() == 1) tenant = st.ctx.tenants.begin()->first;
+            else errors.push_back({"tenant", "required: more than one tenant is configured"});
+        } else if (it->is_string()) {
+            if (st.ctx.tenants.count(it->get<std::string>())) tenant = it->get<std::string>();
+            else errors.push_back({"tenant", "is not a configured tenant"});
+        }
+    }
+    if (!errors.empty())
+        return bad_request("The incident has " + std::to_string(errors.size()) + " invalid field(s); nothing was stored.",
+                           errors);
+
+    auto& request_in = std::get<incident::incident_request>(parsed);
+    request_in.tenant = tenant;  // canonical: a replay naming the tenant matches one that omitted it
+    const auto& settings = st.ctx.tenants.at(tenant);
+    auto planned = incident::make_plan(request_in, settings, {});
+    if (auto* refused = std::get_if<incident::refusal>(&planned)) {
+        std::string detail = "The plan was refused:";
+        for (const auto& reason : refused->reasons) detail += " " + reason;
+        auto r = problem(422, "plan-refused", "Unprocessable Content", detail);
+        auto doc = json::parse(r.body);
+        doc["reasons"] = refused->reasons;
+        r.body = doc.dump(-1, ' ', false, json::error_handler_t::replace);
+        return r;
+    }
+    auto& plan = std::get<incident::plan>(planned);
+    if (dry_run) return json_response(200, incident::to_json(plan));
+
+    const store::new_incident in{random_uuid(), tenant, request_in.external_ref, key, incident::to_json(request_in),
+                                 std::move(plan)};
+    // create_incident commits durably before it returns: only then is a 201 possible.
+    const auto result = st.ctx.db.create_incident(in);
+    if (const auto* made = std::get_if<store::created>(&result)) {
+        st.ctx.engine.submit(made->id);
+        auto r = view_of(st, made->id, 201);
+        r.header("Location", "/v1/incidents/" + made->id);
+        return r;
+    }
+    const auto& first = std::get<store::existing>(result);
+    if (first.by_idempotency_key && !first.same_request)
+        return problem(422, "idempotency-key-reused", "Unprocessable Content",
+                       "This Idempotency-Key was used for a different incident body.");
+    auto r = view_of(st, first.id, 200);
+    r.header("Location", "/v1/incidents/" + first.id);
+    return r;
+}
+
+response handle_list(api_state& st, const request& req, const caller&, const path_params&) {
+    auto errors = unknown_query(req, {"status", "tenant", "limit", "cursor"});
+    store::list_filter f;
+    if (const auto* s = query(req, "status")) {
+        f.status = store::incident_status_from_string(*s);
+        if (!f.status)
+            errors.push_back({"status",
+                              "must be running, waiting_approval, verifying, contained, needs_attention or cancelled"});
+    }
+    if (const auto* t = query(req, "tenant")) {
+        if (t->empty() || t->size() > 64) errors.push_back({"tenant", "must be a tenant name"});
+        else f.tenant = *t;
+    }
+    if (const auto* l = query(req, "limit")) {
+        const auto v = parse_int(*l);
+        if (!v || *v < 1 || *v > static_cast<std::int64_t>(max_list_limit))
+            errors.push_back({"limit", "must be an integer from 1 to " + std::to_string(max_list_limit)});
+        else f.limit = static_cast<std::size_t>(*v);
+    }
+    if (const auto* c = query(req, "cursor")) {
+        if (!is_guid(*c)) errors.push_back({"cursor", "must be the next_cursor of an earlier page"});
+        else f.before_id = lower(*c);
+    }
+    if (!errors.empty()) return bad_request("The query has invalid parameters.", errors);
+
+    const std::size_t page = f.limit;
+    f.limit = page + 1;  // one more tells whether there is a next page
+    auto rows = st.ctx.db.list_incidents(f);
+    json out = {{"incidents", json::array()}, {"next_cursor", nullptr}};
+    const bool more = rows.size() > page;
+    if (more) rows.resize(page);
+    for (const auto& r : rows) out["incidents"].push_back(report::incident_summary(r));
+    if (more && !rows.empty()) out["next_cursor"] = rows.back().id;
+    return json_response(200, out);
+}
+
+response handle_get(api_state& st, const request&, const caller&, const path_params& p) {
+    return view_of(st, p.at(0), 200);
+}
+
+response handle_events(api_state& st, const request& req, const caller&, const path_params& p) {
+    const std::string& id = p.at(0);
+    auto errors = unknown_query(req, {"after", "limit"});
+    std::int64_t after = 0;
+    std::size_t limit = max_event_page;
+    if (const auto* a = query(req, "after")) {
+        const auto v = parse_int(*a);
+        if (!v || *v < 0) errors.push_back({"after", "must be an event id (a non-negative integer)"});
+        else after = *v;
+    }
+    if (const auto* l = query(req, "limit")) {
+        const auto v = parse_int(*l);
+        if (!v || *v < 1 || *v > static_cast<std::int64_t>(max_event_page))
+            errors.push_back({"limit", "must be an integer from 1 to " + std::to_string(max_event_page)});
+        else limit = static_cast<std::size_t>(*v);
+    }
+    const auto* accept = req.header("accept");
+    const bool stream = accept && accept->find("text/event-stream") != std::string::npos;
+    if (stream) {
+        if (const auto* last = req.header("last-event-id")) {
+            const auto v = parse_int(*last);
+            if (!v || *v < 0) errors.push_back({"Last-Event-ID", "must be an event id"});
+            else after = std::max(after, *v);
+        }
+    }
+    if (!errors.empty()) return bad_request("The query has invalid parameters.", errors);
+    if (!st.ctx.db.get_incident(id)) return not_found("No such incident.");
+
+    if (stream) {
+        response r;
+        r.stream = event_stream{id, after};
+        return r;
+    }
+    json out = {{"events", json::array()}, {"next_after", after}};
+    for (const auto& e : st.ctx.db.events(id, after, limit)) {
+        out["events"].push_back(report::event_view(e));
+        out["next_after"] = e.id;
+    }
+    return json_response(200, out);
+}
+
+response handle_report(api_state& st, const request& req, const caller&, const path_params& p) {
+    auto errors = unknown_query(req, {"format"});
+    std::string format = "json";
+    if (const auto* f = query(req, "format")) format = *f;
+    if (format != "json" && format != "md" && format != "html") errors.push_back({"format", "must be json, md or html"});
+    if (!errors.empty()) return bad_request("The query has invalid parameters.", errors);
+
+    auto snap = report::load_snapshot(st.ctx.db, p.at(0));
+    if (!snap) return not_found("No such incident.");
+    const json doc = report::build_report(*snap);
+    if (format == "json") return json_response(200, doc);
+    response r;
+    r.header("Cache-Control", "no-store");
+    if (format == "md") {
+        r.header("Content-Type", "text/markdown; charset=utf-8");
+        r.body = report::render_markdown(doc);
+    } else {
+        r.header("Content-Type", "text/html; charset=utf-8");
+        r.header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+        r.header("X-Content-Type-Options", "nosniff");
+        r.body = report::render_html(doc);
+    }
+    return r;
+}
+
+response handle_approve(api_state& st, const request& req, const caller& who, const path_params& p) {
+    auto step = step_from_body(req);
+    if (auto* bad = std::get_if<response>(&step)) return std::move(*bad);
+    return action_outcome(st, st.ctx.engine.approve(p.at(0), std::get<int>(step), who.name), p.at(0), "approval");
+}
+
+response handle_retry(api_state& st, const request& req, const caller& who, const path_params& p) {
+    auto step = step_from_body(req);
+    if (auto* bad = std::get_if<response>(&step)) return std::move(*bad);
+    return action_outcome(st, st.ctx.engine.retry(p.at(0), std::get<int>(step), who.name), p.at(0), "a retry");
+}
+
+response handle_cancel(api_state& st, const request& req, const caller& who, const path_params& p) {
+    json body;
+    if (auto bad = parse_action_body(req, {}, body)) return std::move(*bad);
+    return action_outcome(st, st.ctx.engine.cancel(p.at(0), who.name), p.at(0), "cancelling");
+}
+
+response handle_release(api_state& st, const request& req, const caller& who, const path_params& p) {
+    json body;
+    if (auto bad = parse_action_body(req, {}, body)) return std::move(*bad);
+    const std::string& id = p.at(0);
+    const auto rec = st.ctx.db.get_incident(id);
+    if (!rec) return not_found("No such incident.");
+    if (rec->status != store::incident_status::contained)
+        return conflict("The emergency block can be released once the incident is contained (credentials reset "
+                        "and verification passed); it is " +
+                        std::string(store::to_string(rec->status)) + ".");
+    // The Graph side (taking the accounts out of the emergency policy) is not wired yet: the
+    // request is recorded in the audit trail for the engine to pick up.
+    const auto event_id = st.ctx.db.append_event(id, "release_requested", std::nullopt, {{"by", who.name}});
+    st.hub.notify(id);
+    return json_response(202, {{"id", id}, {"status", "release_requested"}, {"event_id", event_id}});
+}
+
+response handle_reveal(api_state& st, const request&, const caller& who, const path_params& p) {
+    const std::string& id = p.at(0);
+    const std::string upn = lower(p.at(1));
+    if (!incident::is_valid_upn(upn)) return bad_request("The UPN is malformed.", {{"upn", "must be a UPN"}});
+    if (!st.ctx.db.get_incident(id)) return not_found("No such incident.");
+    std::string kind;
+    for (const auto& name : st.ctx.db.secret_names(id)) {
+        if (name == "tap:" + upn) kind = "tap";
+        else if (name == "password:" + upn && kind.empty()) kind = "password";
+    }
+    if (kind.empty()) return not_found("No temporary credential for this account.");
+    auto revealed = st.ctx.db.reveal_secret(id, kind + ":" + upn, who.name);
+    switch (revealed.status) {
+    case store::reveal_status::not_found: return not_found("No temporary credential for this account.");
+    case store::reveal_status::already_revealed:
+        return problem(410, "already-revealed", "Gone", "The credential was revealed once and has been wiped.");
+    case store::reveal_status::revealed: break;
+    }
+    st.hub.notify(id);  // the secret_revealed audit event
+    return json_response(200, {{"upn", upn}, {"kind", kind}, {"value", std::move(revealed.plaintext)}});
+}
+
+}  // namespace containd::api::detail

@@ -1,0 +1,109 @@
+#include "api/metrics.hpp"
+
+#include <sstream>
+
+namespace containd::api::detail {
+
+void metrics::observe(std::string_view route, std::string_view method, int status, std::chrono::nanoseconds elapsed) {
+    ++requests_[{std::string(route), std::string(method), status}];
+    auto& h = latency_[std::string(route)];
+    const double seconds = std::chrono::duration<double>(elapsed).count();
+    for (std::size_t i = 0; i < buckets.size(); ++i) {
+        if (seconds <= buckets[i]) {
+            ++h.counts[i];
+            break;
+        }
+    }
+    ++h.count;
+    h.sum += seconds;
+}
+
+namespace {
+
+// Label values are our own route templates and method names; escape anyway (Prometheus rules).
+std::string label(std::string_view v) {
+    std::string out;
+    for (char c : v) {
+        if (c == '\\' || c == '"') out += '\\';
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
+std::string number(double v) {
+    std::ostringstream s;
+    s.precision(9);
+    s << v;
+    return s.str();
+}
+
+}  // namespace
+
+std::string metrics::render(store::store& db, const engine::engine& eng, const gauges& g,
+                            const std::function<std::string()>& extra) const {
+    std::ostringstream out;
+    const auto counts = db.count_by_status();
+    out << "# HELP containd_incidents Incidents by status.\n# TYPE containd_incidents gauge\n";
+    for (auto s : {store::incident_status::running, store::incident_status::waiting_approval,
+                   store::incident_status::verifying, store::incident_status::contained,
+                   store::incident_status::needs_attention, store::incident_status::cancelled}) {
+        const auto name = std::string(store::to_string(s));
+        const auto it = counts.find(name);
+        out << "containd_incidents{status=\"" << name << "\"} " << (it == counts.end() ? 0 : it->second) << "\n";
+    }
+
+    const auto c = eng.stats();
+    const std::pair<const char*, std::uint64_t> engine_counters[] = {
+        {"containd_engine_step_attempts_total", c.attempts},
+        {"containd_engine_steps_succeeded_total", c.succeeded},
+        {"containd_engine_step_retries_total", c.retries},
+        {"containd_engine_steps_failed_total", c.failed},
+        {"containd_engine_step_timeouts_total", c.timeouts},
+    };
+    for (const auto& [name, value] : engine_counters)
+        out << "# TYPE " << name << " counter\n" << name << " " << value << "\n";
+    out << "# TYPE containd_engine_steps_in_flight gauge\ncontaind_engine_steps_in_flight " << eng.in_flight() << "\n";
+
+    out << "# HELP containd_api_requests_total API requests by route template, method and status code.\n"
+           "# TYPE containd_api_requests_total counter\n";
+    for (const auto& [key, n] : requests_) {
+        const auto& [route, method, code] = key;
+        out << "containd_api_requests_total{route=\"" << label(route) << "\",method=\"" << label(method)
+            << "\",code=\"" << code << "\"} " << n << "\n";
+    }
+    out << "# HELP containd_api_request_duration_seconds API request latency (until the response is ready).\n"
+           "# TYPE containd_api_request_duration_seconds histogram\n";
+    for (const auto& [route, h] : latency_) {
+        std::uint64_t cumulative = 0;
+        for (std::size_t i = 0; i < buckets.size(); ++i) {
+            cumulative += h.counts[i];
+            out << "containd_api_request_duration_seconds_bucket{route=\"" << label(route) << "\",le=\""
+                << number(buckets[i]) << "\"} " << cumulative << "\n";
+        }
+        out << "containd_api_request_duration_seconds_bucket{route=\"" << label(route) << "\",le=\"+Inf\"} "
+            << h.count << "\n";
+        out << "containd_api_request_duration_seconds_sum{route=\"" << label(route) << "\"} " << number(h.sum)
+            << "\n";
+        out << "containd_api_request_duration_seconds_count{route=\"" << label(route) << "\"} " << h.count << "\n";
+    }
+    out << "# TYPE containd_api_open_connections gauge\ncontaind_api_open_connections " << g.open_connections << "\n";
+    out << "# TYPE containd_api_event_streams gauge\ncontaind_api_event_streams " << g.event_streams << "\n";
+    out << "# TYPE containd_api_rejected_connections_total counter\ncontaind_api_rejected_connections_total "
+        << rejected_connections_ << "\n";
+    out << "# TYPE containd_ready gauge\ncontaind_ready " << (g.ready ? 1 : 0) << "\n";
+    std::string text = out.str();
+    if (extra) {
+        std::string more = extra();
+        if (!more.empty()) {
+            text += more;
+            if (text.back() != '\n') text += '\n';
+        }
+    }
+    return text;
+}
+
+}  // namespace containd::api::detail

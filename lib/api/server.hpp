@@ -1,0 +1,72 @@
+#pragma once
+// The local REST API (API.md): routing, bearer-token auth with roles, problem+json errors,
+// request limits, the live event stream (SSE) and Prometheus metrics.
+//
+// Threading: everything (accepting, parsing, handlers, store and engine calls) runs on the one
+// executor given at construction, the daemon's io thread: the store is single-threaded.
+// The context's references must outlive the server.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "config/config.hpp"
+#include "core/clock.hpp"
+#include "engine/engine.hpp"
+#include "incident/planner.hpp"
+#include "store/store.hpp"
+
+namespace containd::api {
+
+namespace detail {
+struct server_state;  // shared with the session coroutines (server.cpp)
+}
+
+struct context {
+    store::store& db;  // single-threaded: everything runs on the one executor
+    engine::engine& engine;
+    const clock_source& clock;
+    std::map<std::string, incident::tenant_settings> tenants;  // by name
+    std::function<std::string()> extra_metrics;  // optional: more Prometheus text (Graph calls by status), may be empty
+};
+
+class server {
+public:
+    // Registers the server's one engine observer (it fans changes out to the event streams).
+    server(boost::asio::any_io_executor executor, config::api_settings settings, context ctx);
+    ~server();  // stop()s
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
+    // Binds and accepts; returns the bound port (settings.port 0 = OS picks). With
+    // tls_cert_file/tls_key_file set, serves HTTPS. Throws std::runtime_error with a clear message
+    // when the address, certificate or key cannot be used or the bind fails.
+    std::uint16_t start();
+    // Stops accepting, lets in-flight requests finish (bounded), ends SSE streams, closes idle
+    // keep-alive connections. Idempotent. Must be called on the executor's thread (or while the
+    // executor is not running).
+    void stop();
+    // /readyz: 200 when ready, 503 otherwise (starts not ready).
+    void set_ready(bool ready);
+
+private:
+    std::shared_ptr<detail::server_state> state_;
+};
+
+// One route: path as an OpenAPI template, e.g. "/v1/incidents/{id}/approve";
+// role: "none" | "viewer" | "submitter" | "operator" (the least role that may call it: viewer
+// routes accept every role, submit accepts submitter and operator, operator routes only operator).
+struct route_info {
+    std::string method;
+    std::string path;
+    std::string role;
+};
+// The single source of truth the router itself dispatches from.
+const std::vector<route_info>& route_table();
+
+}  // namespace containd::api
