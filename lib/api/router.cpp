@@ -153,7 +153,7 @@ dispatched dispatch(api_state& st, const request& req) {
             std::string allow;
             for (const auto& a : m.allowed) allow += (allow.empty() ? "" : ", ") + a;
             d.res = problem(405, "method-not-allowed", "Method Not Allowed",
-                            "This resource does not support " + req.method + ".");
+                            "This resource does not support " + req.method.substr(0, 16) + ".");
             d.res.header("Allow", allow);
         } else if (m.bad_encoding) {
             d.res = bad_request("The path has a malformed percent-escape.");
