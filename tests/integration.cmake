@@ -6,3 +6,15 @@ if(TARGET containd_sim AND TARGET containd_runners)
     LABEL integration)
   target_compile_definitions(containment_test PRIVATE CONTAIND_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 endif()
+
+# Graph contract of the client: every request body of the full walkthrough containment against
+# Microsoft's v1.0 CSDL (the checker library is declared in sim.cmake).
+if(TARGET containd_sim AND TARGET containd_runners AND TARGET containd_csdl_contract)
+  containd_add_test(containment_contract_test
+    SOURCES integration/containment/contract_test.cpp
+    DEPS containd::runners containd::graph containd::sim containd_csdl_contract
+    LABEL integration)
+  target_compile_definitions(containment_contract_test PRIVATE
+    CONTAIND_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    CONTAIND_GRAPH_CSDL="${CONTAIND_GRAPH_CSDL}")
+endif()

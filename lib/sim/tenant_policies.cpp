@@ -68,7 +68,8 @@ json tenant::normalise_policy(json p) {
         for (const char* k : {"userRiskLevels", "signInRiskLevels", "servicePrincipalRiskLevels"})
             if (!c.contains(k)) c[k] = json::array();
         if (!c.contains("clientAppTypes")) c["clientAppTypes"] = json::array({"all"});
-        for (const char* k : {"platforms", "locations", "devices", "clientApplications", "times", "deviceStates"})
+        // Only what v1.0's conditionalAccessConditionSet declares (times and deviceStates are beta).
+        for (const char* k : {"platforms", "locations", "devices", "clientApplications"})
             if (!c.contains(k)) c[k] = nullptr;
         if (c.contains("applications") && c["applications"].is_object()) {
             auto& a = c["applications"];
