@@ -78,6 +78,14 @@ check_result analyse(const check_context& ctx, const std::vector<signin>& signin
     std::set<std::string> causes;
     std::vector<std::string> serious, informational;
     std::map<std::string, time_point> last_user_success;  // per compromised account
+    // Apps the SOC did not name that signed in as their service principal from an attacker IP.
+    struct unreported {
+        std::string name;
+        int successes = 0;
+        time_point last{};
+        std::set<std::string> ips;
+    };
+    std::map<std::string, unreported> unreported_apps;
 
     for (const auto& s : signins) {
         if (s.at < ctx.contained_at) continue;
@@ -94,7 +102,12 @@ check_result analyse(const check_context& ctx, const std::vector<signin>& signin
                               "; the policy's exclusions are wrong, fix them now");
             continue;
         }
-        if (!compromised_user && !(is_app && malicious_app)) continue;
+        // An app nobody reported, succeeding from a known attacker IP: the attacker's second app
+        // (or a secret on an app we were not told about). Nothing we did touches it: revocation
+        // and the user block do not apply to service principals, and only the named apps lost
+        // their credentials (DOMAIN.md step 7, "persistence ... unknown app").
+        const bool unreported_app = is_app && !malicious_app && contains(ctx.attacker_ips, s.ip);
+        if (!compromised_user && !(is_app && (malicious_app || unreported_app))) continue;
 
         const std::string subject = is_app ? "app:" + s.app_id : s.upn;
         auto& f = by_subject_ip[{subject, s.ip}];
@@ -112,7 +125,13 @@ check_result analyse(const check_context& ctx, const std::vector<signin>& signin
         }
 
         if (is_app) {
-            if (ctx.apps_contained_at && s.at > *ctx.apps_contained_at) {
+            if (unreported_app) {
+                auto& u = unreported_apps[s.app_id];
+                u.name = s.app_name;
+                ++u.successes;
+                if (s.at > u.last) u.last = s.at;
+                u.ips.insert(s.ip);
+            } else if (ctx.apps_contained_at && s.at > *ctx.apps_contained_at) {
                 causes.insert("persistence");
                 serious.push_back("persistence: service principal " + s.app_id + " (" + s.app_name +
                                   ") signed in from " + s.ip + " at " + format_rfc3339(s.at) +
@@ -131,6 +150,15 @@ check_result analyse(const check_context& ctx, const std::vector<signin>& signin
         if (s.at > last) last = s.at;
     }
 
+    for (const auto& [app_id, u] : unreported_apps) {
+        std::string ips;
+        for (const auto& ip : u.ips) ips += (ips.empty() ? "" : ", ") + ip;
+        causes.insert("persistence");
+        serious.push_back("persistence: service principal " + app_id + " (" + u.name +
+                          "), not named in the incident, signed in " + std::to_string(u.successes) +
+                          " time(s) since containment from attacker IP " + ips + ", last at " + format_rfc3339(u.last) +
+                          ": the attacker holds an app or a secret we were not told about; add it to the malicious apps");
+    }
     for (const auto& [upn, last] : last_user_success) {
         const auto after = last - ctx.contained_at;
         if (after <= minutes(15)) {

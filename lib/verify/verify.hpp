@@ -6,6 +6,8 @@
 // malicious app (a "subject"):
 //   - a success by a service principal after its credentials were removed and it was disabled:
 //     persistence that revocation does not affect (attention);
+//   - a success by the service principal of an app NOT named in the incident from an attacker
+//     IP: persistence (an unreported app or a second secret) (attention), one line per app;
 //   - a user success with conditionalAccessStatus "notApplied": the policy's scope misses that
 //     user or app (attention);
 //   - a user success within 15 minutes of containment and none later: CAE (or the block) cut the
