@@ -2,6 +2,7 @@
 // Identity Protection.
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "core/time.hpp"
@@ -77,10 +78,20 @@ task<step_outcome> capture_account_evidence(const engine::step_context& ctx, gra
     }
 
     // Evidence never blocks containment for long: retry transient failures a few times, then
-    // record what could not be read and go on.
-    for (const auto& f : failures)
-        if (is_retryable_status(f.status) && ctx.attempt < settings.evidence_retry_attempts)
-            co_return failure(f, "capturing evidence");
+    // record what could not be read and go on. The retry re-sends every read, so it waits for
+    // the longest Retry-After any failed read was given, not the first failure's: a 503 without
+    // Retry-After listed before a 429 with one made the retry re-send the throttled read early.
+    const graph::call_result* retry_on = nullptr;
+    std::optional<duration> longest;
+    for (const auto& f : failures) {
+        if (!is_retryable_status(f.status)) continue;
+        const auto wait = f.retry_after ? graph::parse_retry_after(*f.retry_after, ctx.clock.now()) : std::nullopt;
+        if (!retry_on || (wait && (!longest || *wait > *longest))) {
+            longest = wait;
+            retry_on = &f;
+        }
+    }
+    if (retry_on && ctx.attempt < settings.evidence_retry_attempts) co_return failure(*retry_on, "capturing evidence");
 
     const nlohmann::json content = {{"authentication_methods", evidence_entry(methods.call, method_items)},
                                     {"inbox_rules", evidence_entry(rules.call, rule_items)},
