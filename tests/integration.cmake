@@ -18,3 +18,13 @@ if(TARGET containd_sim AND TARGET containd_runners AND TARGET containd_csdl_cont
     CONTAIND_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     CONTAIND_GRAPH_CSDL="${CONTAIND_GRAPH_CSDL}")
 endif()
+
+# Integration: the remaining end-to-end scenarios of the issue (persistence, non-CAE tokens, a
+# compromised break-glass account, an apostrophe in a UPN, seeded faults).
+if(TARGET containd_sim AND TARGET containd_runners)
+  containd_add_test(containment_scenarios_test
+    SOURCES integration/containment/scenarios_test.cpp
+    DEPS containd::runners containd::graph containd::sim
+    LABEL integration)
+  target_compile_definitions(containment_scenarios_test PRIVATE CONTAIND_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+endif()
