@@ -96,7 +96,7 @@ int run(const config::daemon_config& config, const std::function<void(const read
     if (config.simulator && config.simulator->time_scale > 1.0) engine_options.max_timer_sleep = milliseconds(100);
     engine::engine eng(ioc.get_executor(), db, *clock, settings, runners, engine_options);
 
-    api::server server(ioc.get_executor(), config.api, api::context{db, eng, *clock, settings, {}});
+    api::server server(ioc.get_executor(), config.api, api::context{db, eng, *clock, settings, [&clients] { return clients.metrics(); }});
 
     const std::size_t recovered = eng.start();
     const std::uint16_t port = server.start();

@@ -58,4 +58,15 @@ graph::client* tenant_clients::find(const std::string& tenant) const {
     return it == stacks_.end() ? nullptr : it->second.client.get();
 }
 
+std::string tenant_clients::metrics() const {
+    std::string out =
+        "# HELP containd_graph_calls_total Microsoft Graph HTTPS attempts by tenant and status (0: no HTTP answer).\n"
+        "# TYPE containd_graph_calls_total counter\n";
+    for (const auto& [name, stack] : stacks_)
+        for (const auto& [status, n] : stack.client->calls_by_status())
+            out += "containd_graph_calls_total{tenant=\"" + name + "\",status=\"" + std::to_string(status) + "\"} " +
+                   std::to_string(n) + "\n";
+    return out;
+}
+
 }  // namespace containd::daemon

@@ -26,6 +26,8 @@ public:
     ~tenant_clients();
 
     graph::client* find(const std::string& tenant) const;
+    // Prometheus text: containd_graph_calls_total{tenant,status}.
+    std::string metrics() const;
 
 private:
     struct tenant_stack {

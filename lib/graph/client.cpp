@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <set>
 #include <stdexcept>
 
@@ -32,6 +33,7 @@ struct client::impl {
     graph_settings settings;
     pacer pace;
     url_parts base;
+    std::map<int, std::uint64_t> calls_by_status;  // every HTTPS attempt; 0: no HTTP answer
 
     std::string url_for(const graph_request& r) const {
         return join_url(settings.graph_base, std::string(version_root(r.version)) + r.path);
@@ -97,6 +99,7 @@ asio::awaitable<call_result> send_to(std::shared_ptr<client::impl> self, graph_r
         h.idempotent = req.idempotent;
         h.timeout = req.timeout;
         call_result r = from_http(co_await self->http.send(std::move(h)));
+        ++self->calls_by_status[r.status];
         if (r.status == 401 && attempt == 0) {
             // One refresh and one re-send: the token may have been revoked or expired early.
             self->tokens.invalidate(tok.token);
@@ -249,6 +252,8 @@ client::client(https_client& http, token_source& tokens, const clock_source& clo
 }
 
 client::~client() = default;
+
+std::map<int, std::uint64_t> client::calls_by_status() const { return impl_->calls_by_status; }
 
 asio::awaitable<call_result> client::send(graph_request request) {
     std::string url = impl_->url_for(request);

@@ -14,6 +14,8 @@
 // one thread. The https_client, token_source and clock must outlive the client and every call.
 
 #include <cstddef>
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -72,6 +74,8 @@ public:
     token_source& tokens();
     pacer& pacing();
     const clock_source& clock() const;
+    // How many HTTPS attempts got each status (0: no HTTP answer), for the daemon's metrics.
+    std::map<int, std::uint64_t> calls_by_status() const;
 
     // The absolute URL a request is sent to (tests, logs).
     std::string url_for(const graph_request& request) const;
