@@ -1,5 +1,6 @@
 #include "config/config.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -151,6 +152,13 @@ void parse_tenant(const json& doc, const std::string& path, const std::string& b
                   std::vector<config_error>& errors) {
     object_reader r(doc, path, errors);
     r.text("name", t.settings.name, true);
+    // Submissions name the tenant with the same characters (incident validation), and the name
+    // appears in metric labels and log fields: nothing that needs quoting.
+    const bool name_ok = t.settings.name.size() <= 64 &&
+                         std::all_of(t.settings.name.begin(), t.settings.name.end(), [](char c) {
+                             return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+                         });
+    if (!name_ok) errors.push_back({path + ".name", "must be 1 to 64 letters, digits, '.', '_' or '-'"});
     r.text("directory_tenant", t.directory_tenant, true);
     r.text("login_base", t.login_base);
     r.text("graph_base", t.graph_base);

@@ -84,3 +84,14 @@ TEST(Config, rejects_a_decreasing_schedule_and_missing_tenants) {
     EXPECT_EQ(keys_of(parse_config(nlohmann::json::object())), std::vector<std::string>{"tenants"});
     EXPECT_FALSE(keys_of(load_config_file("/nonexistent/containd.json")).empty());
 }
+
+TEST(Config, tenant_names_need_no_quoting_in_labels_or_logs) {
+    for (const char* bad : {"con\"toso", "contoso tenant", "contoso\n", "x{y}"}) {
+        auto doc = minimal();
+        doc["tenants"][0]["name"] = bad;
+        EXPECT_EQ(keys_of(parse_config(doc)), std::vector<std::string>{"tenants[0].name"}) << bad;
+    }
+    auto doc = minimal();
+    doc["tenants"][0]["name"] = "contoso-eu.prod_2";
+    EXPECT_TRUE(keys_of(parse_config(doc)).empty());
+}
