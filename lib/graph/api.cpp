@@ -43,13 +43,14 @@ task<removal_reply> send_delete(client& c, std::optional<graph_request> req, cal
 
 template <class T>
 task<list_reply<T>> send_list(client& c, std::optional<graph_request> req, call_result error,
-                              std::optional<T> (*parse)(const nlohmann::json&)) {
+                              std::optional<T> (*parse)(const nlohmann::json&),
+                              std::optional<std::size_t> max_pages = std::nullopt) {
     list_reply<T> out;
     if (!req) {
         out.call = std::move(error);
         co_return out;
     }
-    list_result r = co_await c.list(std::move(*req));
+    list_result r = co_await c.list(std::move(*req), max_pages);
     out.call = std::move(r.call);
     out.truncated = r.truncated;
     for (const auto& item : r.items)
@@ -340,10 +341,10 @@ task<reply<void>> confirm_compromised(client& c, std::vector<std::string> user_i
     co_return co_await send_void(c, std::move(req), std::move(error));
 }
 
-task<list_reply<sign_in>> list_sign_ins(client& c, requests::sign_in_query query) {
+task<list_reply<sign_in>> list_sign_ins(client& c, requests::sign_in_query query, std::optional<std::size_t> max_pages) {
     call_result error;
     auto req = build([&] { return requests::list_sign_ins(query); }, error);
-    co_return co_await send_list<sign_in>(c, std::move(req), std::move(error), &parse_sign_in);
+    co_return co_await send_list<sign_in>(c, std::move(req), std::move(error), &parse_sign_in, max_pages);
 }
 
 task<list_reply<directory_audit>> list_directory_audits(client& c, requests::audit_query query) {

@@ -98,7 +98,9 @@ task<removal_reply> delete_app_role_assignment(client& c, std::string sp_id, std
 task<reply<void>> confirm_compromised(client& c, std::vector<std::string> user_ids);
 
 // --- sign-in logs and directory audits (paced 5 per 10 s) ---
-task<list_reply<sign_in>> list_sign_ins(client& c, requests::sign_in_query query);
+// max_pages: stop after this many pages (list_reply::truncated says so); default: the client's cap.
+task<list_reply<sign_in>> list_sign_ins(client& c, requests::sign_in_query query,
+                                        std::optional<std::size_t> max_pages = std::nullopt);
 task<list_reply<directory_audit>> list_directory_audits(client& c, requests::audit_query query);
 
 // --- mailbox ---

@@ -67,13 +67,15 @@ task<step_outcome> capture_account_evidence(const engine::step_context& ctx, gra
     nlohmann::json sign_in_items = nlohmann::json::array();
     graph::call_result sign_in_call;
     sign_in_call.status = 200;
+    bool sign_ins_truncated = false;
     if (ctx.request.accounts.size() <= settings.evidence_sign_in_accounts) {
         graph::requests::sign_in_query q;
         q.user_principal_name = upn;
         q.since = ctx.request.compromise_start;
-        auto sign_ins = co_await graph::list_sign_ins(c, q);
+        auto sign_ins = co_await graph::list_sign_ins(c, q, settings.evidence_sign_in_pages);
         for (const auto& s : sign_ins.items) sign_in_items.push_back(s.raw);
         sign_in_call = sign_ins.call;
+        sign_ins_truncated = sign_ins.truncated;
         if (!sign_ins.ok()) failures.push_back(sign_ins.call);
     }
 
@@ -100,6 +102,7 @@ task<step_outcome> capture_account_evidence(const engine::step_context& ctx, gra
     co_return step_outcome::success({{"methods", method_items.size()},
                                      {"inbox_rules", rule_items.size()},
                                      {"sign_ins", sign_in_items.size()},
+                                     {"sign_ins_truncated", sign_ins_truncated},
                                      {"gaps", failures.size()}});
 }
 

@@ -20,6 +20,10 @@ using graph_lookup = std::function<graph::client*(const std::string& tenant)>;
 struct runner_settings {
     int tap_lifetime_minutes = 60;
     std::size_t evidence_sign_in_accounts = 20;  // above this many accounts, skip per-account sign-in evidence
+    // Sign-in logs are read at 5 requests per 10 s per app and the block waits for the evidence:
+    // per account, only the newest page (up to 1,000 sign-ins) is captured before containment.
+    // The logs themselves stay in Entra ID; the report says when the capture was truncated.
+    std::size_t evidence_sign_in_pages = 1;
     int evidence_retry_attempts = 3;             // evidence never blocks containment for long
 };
 
