@@ -73,10 +73,18 @@ std::variant<int, response> step_from_body(const request& req) {
     return static_cast<int>(it->get<std::int64_t>());
 }
 
+// The incident document, rendered once per committed change (see api_state::view_cache).
 response view_of(api_state& st, const std::string& id, int status) {
-    auto snap = report::load_snapshot(st.ctx.db, id);
+    if (auto hit = st.view_cache.find(id); hit != st.view_cache.end()) {
+        response r = json_response(status, nullptr);
+        r.body = hit->second;
+        return r;
+    }
+    auto snap = report::load_view_snapshot(st.ctx.db, id);
     if (!snap) return not_found("No such incident.");
     auto r = json_response(status, report::incident_view(*snap));
+    if (st.view_cache.size() >= api_state::view_cache_limit) st.view_cache.clear();
+    st.view_cache.emplace(id, r.body);
     return r;
 }
 

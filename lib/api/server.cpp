@@ -437,7 +437,10 @@ server::server(boost::asio::any_io_executor executor, config::api_settings setti
     // holds the state weakly, so an engine outliving the server calls into nothing.
     std::weak_ptr<detail::server_state> weak = state_;
     state_->ctx.engine.on_change([weak](const std::string& incident_id) {
-        if (auto st = weak.lock()) st->hub.notify(incident_id);
+        if (auto st = weak.lock()) {
+            st->view_cache.erase(incident_id);
+            st->hub.notify(incident_id);
+        }
     });
 }
 

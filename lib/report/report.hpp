@@ -28,6 +28,9 @@ struct snapshot {
 
 // Reads the snapshot; nullopt when the incident does not exist. Must run on the store's thread.
 std::optional<snapshot> load_snapshot(store::store& db, const std::string& incident_id);
+// Only what incident_view reads (the incident, its accounts and steps): the API's hot path,
+// without the events and the evidence (hundreds of kilobytes of JSON per incident).
+std::optional<snapshot> load_view_snapshot(store::store& db, const std::string& incident_id);
 
 // The GET /v1/incidents/{id} document: id, tenant, external_ref, status, phase, created_at,
 // contained_at, accounts, steps, verification, attention (API.md "Read incidents").

@@ -141,13 +141,20 @@ std::string describe_step(const store::step_record& s) {
 
 }  // namespace detail
 
-std::optional<snapshot> load_snapshot(store::store& db, const std::string& incident_id) {
+std::optional<snapshot> load_view_snapshot(store::store& db, const std::string& incident_id) {
     auto incident = db.get_incident(incident_id);
     if (!incident) return std::nullopt;
     snapshot s;
     s.incident = std::move(*incident);
     s.accounts = db.accounts(incident_id);
     s.steps = db.steps(incident_id);
+    return s;
+}
+
+std::optional<snapshot> load_snapshot(store::store& db, const std::string& incident_id) {
+    auto view = load_view_snapshot(db, incident_id);
+    if (!view) return std::nullopt;
+    snapshot s = std::move(*view);
     constexpr std::size_t page = 1000;
     for (std::int64_t after = 0;;) {
         auto batch = db.events(incident_id, after, page);
