@@ -123,3 +123,25 @@ TEST(Verify, matches_ipv4_and_ipv6_ranges) {
     EXPECT_FALSE(ip_in_ranges("not-an-ip", {"0.0.0.0/0"}));
     EXPECT_FALSE(ip_in_ranges("192.0.2.1", {"2001:db8::/32", "bad/99"}));
 }
+
+// An app the SOC did not name, signing in as its service principal from an attacker IP, is the
+// attacker's second foothold; the same app from elsewhere is the tenant's own traffic.
+TEST(Verify, an_unnamed_app_from_an_attacker_ip_is_persistence_and_elsewhere_is_not) {
+    signin sp;
+    sp.source = signin_source::service_principal;
+    sp.at = contained + minutes(20);
+    sp.app_id = "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a";
+    sp.app_name = "Mailbox Backup Helper";
+    sp.ip = "198.18.7.7";
+    auto benign = analyse(context(minutes(30)), {sp});
+    EXPECT_EQ(benign.verdict, "contained");
+    EXPECT_FALSE(has(benign, "persistence"));
+
+    sp.ip = "203.0.113.66";
+    auto r = analyse(context(minutes(30)), {sp});
+    EXPECT_EQ(r.verdict, "attention");
+    EXPECT_TRUE(has(r, "persistence"));
+    EXPECT_TRUE(std::any_of(r.diagnosis.begin(), r.diagnosis.end(), [&](const std::string& d) {
+        return d.find(sp.app_id) != std::string::npos && d.find("not named in the incident") != std::string::npos;
+    }));
+}
