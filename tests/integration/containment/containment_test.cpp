@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "support/live_tenant.hpp"
+#include "support/walkthrough.hpp"
 #include "support/invariants.hpp"
 
 using namespace containd;
@@ -17,10 +18,6 @@ using store::step_status;
 
 namespace {
 
-constexpr const char* policy_id = "5e8a3c1f-0d2b-4f6e-9a7c-3b1d2e4f5a60";
-constexpr const char* ir_location = "6d1f0a2b-3c4d-4e5f-8a9b-0c1d2e3f4a51";
-constexpr const char* doc_sync_app = "c7a1e5d2-9b3f-4a6c-8e1d-2f5b7c9a0e34";
-
 const std::map<std::string, std::string> object_ids = {
     {"breakglass1@contoso.com", "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a01"},
     {"breakglass2@contoso.com", "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a02"},
@@ -29,55 +26,6 @@ const std::map<std::string, std::string> object_ids = {
     {"procurement.mgr@contoso.com", "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a06"},
     {"cfo.assistant@contoso.com", "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a07"},
 };
-
-live_options walkthrough_options() {
-    live_options o;
-    o.tenant.name = "contoso";
-    o.tenant.emergency_policy_id = policy_id;
-    o.tenant.ir_named_locations = {ir_location};
-    o.tenant.break_glass_upns = {"breakglass1@contoso.com", "breakglass2@contoso.com"};
-    return o;
-}
-
-nlohmann::json seeds_incident() {
-    return {{"tenant", "contoso"},
-            {"external_ref", "SENTINEL-4711"},
-            {"title", "BEC in finance"},
-            {"compromise_start", "2026-03-12T00:00:00Z"},
-            {"accounts",
-             {{{"upn", "finance.director@contoso.com"}},
-              {{"upn", "ap.clerk@contoso.com"}},
-              {{"upn", "procurement.mgr@contoso.com"}},
-              {{"upn", "cfo.assistant@contoso.com"}}}},
-            {"attacker_ips", {"203.0.113.66", "203.0.113.71"}},
-            {"malicious_apps", {{{"app_id", doc_sync_app}}}}};
-}
-
-std::vector<std::string> strings(const nlohmann::json& j) {
-    std::vector<std::string> out;
-    if (j.is_array())
-        for (const auto& v : j) out.push_back(v.get<std::string>());
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
-const nlohmann::json* find_by(const nlohmann::json& list, const char* key, const std::string& value) {
-    if (!list.is_array()) return nullptr;
-    for (const auto& item : list)
-        if (item.value(key, "") == value) return &item;
-    return nullptr;
-}
-
-// Index in the journal of the first request matching method and path regex, after `from`.
-std::optional<std::size_t> first(const std::vector<sim::journal_entry>& j, const std::string& method,
-                                 const std::string& path, const std::string& body_contains = "", std::size_t from = 0) {
-    const std::regex re(path);
-    for (std::size_t i = from; i < j.size(); ++i)
-        if (j[i].method == method && std::regex_search(j[i].path, re) &&
-            (body_contains.empty() || j[i].body.find(body_contains) != std::string::npos) && j[i].status < 300)
-            return i;
-    return std::nullopt;
-}
 
 }  // namespace
 
@@ -102,30 +50,30 @@ TEST_F(Containment, the_walkthrough_ends_contained_with_every_promise_kept) {
 
     // The block: compromised users in, uncompromised break-glass and the IR location out, all
     // apps, block.
-    const auto* policy = find_by(state["conditionalAccessPolicies"], "id", policy_id);
+    const auto* policy = find_by(state["conditionalAccessPolicies"], "id", walkthrough_policy_id);
     ASSERT_TRUE(policy) << state["conditionalAccessPolicies"].dump();
     EXPECT_EQ((*policy)["state"], "enabled");
-    EXPECT_EQ(strings((*policy)["conditions"]["users"]["includeUsers"]),
+    EXPECT_EQ(sorted_strings((*policy)["conditions"]["users"]["includeUsers"]),
               (std::vector<std::string>{object_ids.at("finance.director@contoso.com"), object_ids.at("ap.clerk@contoso.com"),
                                         object_ids.at("procurement.mgr@contoso.com"), object_ids.at("cfo.assistant@contoso.com")}));
-    EXPECT_EQ(strings((*policy)["conditions"]["users"]["excludeUsers"]),
+    EXPECT_EQ(sorted_strings((*policy)["conditions"]["users"]["excludeUsers"]),
               (std::vector<std::string>{object_ids.at("breakglass1@contoso.com"), object_ids.at("breakglass2@contoso.com")}));
-    EXPECT_EQ(strings((*policy)["conditions"]["locations"]["excludeLocations"]), std::vector<std::string>{ir_location});
-    EXPECT_EQ(strings((*policy)["conditions"]["applications"]["includeApplications"]), std::vector<std::string>{"All"});
-    EXPECT_EQ(strings((*policy)["grantControls"]["builtInControls"]), std::vector<std::string>{"block"});
+    EXPECT_EQ(sorted_strings((*policy)["conditions"]["locations"]["excludeLocations"]), std::vector<std::string>{walkthrough_ir_location});
+    EXPECT_EQ(sorted_strings((*policy)["conditions"]["applications"]["includeApplications"]), std::vector<std::string>{"All"});
+    EXPECT_EQ(sorted_strings((*policy)["grantControls"]["builtInControls"]), std::vector<std::string>{"block"});
 
     // Resets: the Exchange admin first, each followed by a revocation before the next tier.
     const std::string fd = object_ids.at("finance.director@contoso.com");
-    auto fd_reset = first(journal, "PATCH", "/v1.0/users/" + fd + "$", "passwordProfile");
+    auto fd_reset = first_request(journal, "PATCH", "/v1.0/users/" + fd + "$", "passwordProfile");
     ASSERT_TRUE(fd_reset);
-    auto fd_revoke = first(journal, "POST", "/v1.0/users/" + fd + "/revokeSignInSessions$", "", *fd_reset);
+    auto fd_revoke = first_request(journal, "POST", "/v1.0/users/" + fd + "/revokeSignInSessions$", "", *fd_reset);
     ASSERT_TRUE(fd_revoke);
     for (const char* upn : {"ap.clerk@contoso.com", "procurement.mgr@contoso.com", "cfo.assistant@contoso.com"}) {
         const std::string oid = object_ids.at(upn);
-        auto reset = first(journal, "PATCH", "/v1.0/users/" + oid + "$", "passwordProfile");
+        auto reset = first_request(journal, "PATCH", "/v1.0/users/" + oid + "$", "passwordProfile");
         ASSERT_TRUE(reset) << upn;
         EXPECT_GT(*reset, *fd_revoke) << upn << " was reset before the privileged tier was done";
-        EXPECT_TRUE(first(journal, "POST", "/v1.0/users/" + oid + "/revokeSignInSessions$", "", *reset)) << upn;
+        EXPECT_TRUE(first_request(journal, "POST", "/v1.0/users/" + oid + "/revokeSignInSessions$", "", *reset)) << upn;
     }
     // Each account got its own password, sealed in the vault.
     std::set<std::string> passwords;
@@ -162,17 +110,17 @@ TEST_F(Containment, the_walkthrough_ends_contained_with_every_promise_kept) {
 
     // The app: no secret or certificate left on the application or its service principal, the
     // service principal disabled.
-    const auto* app = find_by(state["applications"], "appId", doc_sync_app);
+    const auto* app = find_by(state["applications"], "appId", walkthrough_doc_sync_app);
     ASSERT_TRUE(app);
     EXPECT_TRUE((*app)["passwordCredentials"].empty()) << (*app)["passwordCredentials"].dump();
     EXPECT_TRUE((*app)["keyCredentials"].empty());
-    const auto* sp = find_by(state["servicePrincipals"], "appId", doc_sync_app);
+    const auto* sp = find_by(state["servicePrincipals"], "appId", walkthrough_doc_sync_app);
     ASSERT_TRUE(sp) << state["servicePrincipals"].dump().substr(0, 500);
     EXPECT_TRUE((*sp)["passwordCredentials"].empty());
     EXPECT_EQ((*sp)["accountEnabled"], false);
 
     // The forwarding rule on the AP clerk is gone.
-    EXPECT_TRUE(first(journal, "DELETE", "/v1.0/users/[^/]+/mailFolders/inbox/messageRules/"));
+    EXPECT_TRUE(first_request(journal, "DELETE", "/v1.0/users/[^/]+/mailFolders/inbox/messageRules/"));
 
     // Every check ran once.
     int checks = 0;

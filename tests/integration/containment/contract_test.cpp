@@ -11,6 +11,7 @@
 
 #include "support/csdl_contract.hpp"
 #include "support/live_tenant.hpp"
+#include "support/walkthrough.hpp"
 
 #ifndef CONTAIND_GRAPH_CSDL
 #error "CONTAIND_GRAPH_CSDL must name Microsoft's Graph v1.0 CSDL (set by tests/integration.cmake)"
@@ -22,33 +23,6 @@ using containd::test::csdl_model;
 using containd::test::to_string;
 
 namespace {
-
-constexpr const char* policy_id = "5e8a3c1f-0d2b-4f6e-9a7c-3b1d2e4f5a60";
-constexpr const char* ir_location = "6d1f0a2b-3c4d-4e5f-8a9b-0c1d2e3f4a51";
-constexpr const char* doc_sync_app = "c7a1e5d2-9b3f-4a6c-8e1d-2f5b7c9a0e34";
-
-live_options walkthrough_options() {
-    live_options o;
-    o.tenant.name = "contoso";
-    o.tenant.emergency_policy_id = policy_id;
-    o.tenant.ir_named_locations = {ir_location};
-    o.tenant.break_glass_upns = {"breakglass1@contoso.com", "breakglass2@contoso.com"};
-    return o;
-}
-
-nlohmann::json seeds_incident() {
-    return {{"tenant", "contoso"},
-            {"external_ref", "SENTINEL-4711"},
-            {"title", "BEC in finance"},
-            {"compromise_start", "2026-03-12T00:00:00Z"},
-            {"accounts",
-             {{{"upn", "finance.director@contoso.com"}},
-              {{"upn", "ap.clerk@contoso.com"}},
-              {{"upn", "procurement.mgr@contoso.com"}},
-              {{"upn", "cfo.assistant@contoso.com"}}}},
-            {"attacker_ips", {"203.0.113.66", "203.0.113.71"}},
-            {"malicious_apps", {{{"app_id", doc_sync_app}}}}};
-}
 
 const csdl_model* graph_contract() {
     static const std::optional<csdl_model> model = [] {

@@ -24,6 +24,7 @@
 #include "graph/odata.hpp"
 #include "support/invariants.hpp"
 #include "support/live_tenant.hpp"
+#include "support/walkthrough.hpp"
 
 using namespace containd;
 using namespace containd::testing;
@@ -32,62 +33,10 @@ using store::step_status;
 
 namespace {
 
-constexpr const char* policy_id = "5e8a3c1f-0d2b-4f6e-9a7c-3b1d2e4f5a60";
-constexpr const char* ir_location = "6d1f0a2b-3c4d-4e5f-8a9b-0c1d2e3f4a51";
-constexpr const char* doc_sync_app = "c7a1e5d2-9b3f-4a6c-8e1d-2f5b7c9a0e34";
 constexpr const char* breakglass1 = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a01";
 constexpr const char* breakglass2 = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a02";
 constexpr const char* finance_director = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a04";
 constexpr const char* pat_obrien = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a10";
-
-live_options walkthrough_options() {
-    live_options o;
-    o.tenant.name = "contoso";
-    o.tenant.emergency_policy_id = policy_id;
-    o.tenant.ir_named_locations = {ir_location};
-    o.tenant.break_glass_upns = {"breakglass1@contoso.com", "breakglass2@contoso.com"};
-    return o;
-}
-
-nlohmann::json seeds_incident() {
-    return {{"tenant", "contoso"},
-            {"external_ref", "SENTINEL-4711"},
-            {"title", "BEC in finance"},
-            {"compromise_start", "2026-03-12T00:00:00Z"},
-            {"accounts",
-             {{{"upn", "finance.director@contoso.com"}},
-              {{"upn", "ap.clerk@contoso.com"}},
-              {{"upn", "procurement.mgr@contoso.com"}},
-              {{"upn", "cfo.assistant@contoso.com"}}}},
-            {"attacker_ips", {"203.0.113.66", "203.0.113.71"}},
-            {"malicious_apps", {{{"app_id", doc_sync_app}}}}};
-}
-
-std::vector<std::string> strings(const nlohmann::json& j) {
-    std::vector<std::string> out;
-    if (j.is_array())
-        for (const auto& v : j) out.push_back(v.get<std::string>());
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
-const nlohmann::json* find_by(const nlohmann::json& list, const char* key, const std::string& value) {
-    if (!list.is_array()) return nullptr;
-    for (const auto& item : list)
-        if (item.value(key, "") == value) return &item;
-    return nullptr;
-}
-
-// Index in the journal of the first successful request matching method and path regex, from `from`.
-std::optional<std::size_t> first(const std::vector<sim::journal_entry>& j, const std::string& method,
-                                 const std::string& path, const std::string& body_contains = "", std::size_t from = 0) {
-    const std::regex re(path);
-    for (std::size_t i = from; i < j.size(); ++i)
-        if (j[i].method == method && std::regex_search(j[i].path, re) &&
-            (body_contains.empty() || j[i].body.find(body_contains) != std::string::npos) && j[i].status < 300)
-            return i;
-    return std::nullopt;
-}
 
 // No step has two attempts in flight: per step, every step_started is followed by an outcome
 // (succeeded, retry scheduled, failed, cancelled) before the next step_started, and a step that
@@ -240,7 +189,7 @@ TEST_F(Scenarios, an_unreported_app_keeps_signing_in_and_the_incident_needs_atte
     EXPECT_TRUE(named) << joined(r.incident.attention);
 
     // The reported app is still contained properly (credentials gone, SP disabled).
-    const auto* sp = find_by(state["servicePrincipals"], "appId", doc_sync_app);
+    const auto* sp = find_by(state["servicePrincipals"], "appId", walkthrough_doc_sync_app);
     ASSERT_TRUE(sp);
     EXPECT_EQ((*sp)["accountEnabled"], false);
 }
@@ -323,11 +272,11 @@ TEST_F(Scenarios, a_compromised_break_glass_account_is_blocked_and_reset_first) 
 
     const auto state = t.simulator->state();
     const auto journal = t.journal();
-    const auto* policy = find_by(state["conditionalAccessPolicies"], "id", policy_id);
+    const auto* policy = find_by(state["conditionalAccessPolicies"], "id", walkthrough_policy_id);
     ASSERT_TRUE(policy);
     EXPECT_EQ((*policy)["state"], "enabled");
-    EXPECT_EQ(strings((*policy)["conditions"]["users"]["excludeUsers"]), std::vector<std::string>{breakglass2});
-    const auto included = strings((*policy)["conditions"]["users"]["includeUsers"]);
+    EXPECT_EQ(sorted_strings((*policy)["conditions"]["users"]["excludeUsers"]), std::vector<std::string>{breakglass2});
+    const auto included = sorted_strings((*policy)["conditions"]["users"]["includeUsers"]);
     EXPECT_TRUE(std::count(included.begin(), included.end(), breakglass1)) << (*policy)["conditions"].dump();
 
     // The first password reset the tenant received is breakglass1's, then its revocation, and only
@@ -340,9 +289,9 @@ TEST_F(Scenarios, a_compromised_break_glass_account_is_blocked_and_reset_first) 
     ASSERT_TRUE(first_reset);
     EXPECT_EQ(journal[*first_reset].path, std::string("/v1.0/users/") + breakglass1);
     const auto bg_revoke =
-        first(journal, "POST", std::string("/v1.0/users/") + breakglass1 + "/revokeSignInSessions$", "", *first_reset);
+        first_request(journal, "POST", std::string("/v1.0/users/") + breakglass1 + "/revokeSignInSessions$", "", *first_reset);
     ASSERT_TRUE(bg_revoke) << "no revocation after breakglass1's reset";
-    const auto fd_reset = first(journal, "PATCH", std::string("/v1.0/users/") + finance_director + "$", "passwordProfile");
+    const auto fd_reset = first_request(journal, "PATCH", std::string("/v1.0/users/") + finance_director + "$", "passwordProfile");
     ASSERT_TRUE(fd_reset);
     EXPECT_GT(*fd_reset, *first_reset);
     EXPECT_GT(*fd_reset, *bg_revoke) << "the privileged tier started before the break-glass tier was done";
@@ -385,13 +334,13 @@ TEST_F(Scenarios, a_upn_with_an_apostrophe_works_end_to_end) {
 
     const auto state = t.simulator->state();
     const auto journal = t.journal();
-    const auto* policy = find_by(state["conditionalAccessPolicies"], "id", policy_id);
+    const auto* policy = find_by(state["conditionalAccessPolicies"], "id", walkthrough_policy_id);
     ASSERT_TRUE(policy);
-    const auto included = strings((*policy)["conditions"]["users"]["includeUsers"]);
+    const auto included = sorted_strings((*policy)["conditions"]["users"]["includeUsers"]);
     EXPECT_TRUE(std::count(included.begin(), included.end(), pat_obrien)) << (*policy)["conditions"].dump();
-    const auto reset = first(journal, "PATCH", std::string("/v1.0/users/") + pat_obrien + "$", "passwordProfile");
+    const auto reset = first_request(journal, "PATCH", std::string("/v1.0/users/") + pat_obrien + "$", "passwordProfile");
     ASSERT_TRUE(reset);
-    EXPECT_TRUE(first(journal, "POST", std::string("/v1.0/users/") + pat_obrien + "/revokeSignInSessions$", "", *reset));
+    EXPECT_TRUE(first_request(journal, "POST", std::string("/v1.0/users/") + pat_obrien + "/revokeSignInSessions$", "", *reset));
     EXPECT_TRUE(t.db->peek_secret(r.id, std::string("password:") + upn));
     // The attacker's sessions were cut: the +60 check saw them and called it CAE.
     const auto at60 = check_at(r.steps, 60);
