@@ -258,8 +258,10 @@ int cmd_simple_action(session& s, const char* action, const std::string& id, con
     return finish_action(s, r, std::string(verb) + " incident " + id);
 }
 
-int cmd_reveal(session& s, const std::string& id, const std::string& upn) {
-    const auto r = s.client->request("POST", incident_path(id, {"credentials", upn, "reveal"}));
+int cmd_reveal(session& s, const std::string& id, const std::string& upn, const std::string& kind) {
+    std::string target = incident_path(id, {"credentials", upn, "reveal"});
+    if (!kind.empty()) target += query_of({{"kind", kind}});
+    const auto r = s.client->request("POST", target);
     if (!ok(r)) return report_failure(r);
     const json doc = body_json(r);
     if (!doc.is_object() || !doc.contains("value") || !doc["value"].is_string()) {
@@ -522,6 +524,9 @@ int main(int argc, char** argv) {
     auto* reveal = app.add_subcommand("reveal", "Reveal an account's temporary password or TAP (once; audited)");
     reveal->add_option("id", id, "Incident id")->required();
     reveal->add_option("upn", upn, "Account UPN")->required();
+    std::string reveal_kind;
+    reveal->add_option("--kind", reveal_kind, "tap or password, when the account holds both (default: the TAP)")
+        ->check(CLI::IsMember({"tap", "password"}));
 
     auto* approve = app.add_subcommand("approve", "Approve a step that waits for an operator");
     approve->add_option("id", id, "Incident id")->required();
@@ -560,7 +565,7 @@ int main(int argc, char** argv) {
         if (show->parsed()) return cmd_show(s, id);
         if (watch->parsed()) return cmd_watch(s, id, until, idle_s);
         if (report->parsed()) return cmd_report(s, id, format);
-        if (reveal->parsed()) return cmd_reveal(s, id, upn);
+        if (reveal->parsed()) return cmd_reveal(s, id, upn, reveal_kind);
         if (approve->parsed()) return cmd_step_action(s, "approve", id, step, "Approved");
         if (retry->parsed()) return cmd_step_action(s, "retry", id, step, "Retry requested for");
         if (cancel->parsed()) return cmd_simple_action(s, "cancel", id, "Cancelled");

@@ -351,15 +351,26 @@ response handle_release(api_state& st, const request& req, const caller& who, co
     return json_response(202, {{"id", id}, {"status", "release_requested"}, {"event_id", event_id}});
 }
 
-response handle_reveal(api_state& st, const request&, const caller& who, const path_params& p) {
+// ?kind=tap|password picks one when an account holds both (privileged accounts get a password
+// and a TAP to register a new method); without it, the TAP.
+response handle_reveal(api_state& st, const request& req, const caller& who, const path_params& p) {
     const std::string& id = p.at(0);
     const std::string upn = lower(p.at(1));
-    if (!incident::is_valid_upn(upn)) return bad_request("The UPN is malformed.", {{"upn", "must be a UPN"}});
+    auto errors = unknown_query(req, {"kind"});
+    const std::string* wanted = query(req, "kind");
+    if (wanted && *wanted != "tap" && *wanted != "password") errors.push_back({"kind", "must be tap or password"});
+    if (!incident::is_valid_upn(upn)) errors.push_back({"upn", "must be a UPN"});
+    if (!errors.empty()) return bad_request("The request has invalid parameters.", errors);
     if (!st.ctx.db.get_incident(id)) return not_found("No such incident.");
     std::string kind;
     for (const auto& name : st.ctx.db.secret_names(id)) {
-        if (name == "tap:" + upn) kind = "tap";
-        else if (name == "password:" + upn && kind.empty()) kind = "password";
+        if (wanted) {
+            if (name == *wanted + ":" + upn) kind = *wanted;
+        } else if (name == "tap:" + upn) {
+            kind = "tap";
+        } else if (name == "password:" + upn && kind.empty()) {
+            kind = "password";
+        }
     }
     if (kind.empty()) return not_found("No temporary credential for this account.");
     auto revealed = st.ctx.db.reveal_secret(id, kind + ":" + upn, who.name);

@@ -497,6 +497,13 @@ TEST_F(ApiTest, reveal_once_then_410_and_never_logged) {
     });
     const auto tap = c.post(base + "cfo.assistant@contoso.com/reveal", operator_token);
     EXPECT_EQ(tap.json().value("kind", ""), "tap");
+    // ... and ?kind= picks the other one, once too.
+    EXPECT_EQ(c.post(base + "cfo.assistant@contoso.com/reveal?kind=sms", operator_token).status, 400);
+    const auto password = c.post(base + "cfo.assistant@contoso.com/reveal?kind=password", operator_token);
+    EXPECT_EQ(password.json().value("kind", ""), "password");
+    EXPECT_EQ(password.json().value("value", ""), "pw");
+    EXPECT_EQ(c.post(base + "cfo.assistant@contoso.com/reveal?kind=password", operator_token).status, 410);
+    EXPECT_EQ(c.post(base + "cfo.assistant@contoso.com/reveal?kind=tap", operator_token).status, 410);
     EXPECT_EQ(c.post("/v1/incidents/0b7c6d5e-4f3a-4b2c-9d1e-0f9e8d7c6b5a/credentials/ap.clerk@contoso.com/reveal",
                      operator_token)
                   .status,
