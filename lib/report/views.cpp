@@ -168,6 +168,22 @@ std::optional<snapshot> load_snapshot(store::store& db, const std::string& incid
     return s;
 }
 
+namespace {
+// The fields the incident document and its list row share.
+json incident_header(const store::incident_record& r) {
+    return {{"id", r.id},
+            {"tenant", r.tenant},
+            {"external_ref", r.external_ref ? json(*r.external_ref) : json()},
+            {"title", detail::text_of(r.request, "title")},
+            {"status", store::to_string(r.status)},
+            {"phase", incident::to_string(r.current_phase)},
+            {"created_at", format_rfc3339(r.created_at)},
+            {"updated_at", format_rfc3339(r.updated_at)},
+            {"contained_at", detail::time_or_null(r.contained_at)},
+            {"attention", r.attention}};
+}
+}  // namespace
+
 json incident_view(const snapshot& s) {
     const auto& r = s.incident;
     json accounts = json::array();
@@ -183,19 +199,11 @@ json incident_view(const snapshot& s) {
                             {"tap_issued_at", detail::time_or_null(a.tap_issued_at)}});
     json steps = json::array();
     for (const auto& st : s.steps) steps.push_back(detail::step_view(st));
-    return {{"id", r.id},
-            {"tenant", r.tenant},
-            {"external_ref", r.external_ref ? json(*r.external_ref) : json()},
-            {"title", detail::text_of(r.request, "title")},
-            {"status", store::to_string(r.status)},
-            {"phase", incident::to_string(r.current_phase)},
-            {"created_at", format_rfc3339(r.created_at)},
-            {"updated_at", format_rfc3339(r.updated_at)},
-            {"contained_at", detail::time_or_null(r.contained_at)},
-            {"accounts", std::move(accounts)},
-            {"steps", std::move(steps)},
-            {"verification", detail::verification_view(r, s.steps)},
-            {"attention", r.attention}};
+    json view = incident_header(r);
+    view["accounts"] = std::move(accounts);
+    view["steps"] = std::move(steps);
+    view["verification"] = detail::verification_view(r, s.steps);
+    return view;
 }
 
 json incident_summary(const store::incident_record& r) {
@@ -204,17 +212,9 @@ json incident_summary(const store::incident_record& r) {
         accounts = r.plan["accounts"].size();
     else if (r.request.is_object() && r.request.contains("accounts") && r.request["accounts"].is_array())
         accounts = r.request["accounts"].size();
-    return {{"id", r.id},
-            {"tenant", r.tenant},
-            {"external_ref", r.external_ref ? json(*r.external_ref) : json()},
-            {"title", detail::text_of(r.request, "title")},
-            {"status", store::to_string(r.status)},
-            {"phase", incident::to_string(r.current_phase)},
-            {"created_at", format_rfc3339(r.created_at)},
-            {"updated_at", format_rfc3339(r.updated_at)},
-            {"contained_at", detail::time_or_null(r.contained_at)},
-            {"account_count", accounts},
-            {"attention", r.attention}};
+    json summary = incident_header(r);
+    summary["account_count"] = accounts;
+    return summary;
 }
 
 json event_view(const store::event_record& e) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iostream>
 #include <regex>
 #include <sstream>
 
@@ -724,6 +725,18 @@ std::vector<violation> csdl_model::check_response(const std::string& method, con
         break;
     }
     return w.out;
+}
+
+const csdl_model* csdl_model::shared(const std::string& path) {
+    static const std::optional<csdl_model> model = [&] {
+        std::string error;
+        auto m = load(path, &error);
+        if (!m)
+            std::cerr << "\n!!!!!!!! Graph v1.0 CSDL not loaded: " << error
+                      << "\n!!!!!!!! The Graph contract is NOT being checked (set -DCONTAIND_GRAPH_CSDL=...)\n\n";
+        return m;
+    }();
+    return model ? &*model : nullptr;
 }
 
 }  // namespace containd::test

@@ -114,6 +114,9 @@ struct body_contract {
 class csdl_model {
 public:
     static std::optional<csdl_model> load(const std::string& path, std::string* error = nullptr);
+    // The model at `path`, loaded once per process (the metadata is large); nullptr, after a loud
+    // message on stderr, when it cannot be loaded, so the caller can skip the contract test.
+    static const csdl_model* shared(const std::string& path);
 
     // Walks `value` against the structured type `type_name` ("microsoft.graph.user"; the
     // "graph." alias and a leading '#' are accepted). Unknown type_name: one violation.

@@ -24,17 +24,7 @@ using containd::test::to_string;
 
 namespace {
 
-const csdl_model* graph_contract() {
-    static const std::optional<csdl_model> model = [] {
-        std::string error;
-        auto m = csdl_model::load(CONTAIND_GRAPH_CSDL, &error);
-        if (!m)
-            std::cerr << "\n!!!!!!!! Graph v1.0 CSDL not loaded: " << error
-                      << "\n!!!!!!!! The Graph contract is NOT being checked (set -DCONTAIND_GRAPH_CSDL=...)\n\n";
-        return m;
-    }();
-    return model ? &*model : nullptr;
-}
+const csdl_model* graph_contract() { return csdl_model::shared(CONTAIND_GRAPH_CSDL); }
 
 }  // namespace
 

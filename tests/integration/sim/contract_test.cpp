@@ -22,17 +22,7 @@ namespace {
 
 using nlohmann::json;
 
-const csdl_model* graph_contract() {
-    static const std::optional<csdl_model> model = [] {
-        std::string error;
-        auto m = csdl_model::load(CONTAIND_GRAPH_CSDL, &error);
-        if (!m)
-            std::cerr << "\n!!!!!!!! Graph v1.0 CSDL not loaded: " << error
-                      << "\n!!!!!!!! The Graph contract is NOT being checked (set -DCONTAIND_GRAPH_CSDL=...)\n\n";
-        return m;
-    }();
-    return model ? &*model : nullptr;
-}
+const csdl_model* graph_contract() { return csdl_model::shared(CONTAIND_GRAPH_CSDL); }
 
 #define REQUIRE_GRAPH_CONTRACT()                                                                                     \
     if (!graph_contract())                                                                                           \
