@@ -73,6 +73,7 @@ public:
         return status;
     }
     bool running() const { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
+    pid_t pid() const { return pid_; }
 
 private:
     pid_t pid_ = -1;
