@@ -238,6 +238,7 @@ private:
             tenant_.advance(now);
             return json_response(200, tenant_.state(now));
         }
+        if (what == "tokens" && req.method == "GET") return json_response(200, {{"tokens", tenant_.issued_tokens()}});
         if (what == "faults" && req.method == "POST") {
             auto body = json::parse(req.body, nullptr, false);
             if (!body.is_object() || !body.contains("rules") || !body["rules"].is_array())

@@ -82,6 +82,14 @@ public:
 
     json state(time_point now) const;
 
+    // Every access token issued and not yet forgotten (for the /_sim/tokens control endpoint:
+    // tests look for them where they must never appear).
+    std::vector<std::string> issued_tokens() const {
+        std::vector<std::string> out;
+        for (const auto& [token, rec] : tokens_) out.push_back(token);
+        return out;
+    }
+
     // Error body in Graph's shape.
     graph_reply error(int status, const std::string& code, const std::string& message, const graph_call& call,
                       time_point now) const;
