@@ -8,6 +8,8 @@ packages=(
   libboost1.81-dev libssl-dev nlohmann-json3-dev libsqlite3-dev libspdlog-dev
   libgtest-dev libgmock-dev libcli11-dev libpugixml-dev
   sqlite3 curl ca-certificates openssl
+  # tests/fuzz: clang with libFuzzer and the sanitizer runtimes; llvm-symbolizer for readable reports
+  clang-14 libclang-rt-14-dev llvm-14
   systemd
 )
 # node and npm run the OpenAPI lint (tests/openapi). A NodeSource nodejs already bundles npm and

@@ -27,6 +27,17 @@ std::optional<sys_days> make_date(int y, int m, int d) {
     return sys_days{ymd};
 }
 
+// date + seconds_of_day + millis, if time_point can hold it. system_clock counts nanoseconds in
+// libstdc++ (years 1677 to 2262): converting a date outside that range overflowed (undefined
+// behaviour; found by tests/fuzz). The sum is done in 64-bit seconds, which cannot overflow.
+std::optional<time_point> make_instant(sys_days date, std::int64_t seconds_of_day, std::int64_t millis) {
+    constexpr std::int64_t max_s = duration_cast<seconds>(time_point::duration::max()).count() - 1;
+    constexpr std::int64_t min_s = duration_cast<seconds>(time_point::duration::min()).count() + 1;
+    const std::int64_t s = std::int64_t{date.time_since_epoch().count()} * 86400 + seconds_of_day;
+    if (s < min_s || s > max_s) return std::nullopt;
+    return time_point(duration_cast<duration>(seconds(s) + milliseconds(millis)));
+}
+
 constexpr std::array<std::string_view, 12> month_names = {
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 constexpr std::array<std::string_view, 7> weekday_names = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
@@ -72,9 +83,7 @@ std::optional<time_point> parse_rfc3339(std::string_view s) {
     }
     if (pos != s.size()) return std::nullopt;
 
-    auto t = time_point(*date) + hours(h) + minutes(mi) + seconds(se) + milliseconds(millis) -
-             minutes(offset_minutes);
-    return time_point_cast<duration>(t);
+    return make_instant(*date, std::int64_t{h} * 3600 + mi * 60 + se - std::int64_t{offset_minutes} * 60, millis);
 }
 
 std::string format_rfc3339(time_point t) {
@@ -105,7 +114,7 @@ std::optional<time_point> parse_http_date(std::string_view s) {
     if (mo == 0) return std::nullopt;
     const auto date = make_date(y, mo, d);
     if (!date) return std::nullopt;
-    return time_point_cast<duration>(time_point(*date) + hours(h) + minutes(mi) + seconds(se));
+    return make_instant(*date, std::int64_t{h} * 3600 + mi * 60 + se, 0);
 }
 
 std::string format_http_date(time_point t) {

@@ -11,13 +11,15 @@ namespace containd {
 
 // Parses "2026-03-12T00:00:00Z", with optional fractional seconds (any precision, kept to the
 // millisecond) and a "Z" or "+hh:mm"/"-hh:mm" offset. Returns nullopt for anything else,
-// including out-of-range fields (month 13, Feb 30).
+// including out-of-range fields (month 13, Feb 30) and instants a time_point cannot hold
+// (outside about 1677-09-21 to 2262-04-11 with libstdc++'s nanosecond system_clock).
 std::optional<time_point> parse_rfc3339(std::string_view text);
 
 // Formats as "2026-03-12T00:00:00.000Z" (UTC, milliseconds).
 std::string format_rfc3339(time_point t);
 
-// Parses an IMF-fixdate HTTP date ("Sun, 06 Nov 1994 08:49:37 GMT", RFC 9110 §5.6.7).
+// Parses an IMF-fixdate HTTP date ("Sun, 06 Nov 1994 08:49:37 GMT", RFC 9110 §5.6.7); nullopt
+// for a malformed date or one a time_point cannot hold.
 std::optional<time_point> parse_http_date(std::string_view text);
 std::string format_http_date(time_point t);
 

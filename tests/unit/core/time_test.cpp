@@ -34,6 +34,24 @@ TEST(Time, round_trips_http_dates) {
     EXPECT_FALSE(parse_http_date("Sun, 06 Foo 1994 08:49:37 GMT"));
 }
 
+// Found by tests/fuzz (fuzz_graph_text, fuzz_submission): a year outside what the nanosecond
+// time_point holds overflowed a signed multiplication (UBSan) and produced a wrong instant; a
+// timestamp from Graph ("0001-01-01T00:00:00Z" is a common "never") or a submission could hit it.
+TEST(Time, refuses_instants_a_time_point_cannot_hold) {
+    for (const char* far : {"0001-01-01T00:00:00Z", "0466-03-12T00:00:00Z", "1677-09-21T00:00:00Z",
+                            "2262-04-12T00:00:00Z", "2824-02-29t23:59:59.9z", "9999-12-31T23:59:59.999Z"})
+        EXPECT_FALSE(parse_rfc3339(far)) << far;
+    EXPECT_FALSE(parse_http_date("Fri, 31 Dec 9999 23:59:59 GMT"));
+    EXPECT_FALSE(parse_http_date("Mon, 01 Jan 0001 00:00:00 GMT"));
+    // The last representable days still parse, and format -> parse keeps the instant.
+    for (const char* edge : {"1677-09-22T00:00:00Z", "2262-04-10T23:59:59.999Z", "1677-09-22T00:30:00+01:00"}) {
+        const auto t = parse_rfc3339(edge);
+        ASSERT_TRUE(t) << edge;
+        EXPECT_EQ(parse_rfc3339(format_rfc3339(*t)), t) << edge;
+    }
+    EXPECT_TRUE(parse_http_date("Sat, 10 Apr 2262 00:00:00 GMT"));
+}
+
 TEST(Clock, manual_clock_moves_only_when_told) {
     manual_clock clock(from_unix_ms(1000));
     EXPECT_EQ(to_unix_ms(clock.now()), 1000);

@@ -27,6 +27,25 @@ TEST(GraphResult, parses_the_aadsts_token_error_body) {
     EXPECT_EQ(r.aadsts_codes[0], 7000215);
 }
 
+// Found by tests/fuzz (fuzz_graph_json): an error code holding CR/LF made describe() -- the
+// one-line text of logs and step records -- span several lines.
+TEST(GraphResult, error_codes_with_line_breaks_keep_describe_on_one_line) {
+    for (const char* body : {R"({"error":{"code":"Forbidden\r\nInjected: line","message":"m"}})",
+                             R"({"error":"invalid_client\nInjected","error_description":"AADSTS7000215: x"})"}) {
+        call_result r;
+        r.status = 400;
+        r.body = nlohmann::json::parse(body);
+        parse_error_body(r);
+        EXPECT_EQ(r.error_code.find_first_of("\r\n"), std::string::npos) << body;
+        EXPECT_EQ(describe(r).find_first_of("\r\n"), std::string::npos) << describe(r);
+    }
+    call_result r;
+    r.status = 400;
+    r.body = {{"error", {{"code", std::string(500, 'C')}}}};
+    parse_error_body(r);
+    EXPECT_EQ(r.error_code, std::string(100, 'C') + "...");
+}
+
 TEST(GraphResult, other_bodies_leave_the_error_empty) {
     call_result r;
     r.body = nlohmann::json::parse(R"({"value":[]})");
