@@ -62,6 +62,8 @@ asio::awaitable<bool> wait_on_clock(asio::any_io_executor executor, const clock_
         step = std::min<std::chrono::steady_clock::duration>(step, real_deadline - real_now);
         timer.expires_after(step);
         co_await timer.async_wait(use_nothrow);
+        // Cancelled (the caller gave up): stop waiting; the caller gives the slot back.
+        if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) co_return false;
     }
 }
 
@@ -84,8 +86,16 @@ asio::awaitable<std::optional<duration>> acquire_slot(std::shared_ptr<pacer::imp
     if (!self->settings.enabled || cls == pace_class::none) co_return std::nullopt;
     rate_window& w = cls == pace_class::protection ? self->protection : self->reports;
     const time_point slot = w.reserve(self->clock.now());
-    const bool reached =
-        co_await wait_on_clock(self->executor, self->clock, slot, self->settings.poll_interval, self->settings.max_wait);
+    bool reached = false;
+    try {
+        reached = co_await wait_on_clock(self->executor, self->clock, slot, self->settings.poll_interval,
+                                         self->settings.max_wait);
+    } catch (...) {
+        // Cancelled while waiting (the engine's attempt timeout cancels the step): nobody will
+        // send in this slot, so it goes back; kept, it would push every later caller back.
+        w.release(slot);
+        throw;
+    }
     if (reached) co_return std::nullopt;
     w.release(slot);
     const duration remaining = slot - self->clock.now();

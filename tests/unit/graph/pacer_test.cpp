@@ -1,6 +1,16 @@
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <random>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "core/clock.hpp"
 
 #include "core/time.hpp"
 #include "graph/pacer.hpp"
@@ -75,3 +85,54 @@ TEST(RateWindow, random_arrivals_never_exceed_the_limit_in_any_window) {
 }
 
 TEST(RateWindow, refuses_a_zero_limit) { EXPECT_THROW(rate_window(0, seconds(1)), std::invalid_argument); }
+
+// Regression (found by tests/system/chaos_soak_test): an acquire() cancelled while it waits (the
+// engine's attempt timeout cancels the step's coroutine) must give its slot back. It kept it:
+// every timed-out attempt left a reservation no one would use, each retry queued behind them
+// all, and under load the reports class stopped sending at all (every evidence step timed out).
+TEST(Pacer, a_cancelled_wait_gives_its_slot_back) {
+    namespace asio = boost::asio;
+    using namespace asio::experimental::awaitable_operators;
+    asio::io_context ioc;
+    manual_clock clock(t0);
+    pacing_settings s;
+    s.reports = {1, seconds(10)};
+    s.safety_margin = 0;
+    s.max_wait = milliseconds(300);
+    s.poll_interval = milliseconds(5);
+    pacer p(ioc.get_executor(), clock, s);
+    auto run = [&](auto awaitable) {
+        using result_t = typename decltype(awaitable)::value_type;
+        std::optional<result_t> out;
+        asio::co_spawn(ioc, std::move(awaitable), [&](std::exception_ptr e, result_t r) {
+            if (!e) out = std::move(r);
+        });
+        ioc.restart();
+        ioc.run_for(std::chrono::seconds(5));
+        return out;
+    };
+    // The first send of the window goes at once.
+    const auto first = run(p.acquire(pace_class::reports));
+    ASSERT_TRUE(first);
+    EXPECT_FALSE(*first);
+    // The second waits for t0 + 10 s; its caller gives up after 20 ms (the attempt timeout).
+    auto timeout = [&]() -> asio::awaitable<void> {
+        asio::steady_timer t(co_await asio::this_coro::executor);
+        t.expires_after(std::chrono::milliseconds(20));
+        co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    };
+    auto raced = [&]() -> asio::awaitable<int> {
+        auto r = co_await (p.acquire(pace_class::reports) || timeout());
+        co_return static_cast<int>(r.index());
+    };
+    const auto winner = run(raced());
+    ASSERT_TRUE(winner);
+    EXPECT_EQ(*winner, 1) << "the timeout should have won";
+    // Once the window has passed, the next caller gets the slot the cancelled one gave back
+    // (t0 + 10 s), not one behind it (t0 + 20 s).
+    clock.set(t0 + milliseconds(10500));
+    const auto next = run(p.acquire(pace_class::reports));
+    ASSERT_TRUE(next);
+    EXPECT_FALSE(*next) << "still waiting " << std::chrono::duration_cast<milliseconds>(next->value_or(duration{})).count()
+                        << " ms: the cancelled wait kept its slot";
+}
