@@ -124,7 +124,8 @@ std::string user_path(std::string_view id_or_upn) {
 }
 
 std::string datetime_literal(time_point t) {
-    std::string s = format_rfc3339(std::chrono::time_point_cast<std::chrono::seconds>(t));
+    // floor, not time_point_cast (which rounds towards 1970: a second up before it; tests/fuzz).
+    std::string s = format_rfc3339(std::chrono::floor<std::chrono::seconds>(t));
     // format_rfc3339 writes milliseconds: "...T10:00:00.000Z" -> "...T10:00:00Z".
     if (const auto dot = s.find('.'); dot != std::string::npos) s = s.substr(0, dot) + "Z";
     return s;

@@ -4,7 +4,9 @@
 //  - parse -> format -> parse is stable: a timestamp keeps its instant (to the millisecond), an
 //    HTTP date its second; formatted timestamps have the fixed shape; the OData DateTimeOffset
 //    literal of a timestamp parses back to its second;
-//  - Retry-After is never negative, and a number of seconds never above 1e7;
+//  - Retry-After is never negative, and a number of seconds never above 1e7 ($batch reader) or a
+//    year of delta-seconds (the engine's durable-retry reader); for plain "seconds[.fraction]" both readers agree
+//    to the millisecond;
 //  - a parsed URL is https, with a non-empty lower-case host, a port from 1 to 65535, a target
 //    starting with '/', no space, control character or fragment; re-parsing origin()+target
 //    gives the same parts (what the nextLink origin check compares).
@@ -13,6 +15,7 @@
 #include <string>
 
 #include "core/time.hpp"
+#include "engine/retry_policy.hpp"
 #include "fuzz_check.hpp"
 #include "graph/odata.hpp"
 #include "graph/result.hpp"
@@ -57,6 +60,34 @@ void check_retry_after(const std::string& s) {
     if (!trimmed.empty() && std::isdigit(static_cast<unsigned char>(trimmed.front()))) FUZZ_CHECK(*d <= seconds(10'000'000), "Retry-After %s above 1e7 s", shown(s).c_str());
 }
 
+// digits, optionally '.' and 1 to 3 digits, at most 7 digits before the dot.
+bool plain_seconds(std::string_view s) {
+    const auto dot = s.find('.');
+    const auto whole = s.substr(0, dot);
+    if (whole.empty() || whole.size() > 7 || whole.find_first_not_of("0123456789") != std::string_view::npos) return false;
+    if (dot == std::string_view::npos) return true;
+    const auto frac = s.substr(dot + 1);
+    return !frac.empty() && frac.size() <= 3 && frac.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+void check_engine_retry_after(const std::string& s) {
+    const auto d = engine::parse_retry_after(s, fixed_now);
+    if (d) {
+        FUZZ_CHECK(*d >= duration::zero(), "engine: negative Retry-After from %s", shown(s).c_str());
+        // delta-seconds are capped at a year; a date may be further (decide_retry caps both).
+        if (!parse_http_date(s) && s.find("GMT") == std::string::npos)
+            FUZZ_CHECK(*d <= std::chrono::hours(24 * 366), "engine: Retry-After %s above a year", shown(s).c_str());
+    }
+    if (plain_seconds(s) && std::stod(s) <= 1e7) {
+        const auto g = graph::parse_retry_after(s, fixed_now);
+        FUZZ_CHECK(d && g, "a reader refused %s", shown(s).c_str());
+        const auto dm = std::chrono::duration_cast<milliseconds>(*d).count();
+        const auto gm = std::chrono::duration_cast<milliseconds>(*g).count();
+        FUZZ_CHECK(dm - gm <= 1 && gm - dm <= 1, "readers disagree on %s: %lld ms vs %lld ms", shown(s).c_str(),
+                   static_cast<long long>(dm), static_cast<long long>(gm));
+    }
+}
+
 void check_url(const std::string& s) {
     const auto u = graph::parse_url(s);
     if (!u) return;
@@ -84,6 +115,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check_timestamp(s);
     check_http_date(s);
     check_retry_after(s);
+    check_engine_retry_after(s);
     check_url(s);
     return 0;
 }

@@ -27,7 +27,10 @@ for t in "${targets[@]}"; do
   name="${t#fuzz_}"
   work="$build/corpus/$name"
   artifacts="$build/artifacts/$name"
-  mkdir -p "$work" "$artifacts"
+  mkdir -p "$work" "$artifacts/earlier"
+  # Inputs saved by an earlier failed run are kept aside, so only this run's are reported.
+  find "$artifacts" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) \
+    -exec mv {} "$artifacts/earlier/" \;
   dirs=("$work" "$here/corpus/$name")
   [ -d "$here/regressions/$name" ] && dirs+=("$here/regressions/$name")
   args=(-max_total_time="$seconds" -seed="$seed" -timeout=10 -rss_limit_mb=2048 -max_len=8192

@@ -136,3 +136,13 @@ TEST(OData, percent_decode_rejects_malformed_escapes) {
     EXPECT_FALSE(odata::percent_decode("%zz"));
     EXPECT_EQ(odata::percent_decode("%41b"), "Ab");
 }
+
+// Found by tests/fuzz (fuzz_graph_text): before 1970, time_point_cast rounded the instant up to
+// the next second, so "ge <literal>" could skip up to a second of events.
+TEST(OData, datetime_literals_drop_the_fraction_on_either_side_of_1970) {
+    const auto before = parse_rfc3339("1824-01-29T23:59:59.222Z");
+    const auto after = parse_rfc3339("2026-03-12T10:00:00.999Z");
+    ASSERT_TRUE(before && after);
+    EXPECT_EQ(odata::datetime_literal(*before), "1824-01-29T23:59:59Z");
+    EXPECT_EQ(odata::datetime_literal(*after), "2026-03-12T10:00:00Z");
+}
