@@ -1,13 +1,17 @@
 #include "app.hpp"
 
+#include <atomic>
 #include <csignal>
 #include <fstream>
 #include <memory>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
@@ -69,7 +73,11 @@ std::unique_ptr<clock_source> make_clock(const config::daemon_config& config) {
 }  // namespace
 
 int run(const config::daemon_config& config, const std::function<void(const ready_info&)>& on_ready) {
+    // Two threads: this one runs the store, the engine and the Graph clients (ioc); the API's
+    // network side runs on its own (network), so reads of cached incidents never wait behind
+    // the engine's fsync'd commits.
     boost::asio::io_context ioc(1);
+    boost::asio::io_context network(1);
     const auto clock = make_clock(config);
 
     // Opening migrates (refusing a database newer than this binary). No integrity scan here: it
@@ -98,7 +106,7 @@ int run(const config::daemon_config& config, const std::function<void(const read
     engine::engine eng(ioc.get_executor(), db, *clock, settings, runners, engine_options);
 
     api::context api_context{db, eng, *clock, settings, [&clients] { return clients.metrics(); }};
-    api::server server(ioc.get_executor(), config.api, std::move(api_context));
+    api::server server(network.get_executor(), ioc.get_executor(), config.api, std::move(api_context));
 
     const std::size_t recovered = eng.start();
     const std::uint16_t port = server.start();
@@ -125,8 +133,8 @@ int run(const config::daemon_config& config, const std::function<void(const read
         stop_requested = std::chrono::steady_clock::now();
         log_event(spdlog::level::info, "daemon_stopping", {{"signal", signal_number}});
         server.set_ready(false);
-        server.stop();  // in-flight requests finish; streams end
-        eng.stop();     // attempts in flight are re-run (reconciled) after the next start
+        boost::asio::post(network, [&server] { server.stop(); });  // in-flight requests finish; streams end
+        eng.stop();  // attempts in flight are re-run (reconciled) after the next start
         hup.cancel();
     });
 
@@ -134,13 +142,25 @@ int run(const config::daemon_config& config, const std::function<void(const read
     on_ready({scheme + config.api.bind_address + ":" + std::to_string(port), simulator ? simulator->base_url() : std::string(),
               recovered});
 
-    // Runs until a stop signal has drained everything: the io_context then runs out of work.
+    // Runs until a stop signal has drained everything: both io_contexts then run out of work.
+    // The engine's side stays up until the network side is done (its requests wait on it).
     // Whatever has not drained 10 s after the signal is cut; everything it did is already durable.
+    auto keep_work = boost::asio::make_work_guard(ioc);
+    std::atomic<bool> network_done = false;
+    std::thread network_thread([&] {
+        network.run();
+        network_done = true;
+    });
     constexpr auto drain_limit = std::chrono::seconds(10);
     while (!ioc.stopped()) {
         ioc.run_for(std::chrono::milliseconds(200));
-        if (stop_requested && std::chrono::steady_clock::now() - *stop_requested > drain_limit) ioc.stop();
+        if (network_done && keep_work.owns_work()) keep_work.reset();
+        if (stop_requested && std::chrono::steady_clock::now() - *stop_requested > drain_limit) {
+            network.stop();
+            ioc.stop();
+        }
     }
+    network_thread.join();
     if (simulator) simulator->stop();
     log_event(spdlog::level::info, "daemon_stopped");
     return 0;

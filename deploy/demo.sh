@@ -2,7 +2,7 @@
 # The README's demo command: containd against its built-in simulated tenant (the seeds'
 # walkthrough scenario), the seeds' incident submitted through the REST API, live progress through
 # every phase and the +15/+30/+60 checks (the real schedule on a clock running 60x), one
-# credential revealed as an operator would, and the final report.
+# credential revealed as an operator would, the emergency block released, and the final report.
 #
 # Everything lives in build/demo/ (recreated on each run): config, database, vault key, logs.
 # The API tokens and the tenant's client secret are random per run and exist only in that folder.
@@ -86,6 +86,12 @@ CONTAIND_TOKEN="$operator_token" ctl watch "$id" || status=$?
 echo "== the IR lead reveals the finance director's temporary credential (once; a second reveal is refused)"
 CONTAIND_TOKEN="$operator_token" ctl reveal "$id" finance.director@contoso.com
 CONTAIND_TOKEN="$operator_token" ctl reveal "$id" finance.director@contoso.com || echo "   (refused, as it should be)"
+
+if [ "$status" -eq 0 ]; then
+  echo "== every user has a new credential and verification passed: the IR lead releases the block"
+  CONTAIND_TOKEN="$operator_token" ctl release "$id"
+  CONTAIND_TOKEN="$operator_token" ctl watch "$id" || status=$?
+fi
 
 echo "== the final report"
 CONTAIND_TOKEN="$operator_token" ctl report "$id" --format md

@@ -354,6 +354,7 @@ progress compute_progress(const json& incident) {
 std::string render_progress(const progress& p, int bar_width) {
     std::string out;
     for (const auto& ph : p.by_phase) {
+        if (ph.phase == "release" && ph.total == 0) continue;  // only after an operator's release
         out += "[";
         if (ph.phase == p.phase) out += "*";
         out += ph.phase;

@@ -121,7 +121,7 @@ std::string render_problem(int http_status, std::string_view body);
 
 inline const std::vector<std::string>& phases() {
     static const std::vector<std::string> p = {"resolve", "block", "revoke", "credentials",
-                                               "methods", "apps",  "verify", "done"};
+                                               "methods", "apps",  "verify", "release", "done"};
     return p;
 }
 

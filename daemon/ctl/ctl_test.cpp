@@ -261,7 +261,7 @@ json sample_incident() {
 
 TEST(Progress, counts_steps_per_phase) {
     const auto p = compute_progress(sample_incident());
-    ASSERT_EQ(p.by_phase.size(), 8u);
+    ASSERT_EQ(p.by_phase.size(), 9u);  // release included, drawn only once it has steps
     EXPECT_EQ(p.total, 8);
     EXPECT_EQ(p.done, 5);  // 4 succeeded + 1 skipped
     EXPECT_EQ(p.failed, 1);
@@ -291,6 +291,15 @@ TEST(Progress, empty_and_contained_incidents) {
     EXPECT_EQ(render_progress(p, 4), "[resolve -][block -][revoke -][credentials -][methods -][apps -][verify -][done] [....] 0/0");
     p = compute_progress(json{{"status", "contained"}, {"phase", "done"}, {"steps", json::array()}});
     EXPECT_NE(render_progress(p, 4).find("[*done] [####] 0/0 contained"), std::string::npos);
+}
+
+TEST(Progress, the_release_phase_shows_once_released) {
+    const auto p = compute_progress(json{{"status", "running"},
+                                         {"phase", "release"},
+                                         {"steps", {{{"phase", "verify"}, {"status", "succeeded"}},
+                                                    {{"phase", "release"}, {"status", "running"}}}}});
+    EXPECT_NE(render_progress(p, 2).find("[verify 1/1][*release 0/1][done] [#.] 1/2 running"), std::string::npos)
+        << render_progress(p, 2);
 }
 
 TEST(Progress, tolerates_malformed_documents) {

@@ -73,18 +73,21 @@ std::variant<int, response> step_from_body(const request& req) {
     return static_cast<int>(it->get<std::int64_t>());
 }
 
-// The incident document, rendered once per committed change (see api_state::view_cache).
+// The incident document, rendered once per committed change (see view_cache).
+std::optional<response> cached_view(api_state& st, const std::string& id, int status) {
+    auto body = st.views.find(id);
+    if (!body) return std::nullopt;
+    response r = json_response(status, nullptr);
+    r.body = std::move(*body);
+    return r;
+}
+
 response view_of(api_state& st, const std::string& id, int status) {
-    if (auto hit = st.view_cache.find(id); hit != st.view_cache.end()) {
-        response r = json_response(status, nullptr);
-        r.body = hit->second;
-        return r;
-    }
+    if (auto hit = cached_view(st, id, status)) return std::move(*hit);
     auto snap = report::load_view_snapshot(st.ctx.db, id);
     if (!snap) return not_found("No such incident.");
     auto r = json_response(status, report::incident_view(*snap));
-    if (st.view_cache.size() >= api_state::view_cache_limit) st.view_cache.clear();
-    st.view_cache.emplace(id, r.body);
+    st.views.put(id, r.body);
     return r;
 }
 
@@ -246,6 +249,10 @@ response handle_list(api_state& st, const request& req, const caller&, const pat
     return json_response(200, out);
 }
 
+std::optional<response> cached_get(api_state& st, const request&, const caller&, const path_params& p) {
+    return cached_view(st, p.at(0), 200);
+}
+
 response handle_get(api_state& st, const request&, const caller&, const path_params& p) {
     return view_of(st, p.at(0), 200);
 }
@@ -344,11 +351,11 @@ response handle_release(api_state& st, const request& req, const caller& who, co
         return conflict("The emergency block can be released once the incident is contained (credentials reset "
                         "and verification passed); it is " +
                         std::string(store::to_string(rec->status)) + ".");
-    // The Graph side (taking the accounts out of the emergency policy) is not wired yet: the
-    // request is recorded in the audit trail for the engine to pick up.
-    const auto event_id = st.ctx.db.append_event(id, "release_requested", std::nullopt, {{"by", who.name}});
-    st.hub.notify(id);
-    return json_response(202, {{"id", id}, {"status", "release_requested"}, {"event_id", event_id}});
+    const auto released = st.ctx.engine.release(id, who.name);
+    if (released.result != engine::action_result::done)
+        return conflict("The emergency block of this incident has already been released.");
+    st.wake_streams(id);
+    return json_response(202, {{"id", id}, {"status", "release_requested"}, {"event_id", released.event_id}});
 }
 
 // ?kind=tap|password picks one when an account holds both (privileged accounts get a password
@@ -380,7 +387,7 @@ response handle_reveal(api_state& st, const request& req, const caller& who, con
         return problem(410, "already-revealed", "Gone", "The credential was revealed once and has been wiped.");
     case store::reveal_status::revealed: break;
     }
-    st.hub.notify(id);  // the secret_revealed audit event
+    st.wake_streams(id);  // the secret_revealed audit event
     return json_response(200, {{"upn", upn}, {"kind", kind}, {"value", std::move(revealed.plaintext)}});
 }
 

@@ -1,7 +1,9 @@
 #pragma once
-// One function per route (router.cpp's table). Each runs synchronously on the io thread, reads
-// and writes through the store and the engine, and returns the whole response; the live event
-// stream is the exception: its handler only checks the request and asks the session to stream.
+// One function per route (router.cpp's table). Each runs synchronously on the work executor,
+// reads and writes through the store and the engine, and returns the whole response; the live
+// event stream is the exception: its handler only checks the request and asks the session to
+// stream. cached_get is the one fast path: it runs on the network thread and touches only the
+// view cache.
 
 #include "api/http_types.hpp"
 #include "api/router.hpp"
@@ -15,6 +17,7 @@ response handle_metrics(api_state&, const request&, const caller&, const path_pa
 response handle_submit(api_state&, const request&, const caller&, const path_params&);
 response handle_list(api_state&, const request&, const caller&, const path_params&);
 response handle_get(api_state&, const request&, const caller&, const path_params&);
+std::optional<response> cached_get(api_state&, const request&, const caller&, const path_params&);
 response handle_events(api_state&, const request&, const caller&, const path_params&);
 response handle_report(api_state&, const request&, const caller&, const path_params&);
 response handle_approve(api_state&, const request&, const caller&, const path_params&);

@@ -5,6 +5,7 @@
 namespace containd::api::detail {
 
 void metrics::observe(std::string_view route, std::string_view method, int status, std::chrono::nanoseconds elapsed) {
+    const std::lock_guard lock(mutex_);
     ++requests_[{std::string(route), std::string(method), status}];
     auto& h = latency_[std::string(route)];
     const double seconds = std::chrono::duration<double>(elapsed).count();
@@ -68,6 +69,7 @@ std::string metrics::render(store::store& db, const engine::engine& eng, const g
         out << "# TYPE " << name << " counter\n" << name << " " << value << "\n";
     out << "# TYPE containd_engine_steps_in_flight gauge\ncontaind_engine_steps_in_flight " << eng.in_flight() << "\n";
 
+    const std::lock_guard lock(mutex_);
     out << "# HELP containd_api_requests_total API requests by route template, method and status code.\n"
            "# TYPE containd_api_requests_total counter\n";
     for (const auto& [key, n] : requests_) {

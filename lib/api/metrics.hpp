@@ -2,12 +2,16 @@
 // Prometheus text exposition (format 0.0.4) of the daemon: incidents by status, the engine's
 // counters, API requests by route and code and their latency. Labels are route templates and
 // codes only: never a path, an id, a UPN or a token.
+//
+// Requests are observed on the network thread and rendered on the work thread: the counters
+// are behind a mutex.
 
 #include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -21,7 +25,10 @@ class metrics {
 public:
     // route: the matched template, or "unmatched".
     void observe(std::string_view route, std::string_view method, int status, std::chrono::nanoseconds elapsed);
-    void connection_rejected() { ++rejected_connections_; }
+    void connection_rejected() {
+        const std::lock_guard lock(mutex_);
+        ++rejected_connections_;
+    }
 
     struct gauges {
         bool ready = false;
@@ -41,6 +48,7 @@ private:
         std::uint64_t count = 0;
         double sum = 0;
     };
+    mutable std::mutex mutex_;
     std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;  // route, method, code
     std::map<std::string, histogram> latency_;                                    // by route
     std::uint64_t rejected_connections_ = 0;

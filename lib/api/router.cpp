@@ -20,7 +20,7 @@ const std::vector<route>& routes() {
         {"GET", "/metrics", access::none, handle_metrics},
         {"POST", "/v1/incidents", access::submitter, handle_submit},
         {"GET", "/v1/incidents", access::viewer, handle_list},
-        {"GET", "/v1/incidents/{id}", access::viewer, handle_get},
+        {"GET", "/v1/incidents/{id}", access::viewer, handle_get, cached_get},
         {"GET", "/v1/incidents/{id}/events", access::viewer, handle_events},
         {"GET", "/v1/incidents/{id}/report", access::viewer, handle_report},
         {"POST", "/v1/incidents/{id}/approve", access::operator_, handle_approve},
@@ -145,59 +145,62 @@ match_result match(std::string_view method, std::string_view path) {
     return out;
 }
 
-dispatched dispatch(api_state& st, const request& req) {
-    dispatched d;
+prepared prepare(const api_state& st, const request& req) {
+    prepared p;
     auto m = match(req.method, req.path);
     if (!m.matched) {
         if (!m.allowed.empty()) {
             std::string allow;
             for (const auto& a : m.allowed) allow += (allow.empty() ? "" : ", ") + a;
-            d.res = problem(405, "method-not-allowed", "Method Not Allowed",
-                            "This resource does not support " + req.method.substr(0, 16) + ".");
-            d.res.header("Allow", allow);
+            p.answered = problem(405, "method-not-allowed", "Method Not Allowed",
+                                 "This resource does not support " + req.method.substr(0, 16) + ".");
+            p.answered->header("Allow", allow);
         } else if (m.bad_encoding) {
-            d.res = bad_request("The path has a malformed percent-escape.");
+            p.answered = bad_request("The path has a malformed percent-escape.");
         } else {
-            d.res = not_found("No such route.");
+            p.answered = not_found("No such route.");
         }
-        return d;
+        return p;
     }
     const route& r = *m.matched;
-    d.route = std::string(r.path);
-
-    caller who;
+    p.route_template = std::string(r.path);
     if (r.role != access::none) {
         auto authenticated = authenticate(st.settings.tokens, req.header("authorization"));
         if (!authenticated) {
-            d.res = problem(401, "unauthorized", "Unauthorized", "A valid bearer token is required.");
-            d.res.header("WWW-Authenticate", "Bearer realm=\"containd\"");
-            return d;
+            p.answered = problem(401, "unauthorized", "Unauthorized", "A valid bearer token is required.");
+            p.answered->header("WWW-Authenticate", "Bearer realm=\"containd\"");
+            return p;
         }
-        who = std::move(*authenticated);
-        d.who = who.name;
-        if (!allows(r.role, who.granted)) {
-            d.res = problem(403, "forbidden", "Forbidden",
-                            "This route needs the " + std::string(to_string(r.role)) + " role.");
-            return d;
+        p.who = std::move(*authenticated);
+        if (!allows(r.role, p.who.granted)) {
+            p.answered = problem(403, "forbidden", "Forbidden",
+                                 "This route needs the " + std::string(to_string(r.role)) + " role.");
+            return p;
         }
     }
     if (req.method == "POST" && !req.body.empty() && !is_json_media_type(req.header("content-type"))) {
-        d.res = problem(415, "unsupported-media-type", "Unsupported Media Type",
-                        "The body must be application/json.");
-        return d;
+        p.answered = problem(415, "unsupported-media-type", "Unsupported Media Type",
+                             "The body must be application/json.");
+        return p;
     }
+    p.matched = &r;
+    p.params = std::move(m.params);
+    return p;
+}
+
+response run_handler(api_state& st, const request& req, const prepared& p) {
     try {
-        d.res = r.handler(st, req, who, m.params);
+        return p.matched->handler(st, req, p.who, p.params);
     } catch (const store::storage_error& e) {
-        log_event(spdlog::level::err, "api_storage_error", {{"route", d.route}, {"error", e.what()}});
-        d.res = problem(503, "storage-unavailable", "Service Unavailable",
-                        "The database is unavailable; retry later (a repeat with the same Idempotency-Key is safe).");
-        d.res.header("Retry-After", "5");
+        log_event(spdlog::level::err, "api_storage_error", {{"route", p.route_template}, {"error", e.what()}});
+        response res = problem(503, "storage-unavailable", "Service Unavailable",
+                               "The database is unavailable; retry later (a repeat with the same Idempotency-Key is safe).");
+        res.header("Retry-After", "5");
+        return res;
     } catch (const std::exception& e) {
-        log_event(spdlog::level::err, "api_handler_error", {{"route", d.route}, {"error", e.what()}});
-        d.res = problem(500, "internal", "Internal Server Error", "The request could not be processed.");
+        log_event(spdlog::level::err, "api_handler_error", {{"route", p.route_template}, {"error", e.what()}});
+        return problem(500, "internal", "Internal Server Error", "The request could not be processed.");
     }
-    return d;
 }
 
 }  // namespace detail

@@ -7,6 +7,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -20,6 +21,7 @@
 #include <chrono>
 #include <set>
 #include <stdexcept>
+#include <type_traits>
 
 #include <spdlog/common.h>
 
@@ -41,6 +43,13 @@ constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::chrono::seconds stop_grace{5};
 constexpr std::chrono::seconds close_timeout{2};
 
+// A request's answer, with what the logs and metrics label it by.
+struct dispatched {
+    response res;
+    std::string route = "unmatched";  // the template
+    std::string who;                  // the caller's token name, if authenticated
+};
+
 // One open connection, as stop() sees it.
 struct session_entry {
     bool idle = false;                 // waiting for the next request: stop() may close it at once
@@ -49,10 +58,12 @@ struct session_entry {
 };
 
 struct server_state : api_state {
-    server_state(asio::any_io_executor ex, config::api_settings s, context c)
-        : api_state(std::move(s), std::move(c)), executor(ex), acceptor(ex), grace(ex) {}
+    server_state(asio::any_io_executor network, asio::any_io_executor work_executor, config::api_settings s, context c)
+        : api_state(std::move(s), std::move(c)), executor(network), work(std::move(work_executor)), acceptor(network),
+          grace(network) {}
 
-    asio::any_io_executor executor;
+    asio::any_io_executor executor;  // network: accept, parse, write, event streams, cached views
+    asio::any_io_executor work;      // the store's and the engine's: every handler
     tcp::acceptor acceptor;
     std::optional<ssl::context> tls;
     std::set<session_entry*> sessions;
@@ -111,6 +122,34 @@ bool has_buffered_input(tls_stream& s) {
 bool readable(tcp::socket& s) {
     boost::system::error_code ec;
     return s.is_open() && s.available(ec) > 0 && !ec;
+}
+
+// Runs job() on the work executor and resumes on the network thread with its result. The job
+// may reference the caller's locals: the caller waits for it.
+template <class Job>
+asio::awaitable<std::invoke_result_t<Job&>> on_work(server_state& st, Job& job) {
+    return asio::co_spawn(
+        st.work, [&job]() -> asio::awaitable<std::invoke_result_t<Job&>> { co_return job(); }, asio::use_awaitable);
+}
+
+// Routing and auth here; a cached view answered here too; every other handler on the work side.
+asio::awaitable<dispatched> dispatch(server_state& st, const request& req) {
+    dispatched d;
+    prepared p = prepare(st, req);
+    d.route = p.route_template;
+    d.who = p.who.name;
+    if (p.answered) {
+        d.res = std::move(*p.answered);
+        co_return d;
+    }
+    if (p.matched->fast)
+        if (auto fast = p.matched->fast(st, req, p.who, p.params)) {
+            d.res = std::move(*fast);
+            co_return d;
+        }
+    auto job = [&] { return run_handler(st, req, p); };
+    d.res = co_await on_work(st, job);
+    co_return d;
 }
 
 std::string method_label(std::string_view m) {
@@ -181,20 +220,28 @@ asio::awaitable<void> run_event_stream(std::shared_ptr<server_state> st, Stream&
         bool final = false;
         bool more = false;
         sub.dirty = false;  // cleared before reading: a change after this read sets it again
-        try {
-            const auto rec = st->ctx.db.get_incident(ev.incident_id);
-            if (!rec) break;
-            final = store::is_final(rec->status);
-            const auto events = st->ctx.db.events(ev.incident_id, last, page);
-            more = events.size() == page;
-            for (const auto& e : events) {
-                out += format_sse_event(e);
-                last = e.id;
+        bool gone = false;
+        auto read_page = [&] {
+            try {
+                const auto rec = st->ctx.db.get_incident(ev.incident_id);
+                if (!rec) {
+                    gone = true;
+                    return;
+                }
+                final = store::is_final(rec->status);
+                const auto events = st->ctx.db.events(ev.incident_id, last, page);
+                more = events.size() == page;
+                for (const auto& e : events) {
+                    out += format_sse_event(e);
+                    last = e.id;
+                }
+            } catch (const std::exception& e) {
+                log_event(spdlog::level::err, "api_event_stream_error", {{"error", e.what()}});
+                gone = true;
             }
-        } catch (const std::exception& e) {
-            log_event(spdlog::level::err, "api_event_stream_error", {{"error", e.what()}});
-            break;
-        }
+        };
+        co_await on_work(*st, read_page);
+        if (gone) break;
         if (!out.empty()) {
             lowest.expires_after(write_timeout);
             auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(out), use_nothrow);
@@ -325,7 +372,7 @@ asio::awaitable<void> serve_http(std::shared_ptr<server_state> st, Stream& strea
 
         dispatched d;
         if (bad_target) d.res = bad_request("The request target is malformed.");
-        else d = dispatch(*st, req);
+        else d = co_await dispatch(*st, req);
         const auto elapsed = std::chrono::steady_clock::now() - started;
         const std::string method = d.route == "unmatched" ? method_label(req.method) : req.method;
         st->stats.observe(d.route, method, d.res.status, elapsed);
@@ -432,14 +479,24 @@ asio::awaitable<void> accept_loop(std::shared_ptr<server_state> st) {
 }  // namespace detail
 
 server::server(boost::asio::any_io_executor executor, config::api_settings settings, context ctx)
-    : state_(std::make_shared<detail::server_state>(executor, std::move(settings), std::move(ctx))) {
-    // The server's one engine observer: it wakes the streams of the incident that changed. It
-    // holds the state weakly, so an engine outliving the server calls into nothing.
+    : server(executor, executor, std::move(settings), std::move(ctx)) {}
+
+server::server(boost::asio::any_io_executor network, boost::asio::any_io_executor work, config::api_settings settings,
+               context ctx)
+    : state_(std::make_shared<detail::server_state>(network, work, std::move(settings), std::move(ctx))) {
+    // Both hooks hold the state weakly, so an engine outliving the server calls into nothing.
     std::weak_ptr<detail::server_state> weak = state_;
+    state_->wake_streams = [weak, network](const std::string& incident_id) {
+        boost::asio::post(network, [weak, incident_id] {
+            if (auto st = weak.lock()) st->hub.notify(incident_id);
+        });
+    };
+    // The server's one engine observer (on the work executor): the incident's cached view is
+    // stale now, and its streams have something to send.
     state_->ctx.engine.on_change([weak](const std::string& incident_id) {
         if (auto st = weak.lock()) {
-            st->view_cache.erase(incident_id);
-            st->hub.notify(incident_id);
+            st->views.drop(incident_id);
+            st->wake_streams(incident_id);
         }
     });
 }

@@ -2,9 +2,12 @@
 // The local REST API (API.md): routing, bearer-token auth with roles, problem+json errors,
 // request limits, the live event stream (SSE) and Prometheus metrics.
 //
-// Threading: everything (accepting, parsing, handlers, store and engine calls) runs on the one
-// executor given at construction, the daemon's io thread: the store is single-threaded.
-// The context's references must outlive the server.
+// Threading: two executors. The network one accepts, parses, writes, runs the event streams and
+// answers GET /v1/incidents/{id} from the view cache; every other handler (store and engine
+// calls) runs on the work one, the store's and engine's single thread, and the session waits
+// for it. So a request for a cached incident never queues behind the engine's fsync'd commits.
+// With one executor for both, everything runs on it. The context's references must outlive the
+// server; the work executor must keep running until the network one has drained.
 
 #include <cstdint>
 #include <functional>
@@ -28,7 +31,7 @@ struct server_state;  // shared with the session coroutines (server.cpp)
 }
 
 struct context {
-    store::store& db;  // single-threaded: everything runs on the one executor
+    store::store& db;  // single-threaded: used on the work executor only
     engine::engine& engine;
     const clock_source& clock;
     std::map<std::string, incident::tenant_settings> tenants;  // by name
@@ -38,6 +41,9 @@ struct context {
 class server {
 public:
     // Registers the server's one engine observer (it fans changes out to the event streams).
+    server(boost::asio::any_io_executor network, boost::asio::any_io_executor work, config::api_settings settings,
+           context ctx);
+    // Network and work on one executor.
     server(boost::asio::any_io_executor executor, config::api_settings settings, context ctx);
     ~server();  // stop()s
     server(const server&) = delete;
@@ -48,10 +54,10 @@ public:
     // when the address, certificate or key cannot be used or the bind fails.
     std::uint16_t start();
     // Stops accepting, lets in-flight requests finish (bounded), ends SSE streams, closes idle
-    // keep-alive connections. Idempotent. Must be called on the executor's thread (or while the
-    // executor is not running).
+    // keep-alive connections. Idempotent. Must be called on the network executor's thread (or
+    // while it is not running).
     void stop();
-    // /readyz: 200 when ready, 503 otherwise (starts not ready).
+    // /readyz: 200 when ready, 503 otherwise (starts not ready). Any thread.
     void set_ready(bool ready);
 
 private:

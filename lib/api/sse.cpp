@@ -23,6 +23,7 @@ void stream_hub::remove(stream_subscriber* s) {
     for (auto it = first; it != last; ++it) {
         if (it->second == s) {
             subscribers_.erase(it);
+            size_ = subscribers_.size();
             return;
         }
     }

@@ -540,6 +540,14 @@ action_result engine::cancel(const std::string& incident_id, const std::string& 
     return action_result::done;
 }
 
+engine::release_result engine::release(const std::string& incident_id, const std::string& who) {
+    if (!impl_->db.get_incident(incident_id)) return {action_result::not_found};
+    const auto event_id = impl_->db.append_release_step(incident_id, who);
+    if (!event_id) return {action_result::conflict};
+    submit(incident_id);
+    return {action_result::done, *event_id};
+}
+
 bool engine::idle() const {
     if (!impl_->running.empty() || !impl_->ready.empty()) return false;
     return impl_->wakeups.empty() || impl_->wakeups.begin()->first > impl_->clock.now();

@@ -64,6 +64,13 @@ public:
     action_result approve(const std::string& incident_id, int seq, const std::string& who);
     action_result retry(const std::string& incident_id, int seq, const std::string& who);
     action_result cancel(const std::string& incident_id, const std::string& who);
+    // Appends the release_block step to a contained incident and runs it; conflict unless
+    // contained and not released before. On done, event_id is the "release_requested" event.
+    struct release_result {
+        action_result result = action_result::done;
+        std::int64_t event_id = 0;
+    };
+    release_result release(const std::string& incident_id, const std::string& who);
 
     // True when no attempt is in flight or queued and nothing is due at the clock's now.
     bool idle() const;

@@ -8,14 +8,14 @@ namespace containd::incident {
 namespace {
 
 constexpr std::array tier_names = {"break_glass", "service", "privileged", "standard"};
-constexpr std::array phase_names = {"resolve", "block", "revoke", "credentials", "methods", "apps", "verify", "done"};
+constexpr std::array phase_names = {"resolve", "block", "revoke", "credentials", "methods", "apps", "verify", "release", "done"};
 constexpr std::array step_kind_names = {
     "resolve_account",        "capture_account_evidence", "capture_app_evidence",      "capture_policy_evidence",
     "enable_emergency_policy", "revoke_sessions",         "reset_password",            "revoke_after_reset",
     "cleanup_methods",        "issue_tap",                "remove_app_credentials",    "disable_service_principal",
     "remove_app_grants",      "delete_application",       "remove_inbox_rules",        "confirm_compromised",
-    "verify_signins"};
-static_assert(step_kind_names.size() == static_cast<std::size_t>(step_kind::verify_signins) + 1);
+    "verify_signins",         "release_block"};
+static_assert(step_kind_names.size() == static_cast<std::size_t>(step_kind::release_block) + 1);
 static_assert(phase_names.size() == static_cast<std::size_t>(phase::done) + 1);
 
 template <typename Enum, std::size_t N>

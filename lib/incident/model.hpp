@@ -20,8 +20,9 @@ enum class scope_kind { accounts, tenant };
 enum class credential_delivery { password, tap };
 enum class method_cleanup { automatic, complete, targeted };  // "auto" on the wire
 
-// Phases run strictly in this order.
-enum class phase { resolve, block, revoke, credentials, methods, apps, verify, done };
+// Phases run strictly in this order. `release` exists only once an operator released the block
+// of a contained incident (POST /release); it is appended to the plan then, never planned.
+enum class phase { resolve, block, revoke, credentials, methods, apps, verify, release, done };
 
 enum class step_kind {
     resolve_account,           // object id, directory roles, onPremisesSyncEnabled
@@ -41,6 +42,7 @@ enum class step_kind {
     remove_inbox_rules,        // rules forwarding/redirecting outside the organisation
     confirm_compromised,       // Identity Protection; a 403 there is a warning
     verify_signins,            // a timed check at contained_at + offset
+    release_block,             // operator's release: this incident's accounts out of the policy
 };
 
 std::string_view to_string(tier t);

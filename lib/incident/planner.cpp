@@ -78,6 +78,7 @@ std::vector<std::string> permissions_for(step_kind k) {
     case step_kind::remove_inbox_rules: return {"MailboxSettings.ReadWrite"};
     case step_kind::confirm_compromised: return {"IdentityRiskyUser.ReadWrite.All"};
     case step_kind::verify_signins: return {"AuditLog.Read.All", "Policy.Read.All"};
+    case step_kind::release_block: return {"Policy.Read.All", "Policy.ReadWrite.ConditionalAccess"};
     }
     return {};
 }
@@ -113,6 +114,9 @@ std::vector<std::string> graph_calls_for(step_kind k) {
     case step_kind::confirm_compromised: return {"POST /identityProtection/riskyUsers/confirmCompromised"};
     case step_kind::verify_signins:
         return {"GET /auditLogs/signIns (v1.0 interactive)", "GET /beta/auditLogs/signIns (non-interactive, service principal)"};
+    case step_kind::release_block:
+        return {"GET /identity/conditionalAccess/policies/{id}", "PATCH /identity/conditionalAccess/policies/{id}",
+                "GET /identity/conditionalAccess/policies/{id} (read back)"};
     }
     return {};
 }

@@ -78,7 +78,7 @@ struct facts {
                 auto& c = credential(text_of(e.data, "name"));
                 c.revealed_at = e.at;
                 c.revealed_by = text_of(e.data, "by");
-            } else if (e.kind == "released" || e.kind == "block_released") {
+            } else if (e.kind == "block_released") {
                 released_at = e.at;
             }
         }
@@ -185,6 +185,10 @@ std::string outcome_detail(const store::step_record& st, const json& d) {
     case step_kind::delete_application:
         if (!text_of(d, "outcome").empty()) parts.push_back(text_of(d, "outcome"));
         break;
+    case step_kind::release_block:
+        if (!text_of(d, "state").empty()) parts.push_back("policy " + text_of(d, "state"));
+        if (!count_of(d, "released_users").empty()) parts.push_back("released " + count_of(d, "released_users"));
+        break;
     default: break;
     }
     return parts.empty() ? std::string() : ": " + join(parts);
@@ -216,6 +220,9 @@ std::string summarise(const store::event_record& e, const store::step_record* st
     if (k == "plan_refused") return "plan refused: " + join(string_array(d, "reasons").get<std::vector<std::string>>(), "; ");
     if (k == "evidence_captured") return "evidence captured: " + text_of(d, "kind") + " " + text_of(d, "target");
     if (k == "secret_stored") return "credential sealed in the vault: " + text_of(d, "name");
+    if (k == "release_requested") return "release of the emergency block requested by " + text_of(d, "by");
+    if (k == "block_released")
+        return "emergency block released for " + count_of(d, "released_users") + " accounts; policy " + text_of(d, "state");
     if (k == "secret_revealed") return "credential revealed once to " + text_of(d, "by") + ": " + text_of(d, "name");
     return k;
 }

@@ -1,4 +1,5 @@
-// The emergency Conditional Access block: snapshot the policy, scope and enable it, read it back.
+// The emergency Conditional Access block: snapshot the policy, scope and enable it, read it back;
+// and, on an operator's release, take this incident's accounts out of it again.
 
 #include <algorithm>
 #include <set>
@@ -31,6 +32,50 @@ bool contains(const std::vector<std::string>& list, const std::string& v) {
 
 std::string policy_name(const engine::step_context& ctx) {
     return "containd emergency block (" + ctx.incident.tenant + ")";
+}
+
+bool blocks_all_users(const store::incident_record& rec) {
+    return rec.plan.is_object() && rec.plan.value("scope", json::object()).value("all_users", false);
+}
+
+// The object ids an incident put into the policy: its resolved accounts.
+std::vector<std::string> blocked_ids(store::store& db, const std::string& incident_id) {
+    std::vector<std::string> out;
+    for (const auto& a : db.accounts(incident_id))
+        if (a.object_id) out.push_back(*a.object_id);
+    return out;
+}
+
+// What stays blocked when this incident lets go: the accounts of every other incident whose
+// block is still on (one account can be in two incidents), or everyone if one of them is
+// tenant-wide.
+struct held_scope {
+    bool all_users = false;
+    std::set<std::string> ids;
+};
+
+held_scope held_by_others(const engine::step_context& ctx) {
+    held_scope held;
+    for (const auto& other : ctx.db.incidents_holding_block(ctx.incident.tenant, ctx.incident.id)) {
+        const auto rec = ctx.db.get_incident(other);
+        if (rec && blocks_all_users(*rec)) held.all_users = true;
+        for (auto& id : blocked_ids(ctx.db, other)) held.ids.insert(std::move(id));
+    }
+    return held;
+}
+
+// The policy's state before this incident touched it, from the evidence snapshot.
+std::string state_before(const engine::step_context& ctx) {
+    for (const auto& e : ctx.db.evidence(ctx.incident.id))
+        if (e.value("kind", "") == "conditional_access_policy") return e.value("content", json::object()).value("state", "");
+    return {};
+}
+
+std::string enabled_policy_id(const engine::step_context& ctx) {
+    for (const auto& s : ctx.db.steps(ctx.incident.id))
+        if (s.kind == incident::step_kind::enable_emergency_policy && s.status == store::step_status::succeeded)
+            return s.result.value("policy_id", "");
+    return {};
 }
 
 }  // namespace
@@ -142,6 +187,73 @@ task<step_outcome> enable_emergency_policy(const engine::step_context& ctx, grap
                                      {"exclude_users", kept_exclusions},
                                      {"exclude_locations", exclude_locations},
                                      {"contained_at", format_rfc3339(at)}});
+}
+
+task<step_outcome> release_block(const engine::step_context& ctx, graph::client& c, const runner_settings&) {
+    const std::string policy_id = enabled_policy_id(ctx);
+    if (policy_id.empty()) co_return step_outcome::give_up("the incident has no enabled emergency policy to release");
+    auto got = co_await graph::get_ca_policy(c, policy_id);
+    if (got.call.status == 404)
+        co_return step_outcome::success({{"policy_id", policy_id}, {"outcome", "policy no longer exists"}});
+    if (!got.ok()) co_return failure(got.call, "reading the emergency policy");
+    const json& current = got.value;
+
+    // Take out only what this incident added and nobody else still needs; keep anything else
+    // (another incident's accounts, or entries an administrator added by hand).
+    const held_scope held = held_by_others(ctx);
+    const auto ours = blocked_ids(ctx.db, ctx.incident.id);
+    const bool ours_all = blocks_all_users(ctx.incident);
+    std::vector<std::string> include, released;
+    if (held.all_users) {
+        include = {"All"};
+    } else {
+        for (const auto& id : strings_at(current, {"conditions", "users", "includeUsers"})) {
+            const bool mine = (ours_all && id == "All") || contains(ours, id);
+            if (id == "None" || (mine && !held.ids.count(id))) {
+                if (id != "None") released.push_back(id);
+                continue;
+            }
+            include.push_back(id);
+        }
+        if (ours_all)  // a tenant-wide block becomes the other incidents' accounts
+            for (const auto& id : held.ids)
+                if (!contains(include, id)) include.push_back(id);
+    }
+    // A policy that blocks nobody is switched back off: to report-only if it was that before
+    // the incident, else disabled. "None" because Graph requires a users condition.
+    std::string state = current.value("state", "");
+    if (include.empty()) {
+        include = {"None"};
+        const std::string before = state_before(ctx);
+        state = before == "enabledForReportingButNotEnforced" ? before : "disabled";
+    }
+    json users = current.contains("conditions") && current["conditions"].is_object()
+                     ? current["conditions"].value("users", json::object())
+                     : json::object();
+    users["includeUsers"] = include;
+    const json changes = {{"state", state}, {"conditions", {{"users", users}}}};
+    ctx.db.record_intent(ctx.incident.id, ctx.step.seq, {{"policy_id", policy_id}, {"changes", changes}});
+    auto patched = co_await graph::patch_ca_policy(c, policy_id, changes);
+    if (!patched.ok()) co_return failure(patched.call, "releasing the emergency policy");
+
+    auto back = co_await graph::get_ca_policy(c, policy_id);
+    if (!back.ok()) co_return failure(back.call, "reading the emergency policy back");
+    const auto got_include = strings_at(back.value, {"conditions", "users", "includeUsers"});
+    std::vector<std::string> problems;
+    if (back.value.value("state", "") != state) problems.push_back("state is " + back.value.value("state", "?"));
+    for (const auto& id : released)
+        if (contains(got_include, id)) problems.push_back("user " + id + " is still included");
+    if (!problems.empty()) {
+        std::string text;
+        for (const auto& x : problems) text += (text.empty() ? "" : "; ") + x;
+        co_return step_outcome::failed(503, "the policy read back differs from the release: " + text);
+    }
+    const json result = {{"policy_id", policy_id},
+                         {"state", state},
+                         {"released_users", released},
+                         {"still_blocked", include == std::vector<std::string>{"None"} ? json::array() : json(include)}};
+    ctx.db.append_event(ctx.incident.id, "block_released", ctx.step.seq, result);
+    co_return step_outcome::success(result);
 }
 
 }  // namespace containd::runners::detail

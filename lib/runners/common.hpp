@@ -43,5 +43,6 @@ task<engine::step_outcome> delete_application(const engine::step_context&, graph
 task<engine::step_outcome> remove_inbox_rules(const engine::step_context&, graph::client&, const runner_settings&);
 task<engine::step_outcome> confirm_compromised(const engine::step_context&, graph::client&, const runner_settings&);
 task<engine::step_outcome> verify_signins(const engine::step_context&, graph::client&, const runner_settings&);
+task<engine::step_outcome> release_block(const engine::step_context&, graph::client&, const runner_settings&);
 
 }  // namespace containd::runners::detail

@@ -64,6 +64,7 @@ engine::runner_table make_graph_runners(graph_lookup lookup, runner_settings set
         {step_kind::remove_inbox_rules, detail::remove_inbox_rules},
         {step_kind::confirm_compromised, detail::confirm_compromised},
         {step_kind::verify_signins, detail::verify_signins},
+        {step_kind::release_block, detail::release_block},
     };
     engine::runner_table out;
     for (const auto& [kind, fn] : table) out[kind] = std::make_shared<graph_runner>(lookup, settings, fn);

@@ -530,6 +530,53 @@ void store::replace_pending_plan(const std::string& incident_id, const incident:
     tx.commit();
 }
 
+std::optional<std::int64_t> store::append_release_step(const std::string& incident_id, const std::string& who) {
+    transaction tx(*db_);
+    auto& cur = cached(
+        "SELECT i.status, i.phase, (SELECT COUNT(*) FROM steps WHERE incident_id = i.id AND kind = 'release_block'), "
+        "(SELECT COALESCE(MAX(seq), 0) FROM steps WHERE incident_id = i.id), "
+        "(SELECT COALESCE(MAX(stage), 0) FROM steps WHERE incident_id = i.id) FROM incidents i WHERE i.id = ?1");
+    cur.bind(1, incident_id);
+    if (!cur.step()) return std::nullopt;
+    const bool contained = cur.text(0) == to_string(incident_status::contained);
+    const std::string old_phase = cur.text(1);
+    const bool already = cur.int64(2) > 0;
+    incident::planned_step release;
+    release.seq = static_cast<int>(cur.int64(3)) + 1;
+    release.stage = static_cast<int>(cur.int64(4)) + 1;
+    cur.reset();
+    if (!contained || already) return std::nullopt;
+    release.step_phase = phase::release;
+    release.kind = step_kind::release_block;
+    release.target = "emergency policy";
+    insert_steps(incident_id, {release});
+    auto& up = cached(
+        "UPDATE incidents SET status = 'running', phase = 'release', attention_json = '[]', updated_at = ?2, "
+        "version = version + 1 WHERE id = ?1");
+    up.bind(1, incident_id).bind(2, to_unix_ms(clock_.now()));
+    up.run();
+    const auto event_id = append_event_locked(incident_id, "release_requested", release.seq, {{"by", who}});
+    append_event_locked(incident_id, "status_changed", std::nullopt,
+                        {{"from", "contained"}, {"to", "running"}, {"attention", nlohmann::json::array()}});
+    append_event_locked(incident_id, "phase_changed", std::nullopt, {{"from", old_phase}, {"to", "release"}});
+    tx.commit();
+    return event_id;
+}
+
+std::vector<std::string> store::incidents_holding_block(const std::string& tenant, const std::string& except_incident_id) {
+    auto& q = cached(
+        "SELECT i.id FROM incidents i WHERE i.tenant = ?1 AND i.id <> ?2 AND i.status <> 'cancelled' "
+        "AND EXISTS (SELECT 1 FROM steps s WHERE s.incident_id = i.id AND s.kind = 'enable_emergency_policy' "
+        "AND s.status = 'succeeded') "
+        "AND NOT EXISTS (SELECT 1 FROM steps s WHERE s.incident_id = i.id AND s.kind = 'release_block' "
+        "AND s.status = 'succeeded') ORDER BY i.created_at, i.id");
+    q.bind(1, tenant).bind(2, except_incident_id);
+    std::vector<std::string> out;
+    while (q.step()) out.push_back(q.text(0));
+    q.reset();
+    return out;
+}
+
 // ---------------------------------------------------------------- events
 
 std::int64_t store::append_event(const std::string& incident_id, std::string_view kind, std::optional<int> step_seq,

@@ -206,6 +206,14 @@ public:
     // Replaces every not-yet-started step after the resolve phase with a refined plan (tiers
     // learned from the directory), and updates the accounts' tiers, in one transaction.
     void replace_pending_plan(const std::string& incident_id, const incident::plan& refined);
+    // An operator's release of a contained incident's block: appends the release_block step as the
+    // plan's last stage, moves the incident back to running (so a crash resumes it) and records
+    // "release_requested", in one transaction. Refused (nullopt) unless the incident is contained
+    // and has no release step yet. Returns the event id.
+    std::optional<std::int64_t> append_release_step(const std::string& incident_id, const std::string& who);
+    // Other incidents of the tenant whose emergency block is on and not released (cancelled ones
+    // excepted): their accounts stay in the policy when this one releases.
+    std::vector<std::string> incidents_holding_block(const std::string& tenant, const std::string& except_incident_id);
 
     // --- events ---
     std::int64_t append_event(const std::string& incident_id, std::string_view kind, std::optional<int> step_seq,

@@ -1,8 +1,9 @@
 #pragma once
 // The API in process: a real store in a temp dir, a real engine with scripted runners on a manual
-// clock, the server on 127.0.0.1:0. The io_context runs on a background thread (the daemon's io
-// thread); the test thread is the HTTP client and reaches the store and engine only through
-// on_io(), which runs a function on the io thread and waits for it.
+// clock, the server on 127.0.0.1:0, on two threads as in the daemon: the io thread (store,
+// engine, handlers) and the network thread (sockets, cached views, event streams). The test
+// thread is the HTTP client and reaches the store and engine only through on_io(), which runs a
+// function on the io thread and waits for it.
 
 #include <gtest/gtest.h>
 
@@ -55,16 +56,22 @@ protected:
         settings_ = settings;
         api::context ctx{*h.db, *h.eng, h.clock, std::move(tenants),
                          [] { return std::string("containd_graph_calls_total{status=\"200\"} 7\n"); }};
-        srv = std::make_unique<api::server>(h.ioc->get_executor(), settings, std::move(ctx));
+        network_ = std::make_unique<boost::asio::io_context>(1);
+        srv = std::make_unique<api::server>(network_->get_executor(), h.ioc->get_executor(), settings, std::move(ctx));
         port = srv->start();
         srv->set_ready(true);
         work_.emplace(h.ioc->get_executor());
+        network_work_.emplace(network_->get_executor());
         io_ = std::thread([this] { h.ioc->run(); });
+        network_thread_ = std::thread([this] { network_->run(); });
     }
 
     void stop_all() {
         if (!io_.joinable()) return;
-        on_io([this] { srv.reset(); });
+        on_network([this] { srv.reset(); });
+        network_work_.reset();
+        network_->stop();
+        network_thread_.join();
         work_.reset();
         h.ioc->stop();
         io_.join();
@@ -74,10 +81,20 @@ protected:
     // Runs fn on the io thread and returns its result.
     template <class F>
     auto on_io(F fn) -> decltype(fn()) {
+        return run_on(h.ioc->get_executor(), std::move(fn));
+    }
+    // Runs fn on the server's network thread (its constructor, start() and stop() belong there).
+    template <class F>
+    auto on_network(F fn) -> decltype(fn()) {
+        return run_on(network_->get_executor(), std::move(fn));
+    }
+
+    template <class F>
+    static auto run_on(boost::asio::io_context::executor_type ex, F fn) -> decltype(fn()) {
         using R = decltype(fn());
         std::promise<R> p;
         auto fut = p.get_future();
-        boost::asio::post(h.ioc->get_executor(), [&] {
+        boost::asio::post(ex, [&] {
             try {
                 if constexpr (std::is_void_v<R>) {
                     fn();
@@ -143,8 +160,9 @@ protected:
 
 private:
     std::string log_path_;
-    std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
-    std::thread io_;
+    std::unique_ptr<boost::asio::io_context> network_;
+    std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_, network_work_;
+    std::thread io_, network_thread_;
 };
 
 }  // namespace containd::testing

@@ -466,9 +466,23 @@ TEST_F(ApiTest, release_is_409_until_contained_then_202_and_audited) {
     ASSERT_TRUE(drive_to(id, store::incident_status::contained));
     const auto r = c.post("/v1/incidents/" + id + "/release", operator_token);
     EXPECT_EQ(r.status, 202) << r.body;
-    const auto events = c.get("/v1/incidents/" + id + "/events", viewer_token).json()["events"];
-    ASSERT_FALSE(events.empty());
-    EXPECT_EQ(events.back().value("kind", ""), "release_requested");
+    EXPECT_EQ(r.json().value("status", ""), "release_requested");
+    const auto event_id = r.json().value("event_id", std::int64_t{0});
+    const auto events = c.get("/v1/incidents/" + id + "/events?after=" + std::to_string(event_id - 1), viewer_token);
+    const auto page = events.json();
+    ASSERT_FALSE(page["events"].empty()) << events.body;
+    const auto& requested = page["events"][0];
+    EXPECT_EQ(requested.value("id", std::int64_t{0}), event_id);
+    EXPECT_EQ(requested.value("kind", ""), "release_requested");
+    EXPECT_EQ(requested["data"].value("by", ""), "alice");
+    // The engine runs the release step; the incident is contained again, and once is enough.
+    ASSERT_TRUE(drive_to(id, store::incident_status::contained));
+    const auto doc = c.get("/v1/incidents/" + id, viewer_token).json();
+    EXPECT_EQ(doc["steps"].back().value("kind", ""), "release_block");
+    EXPECT_EQ(doc["steps"].back().value("status", ""), "succeeded");
+    const auto again = c.post("/v1/incidents/" + id + "/release", operator_token);
+    EXPECT_EQ(again.status, 409);
+    EXPECT_NE(again.body.find("already been released"), std::string::npos) << again.body;
     EXPECT_EQ(c.post("/v1/incidents/0b7c6d5e-4f3a-4b2c-9d1e-0f9e8d7c6b5a/release", operator_token).status, 404);
 }
 
@@ -622,7 +636,7 @@ TEST_F(ApiTest, stop_closes_idle_keep_alives_and_ends_streams) {
                 "Authorization: Bearer " + viewer_token + "\r\n\r\n");
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     const auto started = std::chrono::steady_clock::now();
-    on_io([&] { srv->stop(); });
+    on_network([&] { srv->stop(); });
     const auto kept = keep.read_all(std::chrono::milliseconds(3000));
     EXPECT_TRUE(kept.closed);
     EXPECT_NE(kept.received.find("200 OK"), std::string::npos);

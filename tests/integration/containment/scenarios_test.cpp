@@ -8,7 +8,9 @@
 //   3. a compromised break-glass account: not excluded, reset first, revoked after;
 //   4. an apostrophe in a UPN, end to end, with every $filter escaped;
 //   5. seeded transport and throttling faults: still contained, Retry-After honoured, one attempt
-//      in flight per step.
+//      in flight per step;
+//   6. the operator's release: the block comes off this incident's accounts only, the policy goes
+//      back to its state before the incident once nobody is blocked, and only once.
 
 #include <gtest/gtest.h>
 
@@ -607,3 +609,80 @@ TEST_F(Scenarios, under_seeded_faults_the_walkthrough_is_contained_and_retry_aft
     EXPECT_GT(faulted, 10) << "the fault run did not exercise much (seed " << seed << ")";
     EXPECT_GT(checked, 0);
 }
+
+// 6. Release, after containment: this incident's accounts leave the policy, which goes back to
+//    report-only (its state before the incident) once it blocks nobody; the incident stays
+//    contained, the report records it, and a second release is refused.
+TEST_F(Scenarios, release_takes_the_block_off_and_restores_the_policy_once) {
+    live_tenant t(walkthrough_options());
+    const auto r = run(t, seeds_incident());
+    ASSERT_EQ(r.incident.status, incident_status::contained) << joined(r.incident.attention);
+    const auto before = t.journal().size();
+
+    const auto released = t.eng->release(r.id, "ops.lead");
+    ASSERT_EQ(released.result, engine::action_result::done);
+    EXPECT_GT(released.event_id, 0);
+    EXPECT_EQ(t.db->get_incident(r.id)->status, incident_status::running) << "a crash now resumes the release";
+    ASSERT_TRUE(t.drive());
+    EXPECT_TRUE(check_invariants(*t.db, r.id).empty());
+
+    const auto after = t.db->get_incident(r.id);
+    EXPECT_EQ(after->status, incident_status::contained) << joined(after->attention);
+    EXPECT_EQ(after->current_phase, incident::phase::done);
+    const auto steps = t.db->steps(r.id);
+    EXPECT_EQ(steps.back().kind, incident::step_kind::release_block);
+    EXPECT_EQ(steps.back().status, step_status::succeeded) << steps.back().error;
+    EXPECT_EQ(steps.back().result["released_users"].size(), 4u) << steps.back().result.dump();
+
+    const auto state = t.simulator->state();
+    const auto* policy = find_by(state["conditionalAccessPolicies"], "id", walkthrough_policy_id);
+    ASSERT_TRUE(policy);
+    EXPECT_EQ((*policy)["state"], "enabledForReportingButNotEnforced");
+    EXPECT_EQ(sorted_strings((*policy)["conditions"]["users"]["includeUsers"]), std::vector<std::string>{"None"});
+    EXPECT_EQ(sorted_strings((*policy)["conditions"]["users"]["excludeUsers"]),
+              (std::vector<std::string>{breakglass1, breakglass2}))
+        << "the break-glass exclusions stay";
+
+    // Exactly one PATCH of the policy, read back after it.
+    const auto journal = t.journal();
+    int patches = 0;
+    for (std::size_t i = before; i < journal.size(); ++i)
+        if (journal[i].method == "PATCH" && journal[i].path.find(walkthrough_policy_id) != std::string::npos) ++patches;
+    EXPECT_EQ(patches, 1);
+    EXPECT_EQ(journal.back().method, "GET");
+
+    EXPECT_EQ(t.eng->release(r.id, "ops.lead").result, engine::action_result::conflict) << "released once";
+    bool audited = false;
+    for (const auto& e : t.db->events(r.id, 0, 100000)) audited = audited || e.kind == "block_released";
+    EXPECT_TRUE(audited);
+}
+
+// 6b. Two incidents share one account: releasing the first keeps that account (and the second
+//     incident's block) in force and takes out only what the first alone had put in.
+TEST_F(Scenarios, release_keeps_accounts_another_incident_still_blocks) {
+    live_tenant t(walkthrough_options());
+    const auto first = run(t, seeds_incident());
+    ASSERT_EQ(first.incident.status, incident_status::contained) << joined(first.incident.attention);
+
+    auto second = seeds_incident();
+    second["external_ref"] = "SENTINEL-4712";
+    second["accounts"] = nlohmann::json::array({{{"upn", "finance.director@contoso.com"}}});
+    second["malicious_apps"] = nlohmann::json::array();
+    const auto id2 = t.submit(second);
+    ASSERT_TRUE(t.drive());
+    bool second_blocked = false;
+    for (const auto& s : t.db->steps(id2))
+        second_blocked = second_blocked || (s.kind == incident::step_kind::enable_emergency_policy &&
+                                            s.status == step_status::succeeded);
+    ASSERT_TRUE(second_blocked);
+
+    ASSERT_EQ(t.eng->release(first.id, "ops.lead").result, engine::action_result::done);
+    ASSERT_TRUE(t.drive());
+    const auto state = t.simulator->state();
+    const auto* policy = find_by(state["conditionalAccessPolicies"], "id", walkthrough_policy_id);
+    ASSERT_TRUE(policy);
+    EXPECT_EQ((*policy)["state"], "enabled") << "the second incident still needs the block";
+    EXPECT_EQ(sorted_strings((*policy)["conditions"]["users"]["includeUsers"]), std::vector<std::string>{finance_director});
+    EXPECT_EQ(t.db->steps(first.id).back().result["released_users"].size(), 3u);
+}
+
