@@ -666,7 +666,7 @@ TEST_F(ApiAbuse, slow_senders_are_dropped_on_the_read_timeout_while_others_are_s
     EXPECT_EQ(answered, asked);
     EXPECT_GT(asked, 10);
     const auto worst = *std::max_element(latencies.begin(), latencies.end());
-    EXPECT_LT(worst.count(), 1000) << "the others waited on the slow senders";
+    EXPECT_LT(worst.count(), 1500) << "the others waited on the slow senders";
     std::cout << "[ slowloris ] " << senders << " slow senders dropped after " << dropped.front().count() << "-"
               << std::max_element(dropped.begin(), dropped.end())->count() << " ms; " << asked
               << " other requests meanwhile, worst " << worst.count() << " ms" << std::endl;
