@@ -15,7 +15,7 @@ endif()
 # The API under abuse, secret hygiene and the upstream chaos soak: the real binaries again
 # (tests/support/system_fixture.hpp).
 if(TARGET containd AND TARGET containd-sim)
-  foreach(t api_abuse secret_hygiene)
+  foreach(t api_abuse secret_hygiene chaos_soak)
     containd_add_test(${t}_system_test
       SOURCES system/${t}_test.cpp support/api_client.cpp
       DEPS containd::graph containd::store containd::core containd::asio OpenSSL::SSL OpenSSL::Crypto
