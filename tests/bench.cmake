@@ -2,6 +2,10 @@
 if(CONTAIND_BUILD_BENCH)
   containd_add_executable(engine_bench SOURCES bench/engine_bench.cpp DEPS containd::engine)
   target_include_directories(engine_bench PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+  # The whole pipeline on the real clock with zero-latency (scripted) Graph: engine throughput
+  # and verification timer lateness.
+  containd_add_executable(pipeline_bench SOURCES bench/pipeline_bench.cpp DEPS containd::engine)
+  target_include_directories(pipeline_bench PRIVATE ${PROJECT_SOURCE_DIR}/tests)
 endif()
 
 # Time to containment against the simulated tenant (real clock, injected latency), next to the

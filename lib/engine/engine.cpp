@@ -204,7 +204,10 @@ struct engine::impl : std::enable_shared_from_this<impl> {
                 continue;
             }
             s.dispatched = true;
-            ready.emplace_back(inc.id, s.seq);
+            // A check is due at a fixed time and measures the window since containment; every
+            // other step is as-soon-as-possible. So a due check goes ahead of the queue.
+            if (s.kind == step_kind::verify_signins) ready.emplace_front(inc.id, s.seq);
+            else ready.emplace_back(inc.id, s.seq);
         }
         if (earliest) add_wakeup(*earliest, inc.id);
 

@@ -10,7 +10,8 @@
 //   and nothing after it runs.
 // - Verification checks are steps whose not_before is contained_at + offset: durable timers.
 //   After downtime overdue checks fire at once, each once, in order (each has its own stage);
-//   their lateness is recorded in the step result.
+//   their lateness is recorded in the step result. A due check is dispatched ahead of other ready
+//   steps (it is time-critical; they are as-soon-as-possible).
 // - Recovery: start() loads every unfinished incident; steps left running are run again.
 //
 // Threading: everything runs on the executor given at construction (one thread). The clock is

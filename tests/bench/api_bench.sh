@@ -163,7 +163,8 @@ head -c "$size" /dev/zero | tr '\0' 'x' >nginx/www/incident.json
 # A free loopback port: ask the kernel for one (bind to port 0), then hand it to nginx.
 nginx_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
   echo $((20000 + RANDOM % 20000)))"
-# worker_processes 1: containd serves its API from one thread, so nginx gets one worker too.
+# worker_processes 1: containd serves its API (sockets, parsing, cached views) from one network
+# thread, so nginx gets one worker too.
 # As root, nginx would hand its worker to an unprivileged user that cannot enter the 0700 work
 # dir: keep the worker as the current user (the directive is only allowed, and needed, as root).
 user_line=""
@@ -250,7 +251,7 @@ n_rps="$rps" n_p50="$p50" n_p99="$p99"
 echo
 echo "API benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)),"
 echo "loopback, wrk -t$threads -c$connections -d$duration --timeout 10s, response body $size bytes, both servers on one thread"
-echo "(containd serves its API from one thread; nginx runs with worker_processes 1 to match)"
+echo "(containd serves its API from one network thread, beside the engine's; nginx runs with worker_processes 1 to match)"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews both rows)"
 printf '%-36s | %12s | %8s | %8s\n' target requests/s "p50 ms" "p99 ms"
 printf '%-36s-+-%12s-+-%8s-+-%8s\n' "------------------------------------" "------------" "--------" "--------"
