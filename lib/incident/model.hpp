@@ -28,8 +28,8 @@ enum class step_kind {
     resolve_account,           // object id, directory roles, onPremisesSyncEnabled
     capture_account_evidence,  // methods, grants, inbox rules, recent sign-ins (read-only)
     capture_app_evidence,      // application + service principal credentials, grants, assignments
-    capture_policy_evidence,   // the emergency policy's JSON before we touch it
-    enable_emergency_policy,   // scope it, enable it (block), read it back; sets contained_at
+    capture_policy_evidence,   // the policy's JSON; only in plans made before the block step kept it
+    enable_emergency_policy,   // snapshot the policy, scope it, enable it (block), read it back; sets contained_at
     revoke_sessions,           // revokeSignInSessions, timestamp per account
     reset_password,            // passwordProfile PATCH with a per-account CSPRNG password
     revoke_after_reset,        // revokeSignInSessions again, right after the reset

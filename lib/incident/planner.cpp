@@ -94,7 +94,8 @@ std::vector<std::string> graph_calls_for(step_kind k) {
                 "GET /oauth2PermissionGrants?$filter=clientId eq '{spId}'", "GET /servicePrincipals/{id}/appRoleAssignments"};
     case step_kind::capture_policy_evidence: return {"GET /identity/conditionalAccess/policies/{id}"};
     case step_kind::enable_emergency_policy:
-        return {"PATCH /identity/conditionalAccess/policies/{id} (or POST when none is configured)",
+        return {"GET /identity/conditionalAccess/policies/{id} (kept as evidence before any change)",
+                "PATCH /identity/conditionalAccess/policies/{id} (or POST when none is configured)",
                 "GET /identity/conditionalAccess/policies/{id} (read back)"};
     case step_kind::revoke_sessions:
     case step_kind::revoke_after_reset: return {"POST /users/{id}/revokeSignInSessions"};
@@ -191,8 +192,8 @@ plan_result make_plan(const incident_request& request, const tenant_settings& te
     for (const auto& a : p.accounts) b.add(phase::resolve, stage, step_kind::resolve_account, a.upn);
     for (const auto& a : p.accounts) b.add(phase::resolve, stage, step_kind::capture_account_evidence, a.upn);
     for (const auto& app : request.malicious_apps) b.add(phase::resolve, stage, step_kind::capture_app_evidence, app.app_id);
-    b.add(phase::resolve, stage, step_kind::capture_policy_evidence,
-          tenant.emergency_policy_id.empty() ? "new" : tenant.emergency_policy_id);
+    // No separate policy-evidence step: the block step's own read of the policy is the snapshot
+    // (a Conditional Access call is paced to 1/s per tenant, so a second read costs a second).
 
     b.add(phase::block, ++stage, step_kind::enable_emergency_policy,
           tenant.emergency_policy_id.empty() ? "new" : tenant.emergency_policy_id);

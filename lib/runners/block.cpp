@@ -2,6 +2,7 @@
 // and, on an operator's release, take this incident's accounts out of it again.
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "core/time.hpp"
@@ -64,11 +65,11 @@ held_scope held_by_others(const engine::step_context& ctx) {
     return held;
 }
 
-// The policy's state before this incident touched it, from the evidence snapshot.
-std::string state_before(const engine::step_context& ctx) {
+// The policy as it was before this incident touched it (the evidence snapshot), if taken.
+std::optional<json> policy_snapshot(const engine::step_context& ctx) {
     for (const auto& e : ctx.db.evidence(ctx.incident.id))
-        if (e.value("kind", "") == "conditional_access_policy") return e.value("content", json::object()).value("state", "");
-    return {};
+        if (e.value("kind", "") == "conditional_access_policy") return e.value("content", json::object());
+    return std::nullopt;
 }
 
 std::string enabled_policy_id(const engine::step_context& ctx) {
@@ -118,9 +119,15 @@ task<step_outcome> enable_emergency_policy(const engine::step_context& ctx, grap
             }
     } else {
         auto got = co_await graph::get_ca_policy(c, policy_id);
+        if (got.call.status == 404)
+            co_return step_outcome::give_up("the configured emergency policy " + policy_id + " does not exist");
         if (!got.ok()) co_return failure(got.call, "reading the emergency policy");
         current = got.value;
     }
+    // The evidence of the policy before this incident changed it: the first read (a re-run after
+    // a crash may read our own change, which must not replace the original snapshot).
+    if (!policy_id.empty() && !policy_snapshot(ctx))
+        ctx.db.add_evidence(ctx.incident.id, ctx.step.seq, "conditional_access_policy", policy_id, current);
 
     // Another incident may already hold the policy enabled: block the union, never fewer.
     if (!all_users && current.value("state", "") == "enabled")
@@ -224,7 +231,8 @@ task<step_outcome> release_block(const engine::step_context& ctx, graph::client&
     std::string state = current.value("state", "");
     if (include.empty()) {
         include = {"None"};
-        const std::string before = state_before(ctx);
+        const auto snapshot = policy_snapshot(ctx);
+        const std::string before = snapshot ? snapshot->value("state", "") : std::string();
         state = before == "enabledForReportingButNotEnforced" ? before : "disabled";
     }
     json users = current.contains("conditions") && current["conditions"].is_object()

@@ -4,7 +4,9 @@
 // a time: GET each user, PATCH the policy, GET it back, POST revokeSignInSessions per user)
 // measured in the same run through the same Graph stack.
 //
-//   containment_bench [--accounts 5,100,1000] [--latency-ms 50] [--baseline-max N] [--sim-threads N]
+//   containment_bench [--accounts 5,100,1000] [--latency-ms 50] [--baseline-max N] [--sim-threads N] [--csv FILE]
+//
+// --csv: also writes "accounts,containd_s,baseline_s,baseline_measured" rows (the chart's data).
 //
 // --baseline-max: the sequential baseline is measured for sizes up to N accounts (default 100)
 // and extrapolated linearly above (the output says which); pass 1000 to measure it at 1,000.
@@ -445,14 +447,17 @@ std::string join(const std::vector<double>& v) {
 int main(int argc, char** argv) {
     std::vector<int> sizes = {5, 100, 1000};
     int latency_ms = 50, baseline_max = 100, sim_threads = 1;
+    std::string csv_path;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string flag = argv[i];
         if (flag == "--accounts") sizes = parse_list(argv[i + 1]);
         else if (flag == "--latency-ms") latency_ms = std::stoi(argv[i + 1]);
         else if (flag == "--baseline-max") baseline_max = std::stoi(argv[i + 1]);
         else if (flag == "--sim-threads") sim_threads = std::stoi(argv[i + 1]);
+        else if (flag == "--csv") csv_path = argv[i + 1];
         else {
-            std::fprintf(stderr, "usage: containment_bench [--accounts 5,100,1000] [--latency-ms 50] [--baseline-max 100] [--sim-threads 1]\n");
+            std::fprintf(stderr, "usage: containment_bench [--accounts 5,100,1000] [--latency-ms 50] [--baseline-max 100] "
+                                 "[--sim-threads 1] [--csv FILE]\n");
             return 2;
         }
     }
@@ -488,6 +493,13 @@ int main(int argc, char** argv) {
             base[i].seconds = intercept + slope * sizes[i];
             extrapolated = true;
         }
+
+    if (!csv_path.empty()) {
+        std::ofstream csv(csv_path);
+        csv << "accounts,containd_s,baseline_s,baseline_measured\n";
+        for (std::size_t i = 0; i < sizes.size(); ++i)
+            csv << sizes[i] << ',' << ours[i].seconds << ',' << base[i].seconds << ',' << (base[i].measured ? 1 : 0) << '\n';
+    }
 
     std::printf("Containment benchmark, %s, %u cores, simulator latency %d ms per request, %d simulator thread(s)\n",
                 format_rfc3339(std::chrono::system_clock::now()).c_str(), std::thread::hardware_concurrency(), latency_ms,
