@@ -28,3 +28,11 @@ if(TARGET containd_sim AND TARGET containd_runners)
     LABEL integration)
   target_compile_definitions(containment_scenarios_test PRIVATE CONTAIND_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 endif()
+
+# Integration: storage faults (a SQLite VFS failing writes and syncs) under the real store,
+# engine and API: no 2xx for what did not commit, 503 and not ready while the disk fails,
+# recovery without a restart once it works.
+containd_add_test(storage_fault_test
+  SOURCES integration/storage/storage_fault_test.cpp support/api_client.cpp
+  DEPS containd::api containd::engine containd::store containd::asio SQLite::SQLite3 OpenSSL::SSL OpenSSL::Crypto
+  LABEL integration)

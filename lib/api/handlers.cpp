@@ -118,16 +118,20 @@ response handle_healthz(api_state&, const request&, const caller&, const path_pa
     return json_response(200, {{"status", "ok"}});
 }
 
+// Not ready while starting, stopping, or while the database fails writes: then each probe
+// makes one small durable write, so readiness returns by itself once the disk takes writes.
 response handle_readyz(api_state& st, const request&, const caller&, const path_params&) {
-    if (st.ready && !st.stopping) return json_response(200, {{"status", "ready"}});
-    auto r = json_response(503, {{"status", st.stopping ? "stopping" : "starting"}});
+    const bool storage_ok = !st.ctx.db.storage_failing() || st.ctx.db.probe_write();
+    if (st.ready && !st.stopping && storage_ok) return json_response(200, {{"status", "ready"}});
+    const char* status = st.stopping ? "stopping" : !st.ready ? "starting" : "storage_unavailable";
+    auto r = json_response(503, {{"status", status}});
     r.header("Retry-After", "1");
     return r;
 }
 
 response handle_metrics(api_state& st, const request&, const caller&, const path_params&) {
     metrics::gauges g;
-    g.ready = st.ready && !st.stopping;
+    g.ready = st.ready && !st.stopping && !st.ctx.db.storage_failing();
     g.open_connections = st.open_connections;
     g.event_streams = st.hub.size();
     response r;

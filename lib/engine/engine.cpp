@@ -76,7 +76,7 @@ struct engine::impl : std::enable_shared_from_this<impl> {
     impl(asio::any_io_executor ex, store::store& d, const clock_source& c,
          std::map<std::string, incident::tenant_settings> t, runner_table r, engine_options o)
         : executor(std::move(ex)), db(d), clock(c), tenants(std::move(t)), runners(std::move(r)), options(o),
-          rng(o.seed ? o.seed : std::random_device{}()), timer(executor) {}
+          rng(o.seed ? o.seed : std::random_device{}()), timer(executor), resync_timer(executor) {}
 
     asio::any_io_executor executor;
     store::store& db;
@@ -92,6 +92,13 @@ struct engine::impl : std::enable_shared_from_this<impl> {
     std::map<std::pair<std::string, int>, std::shared_ptr<asio::cancellation_signal>> running;
     asio::steady_timer timer;
     std::optional<time_point> timer_target;
+    // Incidents whose store write failed: re-read from the store once it takes writes again.
+    std::set<std::string> resync;
+    asio::steady_timer resync_timer;
+    duration resync_delay = resync_first_delay;
+    bool resync_armed = false;
+    static constexpr duration resync_first_delay = milliseconds(200);
+    static constexpr duration resync_max_delay = seconds(5);
     bool stopped = false;
     std::function<void(const std::string&)> observer;
     counters stats;
@@ -302,10 +309,10 @@ struct engine::impl : std::enable_shared_from_this<impl> {
 
     void publish(incident_state& inc, incident_status status, phase p, const std::vector<std::string>& attention) {
         if (inc.status == status && inc.current_phase == p && inc.attention == attention) return;
+        db.set_incident_state(inc.id, status, p, attention);  // committed first, then believed
         inc.status = status;
         inc.current_phase = p;
         inc.attention = attention;
-        db.set_incident_state(inc.id, status, p, attention);
         notify(inc.id);
     }
 
@@ -346,7 +353,65 @@ struct engine::impl : std::enable_shared_from_this<impl> {
             due.push_back(wakeups.begin()->second);
             wakeups.erase(wakeups.begin());
         }
-        for (const auto& id : due) evaluate(id);
+        for (const auto& id : due) evaluate_guarded(id);
+    }
+
+    // ------------------------------------------------------------ storage failures
+
+    // evaluate() for callers that cannot take an exception (timers, the API after a commit).
+    void evaluate_guarded(const std::string& id) {
+        try {
+            evaluate(id);
+        } catch (const store::storage_error& e) {
+            on_storage_failure(id, e);
+        }
+    }
+
+    // A store call of this incident failed: what this process believes of it may be ahead of
+    // what committed (a step done in memory, not on disk). Forget it, and re-read it from the
+    // store when writes work again; steps left running there are re-run and reconciled.
+    void on_storage_failure(const std::string& id, const std::exception& e) {
+        spdlog::error("engine: storage failure in incident {}: {}; re-reading it from the store once writes work", id,
+                      e.what());
+        incidents.erase(id);
+        resync.insert(id);
+        arm_resync();
+    }
+
+    void arm_resync() {
+        if (stopped || resync_armed || resync.empty()) return;
+        resync_armed = true;
+        resync_timer.expires_after(std::chrono::duration_cast<asio::steady_timer::duration>(resync_delay));
+        resync_timer.async_wait([self = weak_from_this()](boost::system::error_code ec) {
+            if (ec) return;
+            if (auto me = self.lock()) {
+                me->resync_armed = false;
+                me->run_resync();
+            }
+        });
+    }
+
+    void run_resync() {
+        if (stopped) return;
+        const std::set<std::string> ids = std::move(resync);
+        resync.clear();
+        bool failed = false;
+        for (const auto& id : ids) {
+            if (failed) {  // the store still fails: do not hammer it, try the rest next time
+                resync.insert(id);
+                continue;
+            }
+            try {
+                reload(id);
+                evaluate(id);
+            } catch (const store::storage_error&) {
+                failed = true;
+                incidents.erase(id);
+                resync.insert(id);
+            }
+        }
+        resync_delay = failed ? std::min<duration>(resync_delay * 2, resync_max_delay) : resync_first_delay;
+        arm_resync();
     }
 
     // ------------------------------------------------------------ dispatch
@@ -357,8 +422,11 @@ struct engine::impl : std::enable_shared_from_this<impl> {
             ready.pop_front();
             auto signal = std::make_shared<asio::cancellation_signal>();
             running[{id, seq}] = signal;
+            // The handler owns the signal: the coroutine stays bound to its slot until it has
+            // completed, after run_step has already dropped its entry from `running` (freeing
+            // the signal there was a use after free once anything reused the memory).
             asio::co_spawn(executor, run_step(shared_from_this(), id, seq),
-                           asio::bind_cancellation_slot(signal->slot(), [](std::exception_ptr e) {
+                           asio::bind_cancellation_slot(signal->slot(), [signal](std::exception_ptr e) {
                                if (!e) return;
                                try {
                                    std::rethrow_exception(e);
@@ -386,17 +454,20 @@ struct engine::impl : std::enable_shared_from_this<impl> {
     }
 
     static asio::awaitable<void> run_step(std::shared_ptr<impl> self, std::string id, int seq) {
-        bool still_tracked = true;
+        bool failed = false;
         try {
             co_await self->attempt(id, seq);
         } catch (const store::storage_error& e) {
-            // The effect may have happened but its record did not commit: stop this step here;
-            // after a restart it runs again and reconciles. The daemon's health shows the fault.
-            spdlog::error("engine: storage failure in incident {} step {}: {}", id, seq, e.what());
-            still_tracked = false;
+            // The effect may have happened but its record did not commit: the step is re-read
+            // from the store (still running there) and re-run, reconciling, once writes work.
+            self->running.erase({id, seq});
+            self->on_storage_failure(id, e);
+            failed = true;
         }
-        self->running.erase({id, seq});
-        if (still_tracked) self->evaluate(id);
+        if (!failed) {
+            self->running.erase({id, seq});
+            self->evaluate_guarded(id);
+        }
         self->pump();
     }
 
@@ -488,13 +559,19 @@ std::size_t engine::start() {
     impl_->load(std::nullopt);
     std::vector<std::string> ids;
     for (const auto& [id, _] : impl_->incidents) ids.push_back(id);
-    for (const auto& id : ids) impl_->evaluate(id);
+    for (const auto& id : ids) impl_->evaluate_guarded(id);
     return ids.size();
 }
 
 void engine::submit(const std::string& incident_id) {
-    impl_->reload(incident_id);
-    impl_->evaluate(incident_id);
+    // The incident is committed: a storage failure from here on is the engine's to recover
+    // from, not the caller's (the API has already earned its 201).
+    try {
+        impl_->reload(incident_id);
+        impl_->evaluate(incident_id);
+    } catch (const store::storage_error& e) {
+        impl_->on_storage_failure(incident_id, e);
+    }
 }
 
 void engine::poke() {
@@ -508,6 +585,7 @@ void engine::stop() {
     if (impl_->stopped) return;
     impl_->stopped = true;
     impl_->timer.cancel();
+    impl_->resync_timer.cancel();
     for (auto& [key, signal] : impl_->running) signal->emit(asio::cancellation_type::terminal);
     impl_->ready.clear();
 }
@@ -522,9 +600,13 @@ action_result engine::approve(const std::string& incident_id, int seq, const std
 action_result engine::retry(const std::string& incident_id, int seq, const std::string& who) {
     auto rec = impl_->db.get_incident(incident_id);
     if (!rec) return action_result::not_found;
-    if (rec->status == incident_status::cancelled || !impl_->db.reset_failed_step(incident_id, seq, who))
-        return action_result::conflict;
-    impl_->db.set_incident_state(incident_id, incident_status::running, rec->current_phase, {});
+    if (rec->status == incident_status::cancelled) return action_result::conflict;
+    bool reset = false;
+    impl_->db.atomically([&] {  // the step and the incident's status move together, or neither
+        reset = impl_->db.reset_failed_step(incident_id, seq, who);
+        if (reset) impl_->db.set_incident_state(incident_id, incident_status::running, rec->current_phase, {});
+    });
+    if (!reset) return action_result::conflict;
     submit(incident_id);
     return action_result::done;
 }
@@ -533,11 +615,15 @@ action_result engine::cancel(const std::string& incident_id, const std::string& 
     auto rec = impl_->db.get_incident(incident_id);
     if (!rec) return action_result::not_found;
     if (store::is_final(rec->status)) return action_result::conflict;
-    for (const auto& s : impl_->db.steps(incident_id))
-        if (s.status == step_status::pending || s.status == step_status::waiting_approval)
-            impl_->db.set_step_status(incident_id, s.seq, step_status::skipped, "step_cancelled", {{"by", who}});
-    impl_->db.set_incident_state(incident_id, incident_status::cancelled, rec->current_phase,
-                                 {"cancelled by " + who});
+    // One transaction: a cancel cut short by a storage failure must not leave steps skipped in
+    // an incident that runs on (a skipped step counts as finished: it would be skipped for good).
+    impl_->db.atomically([&] {
+        for (const auto& s : impl_->db.steps(incident_id))
+            if (s.status == step_status::pending || s.status == step_status::waiting_approval)
+                impl_->db.set_step_status(incident_id, s.seq, step_status::skipped, "step_cancelled", {{"by", who}});
+        impl_->db.set_incident_state(incident_id, incident_status::cancelled, rec->current_phase,
+                                     {"cancelled by " + who});
+    });
     impl_->incidents.erase(incident_id);
     impl_->notify(incident_id);
     return action_result::done;

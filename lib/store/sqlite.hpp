@@ -26,6 +26,10 @@ private:
     int code_;
 };
 
+// Whether a SQLite result code means the storage itself failed (I/O error, disk full, read-only
+// or unopenable file, corruption) rather than the statement (a constraint, a busy lock).
+bool is_storage_failure(int code);
+
 class statement;
 
 class connection {
@@ -44,13 +48,22 @@ public:
     void set_user_version(int v);
     sqlite3* raw() const { return db_; }
 
+    // True since a statement or commit failed for a storage reason (is_storage_failure), until a
+    // transaction commits again: readiness reports it, and probe_write() rechecks it.
+    bool storage_failing() const { return storage_failing_; }
+    void note_result(int code);  // what a failure or a successful commit says about the storage
+    // One small durable write (the file's application_id, the same value every time), to learn
+    // whether the disk takes writes again. Returns false (and stays failing) when it does not.
+    bool probe_write();
+
 private:
     sqlite3* db_ = nullptr;
+    bool storage_failing_ = false;
 };
 
 class statement {
 public:
-    statement(sqlite3* db, std::string_view sql);
+    statement(connection& db, std::string_view sql);
     ~statement();
     statement(statement&& other) noexcept;
     statement& operator=(statement&&) = delete;
@@ -81,12 +94,17 @@ public:
     std::optional<std::string> optional_text(int column) const;
 
 private:
+    [[noreturn]] void fail(std::string_view context, int code);
+
+    connection* conn_;
     sqlite3* db_;
     sqlite3_stmt* stmt_ = nullptr;
 };
 
 // BEGIN IMMEDIATE ... COMMIT; rolls back in the destructor unless committed. Never throws from
-// the destructor.
+// the destructor. Inside another transaction it is a SAVEPOINT of it instead, so several store
+// operations can be made one atomic change (store::atomically): nothing of them is durable until
+// the outermost commits, and a failure anywhere rolls back all of them.
 class transaction {
 public:
     explicit transaction(connection& db);
@@ -97,6 +115,8 @@ public:
 
 private:
     connection& db_;
+    std::int64_t changes_at_begin_;
+    bool nested_;
     bool done_ = false;
 };
 

@@ -135,6 +135,16 @@ store::~store() {
 
 connection& store::db() { return *db_; }
 
+void store::atomically(const std::function<void()>& work) {
+    transaction tx(*db_);
+    work();
+    tx.commit();
+}
+
+bool store::storage_failing() const { return db_->storage_failing(); }
+
+bool store::probe_write() { return db_->probe_write(); }
+
 statement& store::cached(const char* sql) {
     auto it = statements_.find(sql);
     if (it == statements_.end()) it = statements_.emplace(sql, std::make_unique<statement>(db_->prepare(sql))).first;

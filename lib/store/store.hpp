@@ -5,6 +5,7 @@
 // Threading: a store and everything it returns belong to one thread (the daemon's io thread).
 // Errors: storage failures throw storage_error (see sqlite.hpp); "not found" is an empty optional.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -241,6 +242,12 @@ public:
     // --- maintenance ---
     std::string integrity_check();  // "ok" when PRAGMA integrity_check and foreign_key_check are clean
     connection& db();
+    // Runs work (store calls) as one transaction: all of its changes commit together or none.
+    void atomically(const std::function<void()>& work);
+    // Storage health: failing since a read or write failed for a storage reason (I/O error, disk
+    // full), until a write commits again. probe_write() makes one small durable write to find out.
+    bool storage_failing() const;
+    bool probe_write();
 
 private:
     statement& cached(const char* sql);
