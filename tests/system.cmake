@@ -27,3 +27,26 @@ if(TARGET containd AND TARGET containd-sim)
     add_dependencies(${t}_system_test containd containd-sim)
   endforeach()
 endif()
+
+# The fault suites (RELIABILITY.md: crash points, I/O errors, timers) against the real binaries.
+# storage_fault_shim is an LD_PRELOAD library for the daemon only: storage faults switched on
+# and off at run time, and SIGKILL at the Nth sync, on the database's files alone.
+if(TARGET containd AND TARGET containd-sim)
+  add_library(storage_fault_shim MODULE system/storage_fault_shim.cpp)
+  target_compile_features(storage_fault_shim PRIVATE cxx_std_20)
+  target_link_libraries(storage_fault_shim PRIVATE ${CMAKE_DL_LIBS})
+  containd_set_warnings(storage_fault_shim)
+
+  foreach(suite storage_faults)
+    containd_add_test(${suite}_system_test
+      SOURCES system/${suite}_test.cpp support/api_client.cpp
+      DEPS containd::store containd::core containd::asio OpenSSL::SSL OpenSSL::Crypto
+      LABEL system)
+    target_compile_definitions(${suite}_system_test PRIVATE
+      CONTAIND_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+      CONTAIND_EXE="$<TARGET_FILE:containd>"
+      CONTAIND_SIM_EXE="$<TARGET_FILE:containd-sim>"
+      CONTAIND_FAULT_SHIM="$<TARGET_FILE:storage_fault_shim>")
+    add_dependencies(${suite}_system_test containd containd-sim storage_fault_shim)
+  endforeach()
+endif()

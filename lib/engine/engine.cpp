@@ -443,11 +443,17 @@ struct engine::impl : std::enable_shared_from_this<impl> {
         co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
     }
 
-    static asio::awaitable<step_outcome> guarded_run(std::shared_ptr<step_runner> runner, const step_context& ctx) {
+    // Never throws: `a || b` completes on the first branch that *succeeds*, so an exception here
+    // would sit out the attempt timeout (60 s in production) and then be lost as a "timeout".
+    // A storage failure (not the step's fault, not retryable from here) is handed back in
+    // *storage_failure for attempt() to rethrow.
+    static asio::awaitable<step_outcome> guarded_run(std::shared_ptr<step_runner> runner, const step_context& ctx,
+                                                     std::exception_ptr* storage_failure) {
         try {
             co_return co_await runner->run(ctx);
         } catch (const store::storage_error&) {
-            throw;  // the store is failing: not the step's fault, and not retryable from here
+            *storage_failure = std::current_exception();
+            co_return step_outcome::failed(0, "storage failure");
         } catch (const std::exception& e) {
             co_return step_outcome::failed(0, std::string("runner error: ") + e.what());
         }
@@ -493,7 +499,10 @@ struct engine::impl : std::enable_shared_from_this<impl> {
         } else {
             const auto request = parse_request(*record);
             const step_context ctx{db, *record, request, *step, tenant->second, clock, attempt_no};
-            auto result = co_await (guarded_run(runner_it->second, ctx) || attempt_timeout(options.retry.attempt_timeout));
+            std::exception_ptr storage_failure;
+            auto result = co_await (guarded_run(runner_it->second, ctx, &storage_failure) ||
+                                    attempt_timeout(options.retry.attempt_timeout));
+            if (storage_failure) std::rethrow_exception(storage_failure);
             if (result.index() == 0) {
                 outcome = std::move(std::get<0>(result));
             } else {

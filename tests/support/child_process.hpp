@@ -19,7 +19,26 @@ namespace containd::testing {
 
 class child_process {
 public:
-    child_process(std::vector<std::string> argv, const std::string& stderr_file) {
+    // extra_env: "NAME=value" entries added to (or replacing those of) the test's environment.
+    child_process(std::vector<std::string> argv, const std::string& stderr_file,
+                  std::vector<std::string> extra_env = {}) {
+        // The environment is built before fork: the child only calls async-signal-safe functions.
+        std::vector<std::string> env_strings;
+        for (char** e = environ; e && *e; ++e) {
+            const std::string entry(*e);
+            bool replaced = false;
+            for (const auto& x : extra_env)
+                replaced = replaced || entry.compare(0, x.find('=') + 1, x, 0, x.find('=') + 1) == 0;
+            if (!replaced) env_strings.push_back(entry);
+        }
+        env_strings.insert(env_strings.end(), extra_env.begin(), extra_env.end());
+        std::vector<char*> envp;
+        for (auto& e : env_strings) envp.push_back(e.data());
+        envp.push_back(nullptr);
+        std::vector<char*> args;
+        for (auto& a : argv) args.push_back(a.data());
+        args.push_back(nullptr);
+
         int fds[2];
         if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
         pid_ = fork();
@@ -30,10 +49,7 @@ public:
             if (err >= 0) dup2(err, STDERR_FILENO);
             close(fds[0]);
             close(fds[1]);
-            std::vector<char*> args;
-            for (auto& a : argv) args.push_back(a.data());
-            args.push_back(nullptr);
-            execv(args[0], args.data());
+            execve(args[0], args.data(), envp.data());
             _exit(127);
         }
         close(fds[1]);
@@ -74,6 +90,20 @@ public:
     }
     bool running() const { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
     pid_t pid() const { return pid_; }
+    // Waits for an exit the child brings about itself (a crash point); its status, or -1 when it
+    // is still running after timeout_ms.
+    int wait_exit(int timeout_ms) {
+        for (int waited = 0; pid_ > 0; waited += 10) {
+            int status = 0;
+            if (waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                return status;
+            }
+            if (waited >= timeout_ms) return -1;
+            usleep(10000);
+        }
+        return -1;
+    }
 
 private:
     pid_t pid_ = -1;

@@ -168,6 +168,31 @@ TEST(StorageFaults, a_step_whose_success_did_not_commit_reruns_once_writes_work_
     EXPECT_TRUE(check_invariants(*h.db, id).empty()) << ::testing::PrintToString(check_invariants(*h.db, id));
 }
 
+// A runner's own store write fails (evidence, an account update): the attempt ends at once, it is
+// not left waiting for the attempt timeout, and the step is re-run once writes work.
+TEST(StorageFaults, a_runner_whose_write_fails_ends_its_attempt_at_once) {
+    engine_harness h("storage");
+    h.options.retry.attempt_timeout = seconds(30);
+    h.open();
+    int evidence_attempts = 0;
+    const auto healthy = healthy_tenant();
+    *h.runners.behaviour = [&](const engine::step_context& ctx) -> script_result {
+        if (ctx.step.kind == step_kind::capture_policy_evidence && ++evidence_attempts == 1)
+            throw store::storage_error(SQLITE_IOERR_WRITE, "injected: disk I/O error");
+        return healthy(ctx);
+    };
+    const auto started = std::chrono::steady_clock::now();
+    const std::string id = h.submit(walkthrough_submission("FAULT-RUNNER"));
+    ASSERT_TRUE(run_until(h, [&] { return evidence_attempts >= 2; }, std::chrono::milliseconds(10000)));
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5))
+        << "the failed attempt waited for its timeout";
+    for (int round = 0; round < 50 && h.db->get_incident(id)->status != incident_status::contained; ++round) {
+        run_until(h, [&] { return h.eng->idle(); }, std::chrono::milliseconds(300));
+        h.drive();
+    }
+    EXPECT_EQ(h.db->get_incident(id)->status, incident_status::contained);
+}
+
 // The status change after a commit fails: the engine must not believe a status the store does not
 // hold (before the fix publish() set it in memory first and never wrote it again).
 TEST(StorageFaults, the_engine_recovers_every_incident_it_could_not_write_once_the_disk_heals) {
