@@ -103,6 +103,7 @@ int main(int argc, char** argv) {
     std::uint64_t seed = 1;
     std::vector<std::string> faults;
     int latency_ms = 0;
+    bool crash_points = false;
     app.add_option("--scenario", scenario_file, "Scenario JSON file (e.g. config/scenarios/bec-walkthrough.json)")
         ->required()
         ->check(CLI::ExistingFile);
@@ -130,6 +131,8 @@ int main(int argc, char** argv) {
                                       "429_http_date 429_none 500 502 503 504 reset hang slow_body)");
     app.add_option("--latency-ms", latency_ms, "Real-time delay added to every response")->check(CLI::NonNegativeNumber);
     app.add_option("--threads", threads, "Server threads")->check(CLI::Range(1, 64))->capture_default_str();
+    app.add_flag("--crash-points", crash_points,
+                 "Tests only: allow POST /_sim/crash_point to SIGKILL a process at its Nth request");
 
     try {
         app.parse(argc, argv);
@@ -181,6 +184,7 @@ int main(int argc, char** argv) {
     opts.port = static_cast<std::uint16_t>(port);
     opts.seed = seed;
     opts.threads = threads;
+    opts.allow_crash_points = crash_points;
     if (timing_scale != 1.0) {
         opts.times.cae_delay = scale_down(opts.times.cae_delay, timing_scale);
         opts.times.ingestion_delay = scale_down(opts.times.ingestion_delay, timing_scale);

@@ -2,8 +2,13 @@
 // the loopback-only /_sim control endpoints; and the public simulator object.
 #include "sim/simulator.hpp"
 
+#include <signal.h>
+
+#include <chrono>
 #include <fstream>
 #include <mutex>
+#include <optional>
+#include <thread>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -59,7 +64,8 @@ bool valid_kind(const std::string& k) {
 class service {
 public:
     service(const options& o, const clock_source& clock)
-        : clock_(clock),
+        : allow_crash_points_(o.allow_crash_points),
+          clock_(clock),
           tenant_(o.scenario, o.times, o.seed, o.clients, clock.now()),
           fault_rng_(o.seed ^ 0x9e3779b97f4a7c15ULL) {}
 
@@ -115,6 +121,12 @@ public:
         if (!segs.empty() && segs[0] == "_sim") return control(req, segs);
 
         journal_entry entry{static_cast<std::int64_t>(journal_.size()) + 1, now, req.method, req.path, req.query, {}, 0, {}};
+        if (crash_ && crash_->at_request == entry.seq && !crash_->after_apply) {
+            fire_crash_point();  // the request never takes effect: the caller dies with it in flight
+            http_response r;
+            r.action = transport_action::reset;
+            return r;
+        }
         const bool token_path = segs.size() == 4 && segs[1] == "oauth2" && segs[2] == "v2.0" && segs[3] == "token";
         entry.body = token_path ? redact_form_body(req.body) : redact_json_body(req.body);
 
@@ -149,11 +161,39 @@ public:
         if (fault == "hang") res.action = transport_action::hang;
         if (fault == "slow_body") res.action = transport_action::slow_body;
         entry.status = res.status;
+        const bool crash_now = crash_ && crash_->at_request == entry.seq && crash_->after_apply;
         journal_.push_back(std::move(entry));
+        if (crash_now) {
+            fire_crash_point();  // applied, and the caller dies before it hears so
+            res.action = transport_action::reset;
+        }
         return res;
     }
 
 private:
+    // A crash point: SIGKILL the process under test at its Nth request, either on receipt (the
+    // request has no effect) or after the request took effect and before the response is sent
+    // ("effect applied, record not committed"). Waits (bounded) until the process is dead, so it
+    // cannot read the response. One-shot.
+    struct crash_point {
+        pid_t pid = 0;
+        std::int64_t at_request = 0;
+        bool after_apply = false;
+    };
+    void fire_crash_point() {
+        const pid_t pid = crash_->pid;
+        crash_.reset();
+        ::kill(pid, SIGKILL);
+        for (int i = 0; i < 200; ++i) {  // up to 2 s: gone, or a zombie waiting for its parent
+            std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+            std::string line;
+            if (!std::getline(stat, line)) return;
+            const auto close = line.rfind(')');
+            if (close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z') return;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    }
+
     http_response fault_response(const std::string& kind, time_point now) {
         const std::string rid = tenant_.next_request_id();
         auto graph_err = [&](int status, const std::string& code, const std::string& msg) {
@@ -272,9 +312,26 @@ private:
             r.status = 204;
             return r;
         }
+        if (what == "crash_point" && req.method == "POST") {
+            if (!allow_crash_points_)
+                return json_response(403, {{"error", "crash points are off (containd-sim --crash-points)"}});
+            auto body = json::parse(req.body, nullptr, false);
+            const std::string when = body.is_object() ? body.value("when", "") : "";
+            if (!body.is_object() || !body.contains("pid") || !body["pid"].is_number_integer() ||
+                body["pid"].get<std::int64_t>() <= 1 || !body.contains("at_request") ||
+                !body["at_request"].is_number_integer() || (when != "received" && when != "applied"))
+                return json_response(400, {{"error", "expected {\"pid\":P,\"at_request\":N,\"when\":\"received\"|\"applied\"}"}});
+            crash_ = crash_point{static_cast<pid_t>(body["pid"].get<std::int64_t>()), body["at_request"].get<std::int64_t>(),
+                                 body["when"] == "applied"};
+            http_response r;
+            r.status = 204;
+            return r;
+        }
         return json_response(404, {{"error", "unknown /_sim endpoint"}});
     }
 
+    bool allow_crash_points_ = false;
+    std::optional<crash_point> crash_;
     mutable std::mutex m_;
     const clock_source& clock_;
     tenant tenant_;

@@ -48,6 +48,9 @@ struct options {
     std::uint64_t seed = 1;                  // faults and generated ids are reproducible from it
     std::string cert_file, key_file;         // optional: serve this leaf instead of generating one
     int threads = 1;
+    // Test-only: POST /_sim/crash_point may SIGKILL a process (the daemon under test) at the Nth
+    // request. Off unless asked for (containd-sim --crash-points); never in the daemon's demo.
+    bool allow_crash_points = false;
 };
 
 // One request as received. Bearer tokens are never stored; token-endpoint secrets/assertions and

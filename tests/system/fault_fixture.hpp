@@ -12,6 +12,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -73,7 +74,8 @@ protected:
         else std::cerr << "kept " << dir << " for inspection\n";
     }
 
-    // A fresh simulated tenant (the walkthrough scenario) and a fresh database: one run.
+    // A fresh simulated tenant (the walkthrough scenario, crash points allowed) and a fresh
+    // database: one run.
     void fresh_run() {
         daemon.reset();
         sim.reset();
@@ -84,7 +86,7 @@ protected:
             std::vector<std::string>{CONTAIND_SIM_EXE, "--scenario",
                                      CONTAIND_SOURCE_DIR "/config/scenarios/bec-walkthrough.json", "--client-id",
                                      fault_system::client_id, "--client-secret-file", (dir / "client.secret").string(),
-                                     "--ca-out", (dir / "sim-ca.pem").string(), "--timing-scale", "100"},
+                                     "--ca-out", (dir / "sim-ca.pem").string(), "--timing-scale", "100", "--crash-points"},
             (dir / "sim.stderr").string());
         const nlohmann::json ready = sim->ready_line();
         ASSERT_TRUE(ready.is_object() && ready.contains("listening")) << fault_system::read_file(dir / "sim.stderr");
@@ -135,8 +137,10 @@ protected:
         return true;
     }
 
+    // The incident document; an empty object when the daemon did not answer (it may just have died).
     nlohmann::json incident(const std::string& id) {
-        return api->get("/v1/incidents/" + id, fault_system::operator_token).json();
+        auto doc = api->get("/v1/incidents/" + id, fault_system::operator_token).json();
+        return doc.is_object() ? doc : nlohmann::json::object();
     }
 
     std::string wait_final(const std::string& id, std::chrono::seconds limit = std::chrono::seconds(120)) {
@@ -194,6 +198,24 @@ protected:
                 out.push_back("I5: " + path + " was sent different passwords");
         }
         return out;
+    }
+
+    // The storage fault shim for the daemon (storage_fault_shim.cpp): counts in dir/counts,
+    // faults from dir/faults, and with kill_at_sync a SIGKILL on entering that sync.
+    std::vector<std::string> shim_env(std::optional<long> kill_at_sync = std::nullopt) const {
+        std::vector<std::string> env{std::string("LD_PRELOAD=") + CONTAIND_FAULT_SHIM,
+                                     "CONTAIND_SHIM_MATCH=" + (dir / "containd.db").string(),
+                                     "CONTAIND_SHIM_CONTROL=" + (dir / "faults").string(),
+                                     "CONTAIND_SHIM_COUNT=" + (dir / "counts").string(),
+                                     "ASAN_OPTIONS=verify_asan_link_order=0"};
+        if (kill_at_sync) env.push_back("CONTAIND_SHIM_KILL_AT_SYNC=" + std::to_string(*kill_at_sync));
+        return env;
+    }
+    // A counter of the shim's dir/counts ("syncs", "writes", "injected"); 0 before the first.
+    long shim_count(const std::string& name) const {
+        const std::string text = fault_system::read_file(dir / "counts");
+        const auto at = text.find(name + "=");
+        return at == std::string::npos ? 0 : std::stol(text.substr(at + name.size() + 1));
     }
 
     std::filesystem::path dir;

@@ -20,17 +20,8 @@ using nlohmann::json;
 
 class StorageFaultSystem : public fault_fixture {
 protected:
-    std::vector<std::string> shim_env() const {
-        return {std::string("LD_PRELOAD=") + CONTAIND_FAULT_SHIM, "CONTAIND_SHIM_MATCH=" + (dir / "containd.db").string(),
-                "CONTAIND_SHIM_CONTROL=" + (dir / "faults").string(), "CONTAIND_SHIM_COUNT=" + (dir / "counts").string(),
-                "ASAN_OPTIONS=verify_asan_link_order=0"};
-    }
     void set_fault(const std::string& spec) { std::ofstream(dir / "faults", std::ios::trunc) << spec << "\n"; }
-    long injected() const {
-        const std::string text = fault_system::read_file(dir / "counts");
-        const auto at = text.find("injected=");
-        return at == std::string::npos ? 0 : std::stol(text.substr(at + 9));
-    }
+    long injected() const { return shim_count("injected"); }
     bool wait_ready(std::chrono::milliseconds limit) {
         const auto deadline = std::chrono::steady_clock::now() + limit;
         while (std::chrono::steady_clock::now() < deadline) {
