@@ -89,7 +89,7 @@ int run(const config::daemon_config& config, const std::function<void(const read
     std::unique_ptr<sim::simulator> simulator;
     if (config.simulator) simulator = start_embedded_simulator(*config.simulator, *clock, tenants);
 
-    tenant_clients clients(ioc.get_executor(), tenants, *clock, config.engine.max_concurrent_steps,
+    tenant_clients clients(ioc.get_executor(), tenants, *clock, config.engine,
                            simulator ? simulator->ca_certificate_pem() : std::string());
     auto runners = runners::make_graph_runners([&clients](const std::string& t) { return clients.find(t); });
 

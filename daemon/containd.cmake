@@ -11,3 +11,13 @@ target_link_libraries(containd_daemon PUBLIC containd::api containd::config cont
 containd_set_warnings(containd_daemon)
 
 containd_add_executable(containd SOURCES ${CMAKE_CURRENT_LIST_DIR}/containd.cpp DEPS containd_daemon CLI11::CLI11)
+
+if(CONTAIND_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+  include(GoogleTest)
+  enable_testing()  # the top level enables it only after daemon/ is processed
+  containd_add_test(daemon_tenants_test
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/tenants_test.cpp
+    DEPS containd_daemon
+    LABEL unit)
+endif()

@@ -1,5 +1,6 @@
 #include "tenants.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -30,7 +31,9 @@ graph::credential load_credential(const config::tenant_config& t) {
 }  // namespace
 
 tenant_clients::tenant_clients(boost::asio::any_io_executor executor, const std::vector<config::tenant_config>& tenants,
-                               const clock_source& clock, std::size_t max_concurrency, const std::string& extra_ca_pem) {
+                               const clock_source& clock, const config::engine_settings& engine,
+                               const std::string& extra_ca_pem) {
+    const std::size_t max_concurrency = engine.max_concurrent_steps;
     for (const auto& t : tenants) {
         graph::tls_settings tls;
         tls.ca_file = t.ca_file.value_or("");
@@ -46,6 +49,10 @@ tenant_clients::tenant_clients(boost::asio::any_io_executor executor, const std:
         stack.tokens = std::make_unique<graph::token_source>(*stack.http, clock, ts, load_credential(t));
         graph::graph_settings gs;
         gs.graph_base = t.graph_base;
+        // A paced call must give up its wait well inside the engine's attempt timeout: then the
+        // client answers 429 with Retry-After and the engine waits durably, instead of cutting
+        // the attempt as a timeout whose outcome is unknown (and retrying behind the same queue).
+        gs.pacing.max_wait = std::min(gs.pacing.max_wait, engine.attempt_timeout / 2);
         stack.client = std::make_unique<graph::client>(*stack.http, *stack.tokens, clock, gs);
         stacks_.emplace(t.settings.name, std::move(stack));
     }

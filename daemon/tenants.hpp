@@ -20,9 +20,10 @@ class tenant_clients {
 public:
     // Reads every credential (files or environment) now, so a missing secret stops start-up with
     // a clear message instead of failing the first incident. Throws std::runtime_error.
-    // extra_ca_pem: an additional trust anchor (the embedded simulator's CA in the demo).
+    // extra_ca_pem: an additional trust anchor (the embedded simulator's CA in the demo). The
+    // engine settings size the connection pools and bound the pacer's waits (see .cpp).
     tenant_clients(boost::asio::any_io_executor executor, const std::vector<config::tenant_config>& tenants,
-                   const clock_source& clock, std::size_t max_concurrency, const std::string& extra_ca_pem = {});
+                   const clock_source& clock, const config::engine_settings& engine, const std::string& extra_ca_pem = {});
     ~tenant_clients();
 
     graph::client* find(const std::string& tenant) const;
