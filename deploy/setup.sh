@@ -10,6 +10,8 @@ packages=(
   sqlite3 curl ca-certificates openssl
   # tests/fuzz: clang with libFuzzer and the sanitizer runtimes; llvm-symbolizer for readable reports
   clang-14 libclang-rt-14-dev llvm-14
+  # tests/system/timers_test.cpp: the daemon's wall clock moved and stepped (LD_PRELOAD)
+  libfaketime
   systemd
 )
 # node and npm run the OpenAPI lint (tests/openapi). A NodeSource nodejs already bundles npm and

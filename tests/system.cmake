@@ -37,7 +37,7 @@ if(TARGET containd AND TARGET containd-sim)
   target_link_libraries(storage_fault_shim PRIVATE ${CMAKE_DL_LIBS})
   containd_set_warnings(storage_fault_shim)
 
-  foreach(suite storage_faults crash_points)
+  foreach(suite storage_faults crash_points timers)
     containd_add_test(${suite}_system_test
       SOURCES system/${suite}_test.cpp support/api_client.cpp
       DEPS containd::store containd::core containd::asio OpenSSL::SSL OpenSSL::Crypto
