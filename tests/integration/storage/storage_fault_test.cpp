@@ -177,7 +177,8 @@ TEST(StorageFaults, a_runner_whose_write_fails_ends_its_attempt_at_once) {
     int evidence_attempts = 0;
     const auto healthy = healthy_tenant();
     *h.runners.behaviour = [&](const engine::step_context& ctx) -> script_result {
-        if (ctx.step.kind == step_kind::capture_policy_evidence && ++evidence_attempts == 1)
+        if (ctx.step.kind == step_kind::capture_account_evidence && ctx.step.target == "ap.clerk@contoso.com" &&
+            ++evidence_attempts == 1)
             throw store::storage_error(SQLITE_IOERR_WRITE, "injected: disk I/O error");
         return healthy(ctx);
     };
