@@ -370,8 +370,13 @@ asio::awaitable<void> serve_http(std::shared_ptr<server_state> st, Stream& strea
         }
         req.body = std::move(msg.body());
 
+        // RFC 9112 3.2: an HTTP/1.1 request has exactly one Host; any request at most one.
+        const auto hosts = msg.count(http::field::host);
+        const bool bad_host = msg.version() >= 11 ? hosts != 1 : hosts > 1;
+
         dispatched d;
         if (bad_target) d.res = bad_request("The request target is malformed.");
+        else if (bad_host) d.res = bad_request("An HTTP/1.1 request needs exactly one Host header.");
         else d = co_await dispatch(*st, req);
         const auto elapsed = std::chrono::steady_clock::now() - started;
         const std::string method = d.route == "unmatched" ? method_label(req.method) : req.method;

@@ -606,6 +606,19 @@ TEST_F(ApiTest, malformed_http_is_400_and_closed) {
     EXPECT_NE(r.received.find("400"), std::string::npos);
 }
 
+TEST_F(ApiTest, a_request_without_exactly_one_host_is_400) {
+    auto status_line = [](const std::string& received) { return received.substr(0, received.find("\r\n")); };
+    for (const std::string request : {"GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n",
+                                      "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n",
+                                      "GET /healthz HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n"}) {
+        const auto r = test::raw_exchange(port, request);
+        EXPECT_NE(status_line(r.received).find(" 400 "), std::string::npos) << request << "\n" << r.received;
+        EXPECT_NE(r.received.find("exactly one Host"), std::string::npos) << r.received;
+    }
+    const auto old_style = test::raw_exchange(port, "GET /healthz HTTP/1.0\r\n\r\n");
+    EXPECT_NE(status_line(old_style.received).find(" 200 "), std::string::npos) << "HTTP/1.0 may omit Host";
+}
+
 TEST_F(ApiTest, keep_alive_and_pipelined_requests_are_answered_in_order) {
     api_client c(port);
     for (int i = 0; i < 5; ++i) EXPECT_EQ(c.get("/healthz", "").status, 200);
