@@ -16,14 +16,12 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <deque>
 #include <iostream>
 #include <map>
-#include <random>
-#include <regex>
 #include <set>
 
 #include "graph/odata.hpp"
+#include "support/fault_checks.hpp"
 #include "support/invariants.hpp"
 #include "support/live_tenant.hpp"
 #include "support/walkthrough.hpp"
@@ -39,31 +37,6 @@ constexpr const char* breakglass1 = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a01";
 constexpr const char* breakglass2 = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a02";
 constexpr const char* finance_director = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a04";
 constexpr const char* pat_obrien = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a10";
-
-// No step has two attempts in flight: per step, every step_started is followed by an outcome
-// (succeeded, retry scheduled, failed, cancelled) before the next step_started, and a step that
-// is not running ends closed.
-std::vector<std::string> overlapping_attempts(store::store& db, const std::string& id) {
-    static const std::set<std::string> outcomes = {"step_succeeded", "step_retry_scheduled", "step_failed",
-                                                   "step_cancelled", "step_skipped"};
-    std::vector<std::string> out;
-    std::map<int, bool> open;
-    for (const auto& e : db.events(id, 0, 1000000)) {
-        if (!e.step_seq) continue;
-        const int seq = *e.step_seq;
-        if (e.kind == "step_started") {
-            if (open[seq]) out.push_back("step " + std::to_string(seq) + " started again (event " + std::to_string(e.id) +
-                                         ") while an attempt was in flight");
-            open[seq] = true;
-        } else if (outcomes.count(e.kind)) {
-            open[seq] = false;
-        }
-    }
-    for (const auto& s : db.steps(id))
-        if (open[s.seq] && s.status != step_status::running)
-            out.push_back("step " + std::to_string(s.seq) + " has an attempt without an outcome");
-    return out;
-}
 
 // The verification check at this offset (minutes), or nullopt.
 std::optional<store::step_record> check_at(const std::vector<store::step_record>& steps, int minutes_after) {
@@ -380,109 +353,6 @@ TEST_F(Scenarios, a_upn_with_an_apostrophe_works_end_to_end) {
 //    Retry-After it was given; no step ever has two attempts in flight.
 namespace {
 
-// Recomputes, from the rules and the seed, which journal entries the simulator faulted: it decides
-// in journal order, trying the rules in order, one draw per probabilistic rule that matches
-// (simulator.cpp, handle()). Returns the fault kind per journal index ("" when none).
-std::vector<std::string> replay_faults(const std::vector<sim::journal_entry>& journal,
-                                       const std::vector<sim::fault_rule>& rules, std::uint64_t seed) {
-    std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ULL);
-    std::vector<std::regex> res;
-    for (const auto& r : rules) res.emplace_back(r.path_regex, std::regex::ECMAScript);
-    std::vector<int> matched(rules.size(), 0);
-    std::vector<std::string> out;
-    for (const auto& e : journal) {
-        std::string fault;
-        for (std::size_t k = 0; k < rules.size(); ++k) {
-            const auto& r = rules[k];
-            if (!r.method.empty() && r.method != e.method) continue;
-            if (!std::regex_search(e.path, res[k])) continue;
-            bool fire = false;
-            if (r.count >= 0) fire = matched[k] < r.count;
-            else fire = std::uniform_real_distribution<double>(0.0, 1.0)(rng) < r.rate;
-            ++matched[k];
-            if (fire) {
-                fault = r.kind;
-                break;
-            }
-        }
-        out.push_back(fault);
-    }
-    return out;
-}
-
-// Each step's attempts as [started, outcome] on the injected clock, from the store's events, and
-// the names its requests carry (its target, and the account's object id).
-struct attempt_window {
-    time_point start;
-    time_point end = time_point::max();
-    std::string retry_error;  // the error of its step_retry_scheduled, if it ended so
-};
-struct step_attempts {
-    std::vector<std::string> names;
-    std::vector<attempt_window> attempts;
-};
-std::map<int, step_attempts> attempt_windows(store::store& db, const std::string& id) {
-    std::map<int, step_attempts> out;
-    std::map<std::string, std::string> object_ids;
-    for (const auto& a : db.accounts(id))
-        if (a.object_id) object_ids[a.upn] = *a.object_id;
-    for (const auto& s : db.steps(id)) {
-        auto& names = out[s.seq].names;
-        if (!s.target.empty()) names.push_back(s.target);
-        if (auto it = object_ids.find(s.target); it != object_ids.end()) names.push_back(it->second);
-    }
-    for (const auto& e : db.events(id, 0, 1000000)) {
-        if (!e.step_seq) continue;
-        auto& list = out[*e.step_seq].attempts;
-        if (e.kind == "step_started") {
-            list.push_back({e.at, time_point::max(), {}});
-        } else if ((e.kind == "step_succeeded" || e.kind == "step_retry_scheduled" || e.kind == "step_failed") &&
-                   !list.empty()) {
-            list.back().end = e.at;
-            if (e.kind == "step_retry_scheduled") list.back().retry_error = e.data.value("error", "");
-        }
-    }
-    return out;
-}
-
-// The attempts that ended by reporting this 429 (the engine's retry error quotes its Retry-After
-// verbatim): the attempt was running when it was answered and its retry error carries the value.
-// Returns (step, attempt index) pairs.
-std::vector<std::pair<int, std::size_t>> claimants(const std::map<int, step_attempts>& steps, time_point answered,
-                                                   const std::string& retry_after_text) {
-    std::vector<std::pair<int, std::size_t>> out;
-    const std::string quoted = "HTTP 429";
-    const std::string header = "(Retry-After: " + retry_after_text + ")";
-    for (const auto& [seq, s] : steps)
-        for (std::size_t a = 0; a < s.attempts.size(); ++a) {
-            const auto& w = s.attempts[a];
-            if (answered < w.start || answered > w.end) continue;
-            if (w.retry_error.find(quoted) != std::string::npos && w.retry_error.find(header) != std::string::npos)
-                out.emplace_back(seq, a);
-        }
-    return out;
-}
-
-// True when `second` may be the retry of `first`: some step whose requests name what `first`
-// names (its target in the path or query) had an attempt running when `first` was answered and a
-// later attempt running when `second` was sent.
-bool a_later_attempt(const std::map<int, step_attempts>& steps, const sim::journal_entry& first,
-                     const sim::journal_entry& second) {
-    const std::string request = graph::odata::percent_decode(first.path + "?" + first.query).value_or("");
-    for (const auto& [_, s] : steps) {
-        if (std::none_of(s.names.begin(), s.names.end(),
-                         [&](const std::string& n) { return request.find(n) != std::string::npos; }))
-            continue;
-        const auto& list = s.attempts;
-        for (std::size_t a = 0; a < list.size(); ++a) {
-            if (first.at < list[a].start || first.at > list[a].end) continue;
-            for (std::size_t b = a + 1; b < list.size(); ++b)
-                if (second.at >= list[b].start && second.at <= list[b].end) return true;
-        }
-    }
-    return false;
-}
-
 }  // namespace
 
 TEST_F(Scenarios, under_seeded_faults_the_walkthrough_is_contained_and_retry_after_is_honoured) {
@@ -510,88 +380,12 @@ TEST_F(Scenarios, under_seeded_faults_the_walkthrough_is_contained_and_retry_aft
     const auto faults = replay_faults(journal, rules, seed);
     ASSERT_EQ(faults.size(), journal.size());
 
-    // The Retry-After each 429 carried: the fault's (by kind) or the reports throttle's (the
-    // simulator's sliding window, replayed), protection-class throttling carries none.
+    // The Retry-After each 429 carried (the fault's, by kind, or the reports throttle's, the
+    // simulator's sliding window replayed) and that nothing was retried before it.
     const auto& th = options.scenario["throttling"]["reports"];
-    const std::size_t reports_limit = th.value("limit", 5);
-    const duration reports_window = seconds(th.value("window_seconds", 10));
-    std::map<std::string, std::deque<time_point>> window;
-    int faulted = 0, throttled = 0, checked = 0, concurrent = 0;
-    const auto attempts = attempt_windows(*t.db, r.id);
-    std::map<std::string, int> by_kind;
-    for (std::size_t i = 0; i < journal.size(); ++i) {
-        const auto& e = journal[i];
-        std::optional<time_point> retry_at;
-        std::string retry_after_text;  // the header's value
-        if (!faults[i].empty()) {
-            ++faulted;
-            ++by_kind[faults[i]];
-            if (faults[i].rfind("429", 0) == 0) {
-                EXPECT_EQ(e.status, 429) << "replay disagrees with the simulator at journal seq " << e.seq;
-                if (faults[i] == "429_seconds") retry_at = e.at + seconds(2), retry_after_text = "2";
-                if (faults[i] == "429_decimal") retry_at = e.at + milliseconds(1500), retry_after_text = "1.5";
-                if (faults[i] == "429_http_date") {
-                    retry_after_text = format_http_date(e.at + seconds(3));
-                    retry_at = parse_http_date(retry_after_text);
-                }
-            }
-        } else if ((e.path.rfind("/v1.0/auditLogs", 0) == 0 || e.path.rfind("/beta/auditLogs", 0) == 0) &&
-                   e.status != 401) {
-            auto& q = window["reports/" + e.client_id];
-            while (!q.empty() && q.front() <= e.at - reports_window) q.pop_front();
-            if (q.size() >= reports_limit) {
-                EXPECT_EQ(e.status, 429) << "throttle replay disagrees at journal seq " << e.seq;
-                const auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(q.front() + reports_window - e.at).count();
-                const long long whole = std::max<long long>(1, (wait_ms + 999) / 1000);
-                retry_at = e.at + seconds(whole);
-                retry_after_text = std::to_string(whole);
-                ++throttled;
-            } else {
-                q.push_back(e.at);
-            }
-        }
-        if (!retry_at) continue;
-        // Which later request is this one's retry? The same method and path (for a filtered
-        // collection, auditLogs?$filter=..., the path names no target, so the query too), sent by
-        // a later attempt of a step about that target that was running when the 429 came (the
-        // Graph client makes one attempt per call; the engine owns retries). The same request
-        // sent meanwhile by another step is not a retry (three app steps each look the service
-        // principal up, for instance).
-        // When the step that got it reported it (its retry error quotes the Retry-After), its
-        // next attempt must not start before the Retry-After: whatever it sends first.
-        const auto owners = claimants(attempts, e.at, retry_after_text);
-        for (const auto& [seq, a] : owners) {
-            const auto& list = attempts.at(seq).attempts;
-            if (a + 1 >= list.size()) continue;
-            ++checked;
-            EXPECT_GE(list[a + 1].start, *retry_at)
-                << "step " << seq << " got " << e.method << " " << e.path << " answered 429 (Retry-After: "
-                << retry_after_text << ") at " << format_rfc3339(e.at) << " and started again at "
-                << format_rfc3339(list[a + 1].start) << " (seed " << seed << ")";
-        }
-        if (!owners.empty()) continue;
-        // Otherwise (a step that read several things and reported another failure), find the
-        // request's retry in the journal.
-        const bool filtered = e.query.find("$filter") != std::string::npos;
-        for (std::size_t k = i + 1; k < journal.size(); ++k) {
-            const auto& next = journal[k];
-            if (next.method != e.method || next.path != e.path || (filtered && next.query != e.query)) continue;
-            if (next.at >= *retry_at) {
-                ++checked;
-                break;
-            }
-            if (!a_later_attempt(attempts, e, next)) {
-                ++concurrent;
-                continue;
-            }
-            ADD_FAILURE() << e.method << " " << e.path << " answered 429 ("
-                          << (faults[i].empty() ? "throttle" : faults[i]) << ") at " << format_rfc3339(e.at)
-                          << " was retried at " << format_rfc3339(next.at) << ", before its Retry-After "
-                          << format_rfc3339(*retry_at) << " (seed " << seed << ")\n  first:  ?" << e.query
-                          << "\n  second: ?" << next.query;
-            break;
-        }
-    }
+    const auto report = check_retry_after(journal, faults, attempt_windows(*t.db, r.id), th.value("limit", 5),
+                                          seconds(th.value("window_seconds", 10)));
+    for (const auto& v : report.violations) ADD_FAILURE() << v << " (seed " << seed << ")";
     if (std::getenv("CONTAIND_SCENARIO_DEBUG")) {  // the whole run, to read a failure
         for (std::size_t i = 0; i < journal.size(); ++i)
             std::cout << format_rfc3339(journal[i].at) << " " << journal[i].status << " " << faults[i] << " "
@@ -601,13 +395,14 @@ TEST_F(Scenarios, under_seeded_faults_the_walkthrough_is_contained_and_retry_aft
                 std::cout << format_rfc3339(ev.at) << " step " << *ev.step_seq << " " << ev.kind << " " << ev.data.dump()
                           << "\n";
     }
-    std::cout << "[ faults     ] " << journal.size() << " requests, " << faulted << " faulted, " << throttled
-              << " throttled by the reports window, " << checked << " retries checked against Retry-After, "
-              << concurrent << " identical requests of other steps meanwhile;";
-    for (const auto& [kind, n] : by_kind) std::cout << " " << kind << "=" << n;
+    std::cout << "[ faults     ] " << journal.size() << " requests, " << report.faulted << " faulted, "
+              << report.throttled << " throttled by the reports window, " << report.checked
+              << " retries checked against Retry-After, " << report.concurrent
+              << " identical requests of other steps meanwhile;";
+    for (const auto& [kind, n] : report.by_kind) std::cout << " " << kind << "=" << n;
     std::cout << std::endl;
-    EXPECT_GT(faulted, 10) << "the fault run did not exercise much (seed " << seed << ")";
-    EXPECT_GT(checked, 0);
+    EXPECT_GT(report.faulted, 10) << "the fault run did not exercise much (seed " << seed << ")";
+    EXPECT_GT(report.checked, 0);
 }
 
 // 6. Release, after containment: this incident's accounts leave the policy, which goes back to
