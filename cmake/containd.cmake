@@ -51,4 +51,12 @@ function(containd_add_test name)
     set(ARG_LABEL unit)
   endif()
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS ${ARG_LABEL} TIMEOUT 300)
+  # `cmake --build <dir> --target containd_unit_integration_tests` builds only what the unit and
+  # integration labels run (the sanitizer build of deploy/test.sh uses it).
+  if(ARG_LABEL STREQUAL "unit" OR ARG_LABEL STREQUAL "integration")
+    if(NOT TARGET containd_unit_integration_tests)
+      add_custom_target(containd_unit_integration_tests)
+    endif()
+    add_dependencies(containd_unit_integration_tests ${name})
+  endif()
 endfunction()

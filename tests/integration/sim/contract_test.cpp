@@ -496,8 +496,10 @@ TEST_F(SimContract, batch_answers_are_checked_item_by_item) {
     EXPECT_TRUE(graph_contract()->check_request("POST", "/v1.0/$batch", batch).empty());
     const auto r = post("/v1.0/$batch", batch);
     conforms("POST", "/v1.0/$batch", r, 200, {}, batch);
-    ASSERT_EQ(r.json()["responses"].size(), 5u);
-    for (const auto& item : r.json()["responses"]) EXPECT_EQ(item["status"], 200) << item.dump();
+    // A named copy: a range-for over r.json()["responses"] reads a destroyed temporary (ASan).
+    const json answer = r.json();
+    ASSERT_EQ(answer["responses"].size(), 5u);
+    for (const auto& item : answer["responses"]) EXPECT_EQ(item["status"], 200) << item.dump();
 }
 
 // state() is the simulator's own dump: its entities carry internal fields ("_sim", "_deleted",
