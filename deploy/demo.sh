@@ -21,55 +21,13 @@ mkdir -p "$work"
 chmod 700 "$work"
 cd "$work"
 
-token() { openssl rand -hex 24; }
-sha256() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
-soc_token="$(token)"
-operator_token="$(token)"
-umask 077
-openssl rand -hex 32 >client.secret
-printf '%s\n' "$soc_token" >soc.token
-printf '%s\n' "$operator_token" >operator.token
-
-cat >containd.json <<EOF
-{
-  "database": "containd.db",
-  "vault_key_file": "vault.key",
-  "log": { "file": "containd.log", "level": "info" },
-  "api": {
-    "bind_address": "127.0.0.1",
-    "port": 0,
-    "tokens": [
-      { "name": "sentinel-playbook", "role": "submitter", "sha256": "$(sha256 "$soc_token")" },
-      { "name": "ir-lead", "role": "operator", "sha256": "$(sha256 "$operator_token")" }
-    ]
-  },
-  "simulator": { "scenario": "$root/config/scenarios/bec-walkthrough.json", "time_scale": $scale },
-  "tenants": [
-    {
-      "name": "contoso",
-      "directory_tenant": "contoso.onmicrosoft.com",
-      "client_id": "0d6c4b8a-2e1f-4a3b-9c5d-7e8f9a0b1c2d",
-      "client_secret_file": "client.secret",
-      "emergency_policy_id": "5e8a3c1f-0d2b-4f6e-9a7c-3b1d2e4f5a60",
-      "ir_named_locations": ["6d1f0a2b-3c4d-4e5f-8a9b-0c1d2e3f4a51"],
-      "break_glass_accounts": ["breakglass1@contoso.com", "breakglass2@contoso.com"],
-      "verification_schedule_s": [900, 1800, 3600]
-    }
-  ]
-}
-EOF
-
-"$build/daemon/containd" --config containd.json >ready.json 2>stderr.log &
-daemon_pid=$!
-trap 'kill -TERM "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true' EXIT
-
-for _ in $(seq 100); do
-  [ -s ready.json ] && break
-  kill -0 "$daemon_pid" 2>/dev/null || { cat stderr.log >&2; exit 1; }
-  sleep 0.1
-done
-url="$(sed -n 's/.*"listening":"\([^"]*\)".*/\1/p' ready.json)"
-[ -n "$url" ] || { echo "demo: containd did not report where it listens" >&2; cat stderr.log >&2; exit 1; }
+. "$root/deploy/lib/demo-daemon.sh"
+write_demo_config "$root" "$scale"
+soc_token="$submitter_token"
+(umask 077 && printf '%s\n' "$soc_token" >soc.token && printf '%s\n' "$operator_token" >operator.token)
+daemon_pid=""
+trap '[ -z "$daemon_pid" ] || { kill -TERM "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; }' EXIT
+start_containd "$build/daemon/containd" || { echo "demo: containd did not start" >&2; exit 1; }
 
 ctl() { "$build/daemon/containctl" --url "$url" "$@"; }
 echo "== containd is up at $url, with the simulated Contoso tenant (clock x$scale)"

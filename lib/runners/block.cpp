@@ -210,18 +210,19 @@ task<step_outcome> release_block(const engine::step_context& ctx, graph::client&
     const held_scope held = held_by_others(ctx);
     const auto ours = blocked_ids(ctx.db, ctx.incident.id);
     const bool ours_all = blocks_all_users(ctx.incident);
+    // released: what this incident lets go of, whatever the policy holds now (an earlier attempt
+    // may have sent the same change already).
     std::vector<std::string> include, released;
+    if (!held.all_users) {
+        if (ours_all) released.push_back("All");
+        for (const auto& id : ours)
+            if (!held.ids.count(id)) released.push_back(id);
+    }
     if (held.all_users) {
         include = {"All"};
     } else {
-        for (const auto& id : strings_at(current, {"conditions", "users", "includeUsers"})) {
-            const bool mine = (ours_all && id == "All") || contains(ours, id);
-            if (id == "None" || (mine && !held.ids.count(id))) {
-                if (id != "None") released.push_back(id);
-                continue;
-            }
-            include.push_back(id);
-        }
+        for (const auto& id : strings_at(current, {"conditions", "users", "includeUsers"}))
+            if (id != "None" && !contains(released, id)) include.push_back(id);
         if (ours_all)  // a tenant-wide block becomes the other incidents' accounts
             for (const auto& id : held.ids)
                 if (!contains(include, id)) include.push_back(id);

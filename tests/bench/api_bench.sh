@@ -70,53 +70,9 @@ cleanup() {
 trap cleanup EXIT
 cd "$work"
 
-token() { openssl rand -hex 24; }
-sha256() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
-submitter_token="$(token)"
-operator_token="$(token)"
-umask 077
-openssl rand -hex 32 >client.secret
-
-cat >containd.json <<EOF
-{
-  "database": "containd.db",
-  "vault_key_file": "vault.key",
-  "log": { "file": "containd.log", "level": "info" },
-  "api": {
-    "bind_address": "127.0.0.1",
-    "port": 0,
-    "tokens": [
-      { "name": "bench-submitter", "role": "submitter", "sha256": "$(sha256 "$submitter_token")" },
-      { "name": "bench-operator", "role": "operator", "sha256": "$(sha256 "$operator_token")" }
-    ]
-  },
-  "simulator": { "scenario": "$root/config/scenarios/bec-walkthrough.json", "time_scale": $scale },
-  "tenants": [
-    {
-      "name": "contoso",
-      "directory_tenant": "contoso.onmicrosoft.com",
-      "client_id": "0d6c4b8a-2e1f-4a3b-9c5d-7e8f9a0b1c2d",
-      "client_secret_file": "client.secret",
-      "emergency_policy_id": "5e8a3c1f-0d2b-4f6e-9a7c-3b1d2e4f5a60",
-      "ir_named_locations": ["6d1f0a2b-3c4d-4e5f-8a9b-0c1d2e3f4a51"],
-      "break_glass_accounts": ["breakglass1@contoso.com", "breakglass2@contoso.com"],
-      "verification_schedule_s": [900, 1800, 3600]
-    }
-  ]
-}
-EOF
-umask 022
-
-"$containd" --config containd.json >ready.json 2>stderr.log &
-daemon_pid=$!
-# The daemon prints one JSON line on stdout once it listens: {"listening":"http://127.0.0.1:PORT",...}
-for _ in $(seq 150); do
-  [ -s ready.json ] && break
-  kill -0 "$daemon_pid" 2>/dev/null || { cat stderr.log >&2; die "containd exited before it was ready"; }
-  sleep 0.1
-done
-url="$(sed -n 's/.*"listening":"\([^"]*\)".*/\1/p' ready.json | head -n 1)"
-[ -n "$url" ] || { cat stderr.log >&2; die "containd did not report where it listens"; }
+. "$root/deploy/lib/demo-daemon.sh"
+write_demo_config "$root" "$scale"
+start_containd "$containd" || die "containd did not start (its stderr is above)"
 say "containd $url (simulated tenant, clock x$scale), work dir $work"
 
 # --- 3. 100 incidents, submitted concurrently-running: the seeds' body, a distinct external_ref each.
