@@ -4,6 +4,8 @@
 //
 // - fsync N: SIGKILL on entering the daemon's Nth sync of the database or WAL (the LD_PRELOAD
 //   shim, storage_fault_shim.cpp): every commit boundary, start-up and migrations included.
+//   Debian's SQLite syncs with fdatasync (strace of WAL + synchronous=FULL shows no fsync); the
+//   shim counts both.
 // - request N received: the simulator SIGKILLs the daemon when its Nth request arrives, before
 //   the request takes effect (POST /_sim/crash_point, containd-sim --crash-points).
 // - request N applied: the simulator applies the Nth request, then SIGKILLs the daemon before it
