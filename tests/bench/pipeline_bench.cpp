@@ -21,30 +21,16 @@
 
 #include "core/ids.hpp"
 #include "core/time.hpp"
+#include "bench/bare_commit.hpp"
 #include "store/sqlite.hpp"
 #include "support/engine_harness.hpp"
 
 using namespace containd;
 using steady = std::chrono::steady_clock;
+using bench::bare_commits_per_second;
+using bench::seconds_since;
 
 namespace {
-
-double seconds_since(steady::time_point start) { return std::chrono::duration<double>(steady::now() - start).count(); }
-
-double bare_commits_per_second(const std::string& path, int n) {
-    store::connection db(path);
-    db.exec("CREATE TABLE IF NOT EXISTS t (id TEXT PRIMARY KEY, body TEXT) STRICT");
-    auto ins = db.prepare("INSERT INTO t VALUES (?1, ?2)");
-    const auto start = steady::now();
-    for (int i = 0; i < n; ++i) {
-        store::transaction tx(db);
-        ins.reset();
-        ins.bind(1, random_uuid()).bind(2, std::string_view("{}"));
-        ins.run();
-        tx.commit();
-    }
-    return n / seconds_since(start);
-}
 
 nlohmann::json five_account_incident(int n) {
     auto body = testing::walkthrough_submission("PIPE-" + std::to_string(n));
