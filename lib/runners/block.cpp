@@ -67,9 +67,7 @@ held_scope held_by_others(const engine::step_context& ctx) {
 
 // The policy as it was before this incident touched it (the evidence snapshot), if taken.
 std::optional<json> policy_snapshot(const engine::step_context& ctx) {
-    for (const auto& e : ctx.db.evidence(ctx.incident.id))
-        if (e.value("kind", "") == "conditional_access_policy") return e.value("content", json::object());
-    return std::nullopt;
+    return ctx.db.first_evidence(ctx.incident.id, "conditional_access_policy");
 }
 
 std::string enabled_policy_id(const engine::step_context& ctx) {

@@ -689,6 +689,15 @@ std::vector<nlohmann::json> store::evidence(const std::string& incident_id) {
     return out;
 }
 
+std::optional<nlohmann::json> store::first_evidence(const std::string& incident_id, std::string_view kind) {
+    auto& q = cached("SELECT content_json FROM evidence WHERE incident_id = ?1 AND kind = ?2 ORDER BY id LIMIT 1");
+    q.bind(1, incident_id).bind(2, kind);
+    if (!q.step()) return std::nullopt;
+    auto content = nlohmann::json::parse(q.text(0));
+    q.reset();
+    return content;
+}
+
 // ---------------------------------------------------------------- secrets
 
 std::string store::put_secret_once(const std::string& incident_id, const std::string& name,

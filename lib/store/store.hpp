@@ -228,6 +228,8 @@ public:
     void add_evidence(const std::string& incident_id, int step_seq, std::string_view kind, std::string_view target,
                       const nlohmann::json& content);
     std::vector<nlohmann::json> evidence(const std::string& incident_id);
+    // The content of the first evidence of this kind, without reading the rest.
+    std::optional<nlohmann::json> first_evidence(const std::string& incident_id, std::string_view kind);
 
     // --- secrets (plaintext only in memory) ---
     // Stores the secret unless one with this name exists; returns the stored plaintext either way
