@@ -1,5 +1,6 @@
 #include "core/time.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdio>
@@ -130,6 +131,37 @@ std::string format_http_date(time_point t) {
                   static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
                   static_cast<int>(hms.seconds().count()));
     return buf;
+}
+
+std::optional<duration> parse_retry_after(std::string_view value, time_point now) {
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    if (value.empty()) return std::nullopt;
+    const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    if (digit(value.front())) {
+        constexpr std::int64_t cap = 365LL * 24 * 3600;
+        const std::size_t dot = value.find('.');
+        const std::string_view whole = value.substr(0, dot);
+        const std::string_view fraction = dot == std::string_view::npos ? std::string_view() : value.substr(dot + 1);
+        if (dot != std::string_view::npos && fraction.empty()) return std::nullopt;
+        std::int64_t secs = 0;
+        for (const char c : whole) {
+            if (!digit(c)) return std::nullopt;
+            secs = std::min(cap, secs * 10 + (c - '0'));
+        }
+        std::int64_t millis = 0, scale = 100;
+        for (const char c : fraction) {
+            if (!digit(c)) return std::nullopt;
+            millis += (c - '0') * scale;
+            scale /= 10;
+        }
+        return std::chrono::duration_cast<duration>(seconds(secs) + milliseconds(secs == cap ? 0 : millis));
+    }
+    if (auto date = parse_http_date(value)) {
+        if (*date <= now) return std::nullopt;
+        return *date - now;
+    }
+    return std::nullopt;
 }
 
 }  // namespace containd

@@ -23,4 +23,12 @@ std::string format_rfc3339(time_point t);
 std::optional<time_point> parse_http_date(std::string_view text);
 std::string format_http_date(time_point t);
 
+// Retry-After (RFC 9110 §10.2.3): delay-seconds (1*DIGIT, "7"), the decimal seconds Graph has
+// been seen to send ("2.128", digits '.' digits, kept to the millisecond) or an HTTP date (the
+// time left until it). Surrounding spaces and tabs are ignored. Anything else gives nullopt:
+// signs, hex ("0x10"), exponents ("1e3"), units ("7s"), "2." and ".5", and dates not after
+// `now`. Absurdly long delays are capped at 365 days (callers cap far lower anyway).
+// The one parser of the project: lib/graph ($batch items, the pacer) and lib/engine (retries).
+std::optional<duration> parse_retry_after(std::string_view value, time_point now);
+
 }  // namespace containd

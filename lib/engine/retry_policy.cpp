@@ -15,35 +15,6 @@ bool is_retryable(int status) {
     }
 }
 
-std::optional<duration> parse_retry_after(std::string_view value, time_point now) {
-    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
-    if (value.empty()) return std::nullopt;
-    if (value.front() >= '0' && value.front() <= '9') {
-        // delta-seconds, or the decimal form: digits, an optional '.', digits. Nothing else.
-        std::size_t dot = value.find('.');
-        const std::string_view whole = value.substr(0, dot);
-        const std::string_view fraction = dot == std::string_view::npos ? std::string_view() : value.substr(dot + 1);
-        if (dot != std::string_view::npos && fraction.empty()) return std::nullopt;
-        std::int64_t secs = 0;
-        auto [p, ec] = std::from_chars(whole.data(), whole.data() + whole.size(), secs);
-        if (ec != std::errc() || p != whole.data() + whole.size()) return std::nullopt;
-        std::int64_t millis = 0, scale = 100;
-        for (const char c : fraction) {
-            if (c < '0' || c > '9') return std::nullopt;
-            millis += (c - '0') * scale;
-            scale /= 10;
-        }
-        if (secs > 365LL * 24 * 3600) secs = 365LL * 24 * 3600;  // absurd values: capped later anyway
-        return std::chrono::duration_cast<duration>(seconds(secs) + milliseconds(millis));
-    }
-    if (auto date = parse_http_date(value)) {
-        if (*date <= now) return std::nullopt;
-        return *date - now;
-    }
-    return std::nullopt;
-}
-
 retry_decision decide_retry(const retry_settings& s, int attempt, const attempt_failure& failure, time_point now,
                             time_point deadline, std::mt19937_64& rng) {
     if (!is_retryable(failure.http_status)) {

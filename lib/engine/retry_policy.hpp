@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "core/clock.hpp"
+#include "core/time.hpp"
 
 namespace containd::engine {
 
@@ -38,9 +39,7 @@ struct retry_decision {
 // 503, 504. 400, 401 (after the client's one token refresh), 403, 404 and 409 are final.
 bool is_retryable(int http_status);
 
-// Parses Retry-After as delta-seconds ("7"), decimal seconds ("2.128", which Graph has been seen
-// to send) or an HTTP date; garbage, negative values and dates in the past give nullopt.
-std::optional<duration> parse_retry_after(std::string_view value, time_point now);
+// Retry-After is read by containd::parse_retry_after (core/time.hpp), the project's one parser.
 
 // Decides the next attempt. attempt: the number of attempts made so far (>= 1). Retry-After,
 // when present and valid, is honoured (clamped to retry_after_cap); otherwise full-jitter

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/text.hpp"
 #include "core/time.hpp"
 #include "graph/odata.hpp"
 
@@ -263,11 +264,8 @@ task<reply<void>> set_service_principal_key_credentials(client& c, std::string o
 
 removal_reply interpret_remove_password(call_result r, std::string_view key_id) {
     if (r.status == 400 && r.sent && !r.token_failure) {
-        std::string message = r.error_message;
-        std::transform(message.begin(), message.end(), message.begin(),
-                       [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-        std::string key = std::string(key_id);
-        std::transform(key.begin(), key.end(), key.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+        const std::string message = lower(r.error_message);
+        const std::string key = lower(key_id);
         const bool names_key = !key.empty() && message.find(key) != std::string::npos;
         const bool says_missing = message.find("not found") != std::string::npos ||
                                   message.find("does not exist") != std::string::npos ||

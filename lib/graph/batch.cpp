@@ -6,14 +6,10 @@
 #include <set>
 #include <stdexcept>
 
+#include "core/text.hpp"
+
 namespace containd::graph {
 namespace {
-
-std::string fold(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
 
 // Union-find over item indices (dependsOn groups).
 struct groups {
@@ -32,7 +28,7 @@ std::map<std::string, std::size_t> index_by_id(const std::vector<batch_item>& it
     std::map<std::string, std::size_t> index;
     for (std::size_t i = 0; i < items.size(); ++i) {
         if (items[i].id.empty()) throw std::invalid_argument("batch item without an id");
-        if (!index.emplace(fold(items[i].id), i).second)
+        if (!index.emplace(lower(items[i].id), i).second)
             throw std::invalid_argument("duplicate batch item id '" + items[i].id + "'");
     }
     return index;
@@ -51,7 +47,7 @@ std::vector<std::vector<std::size_t>> plan_batches(const std::vector<batch_item>
     std::vector<std::optional<std::size_t>> dep(items.size());
     for (std::size_t i = 0; i < items.size(); ++i) {
         if (!items[i].depends_on) continue;
-        const auto it = index.find(fold(*items[i].depends_on));
+        const auto it = index.find(lower(*items[i].depends_on));
         if (it == index.end()) throw std::invalid_argument("batch item '" + items[i].id + "' depends on an unknown id");
         if (it->second == i) throw std::invalid_argument("batch item '" + items[i].id + "' depends on itself");
         dep[i] = it->second;
@@ -95,7 +91,7 @@ std::vector<std::vector<std::size_t>> plan_batches(const std::vector<batch_item>
 
 nlohmann::json batch_body(const std::vector<batch_item>& items, const std::vector<std::size_t>& indices) {
     std::set<std::string> present;
-    for (const auto i : indices) present.insert(fold(items[i].id));
+    for (const auto i : indices) present.insert(lower(items[i].id));
     nlohmann::json requests = nlohmann::json::array();
     for (const auto i : indices) {
         const auto& item = items[i];
@@ -107,7 +103,7 @@ nlohmann::json batch_body(const std::vector<batch_item>& items, const std::vecto
             r["body"] = *item.request.body;
         }
         if (!headers.empty()) r["headers"] = std::move(headers);
-        if (item.depends_on && present.count(fold(*item.depends_on))) r["dependsOn"] = {*item.depends_on};
+        if (item.depends_on && present.count(lower(*item.depends_on))) r["dependsOn"] = {*item.depends_on};
         requests.push_back(std::move(r));
     }
     return {{"requests", std::move(requests)}};
@@ -125,7 +121,7 @@ std::vector<batch_item_result> parse_batch_response(const call_result& whole, co
     std::map<std::string, const nlohmann::json*> by_id;
     if (responses)
         for (const auto& r : *responses)
-            if (r.is_object() && r.contains("id") && r["id"].is_string()) by_id[fold(r["id"].get<std::string>())] = &r;
+            if (r.is_object() && r.contains("id") && r["id"].is_string()) by_id[lower(r["id"].get<std::string>())] = &r;
 
     for (const auto i : indices) {
         batch_item_result res;
@@ -141,7 +137,7 @@ std::vector<batch_item_result> parse_batch_response(const call_result& whole, co
             out.push_back(std::move(res));
             continue;
         }
-        const auto it = by_id.find(fold(items[i].id));
+        const auto it = by_id.find(lower(items[i].id));
         if (it == by_id.end() || !it->second->contains("status") || !(*it->second)["status"].is_number_integer()) {
             res.call.status = 200;
             res.call.malformed = true;
@@ -156,7 +152,7 @@ std::vector<batch_item_result> parse_batch_response(const call_result& whole, co
         if (auto h = r.find("headers"); h != r.end() && h->is_object()) {
             for (auto hv = h->begin(); hv != h->end(); ++hv) {
                 if (!hv.value().is_string()) continue;
-                const std::string name = fold(hv.key());
+                const std::string name = lower(hv.key());
                 if (name == "retry-after") res.call.retry_after = hv.value().get<std::string>();
                 if (name == "location") res.call.location = hv.value().get<std::string>();
             }
@@ -187,7 +183,7 @@ std::optional<batch_retry_plan> plan_batch_retry(const std::vector<batch_item>& 
         }
         longest = std::max(longest, wait);
         plan.indices.push_back(i);
-        retried.insert(fold(items[i].id));
+        retried.insert(lower(items[i].id));
     }
     if (plan.indices.empty()) return std::nullopt;
     if (longest > settings.max_retry_wait) return std::nullopt;
@@ -197,8 +193,8 @@ std::optional<batch_retry_plan> plan_batch_retry(const std::vector<batch_item>& 
         grew = false;
         for (std::size_t i = 0; i < items.size(); ++i) {
             if (results[i].call.status != 424 || !items[i].depends_on) continue;
-            if (retried.count(fold(items[i].id)) || !retried.count(fold(*items[i].depends_on))) continue;
-            retried.insert(fold(items[i].id));
+            if (retried.count(lower(items[i].id)) || !retried.count(lower(*items[i].depends_on))) continue;
+            retried.insert(lower(items[i].id));
             plan.indices.push_back(i);
             grew = true;
         }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/text.hpp"
 #include "core/time.hpp"
 
 namespace containd::graph {
@@ -24,11 +25,6 @@ std::optional<time_point> opt_time(const nlohmann::json& j, const char* key) {
     const auto s = str(j, key);
     if (s.empty()) return std::nullopt;
     return parse_rfc3339(s);
-}
-
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
 }
 
 std::vector<std::string> recipients(const nlohmann::json& actions, const char* key) {

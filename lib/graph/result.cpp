@@ -1,8 +1,6 @@
 #include "graph/result.hpp"
 
 #include <cctype>
-#include <cmath>
-#include <cstdlib>
 
 #include "core/time.hpp"
 
@@ -14,12 +12,6 @@ std::string first_line(std::string_view text, std::size_t max = 300) {
     std::string_view line = text.substr(0, end);
     if (line.size() > max) return std::string(line.substr(0, max)) + "...";
     return std::string(line);
-}
-
-std::string trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return std::string(s);
 }
 
 }  // namespace
@@ -122,22 +114,6 @@ removal_reply interpret_delete(call_result r) {
     }
     out.call = std::move(r);
     return out;
-}
-
-std::optional<duration> parse_retry_after(std::string_view value, time_point now) {
-    const std::string v = trim(value);
-    if (v.empty()) return std::nullopt;
-    if (std::isdigit(static_cast<unsigned char>(v.front()))) {
-        char* end = nullptr;
-        const double seconds = std::strtod(v.c_str(), &end);
-        if (end != v.c_str() + v.size() || !std::isfinite(seconds) || seconds < 0 || seconds > 1e7) return std::nullopt;
-        return std::chrono::duration_cast<duration>(std::chrono::duration<double>(seconds));
-    }
-    if (auto when = parse_http_date(v)) {
-        if (*when < now) return std::nullopt;
-        return *when - now;
-    }
-    return std::nullopt;
 }
 
 }  // namespace containd::graph

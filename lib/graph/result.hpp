@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/clock.hpp"
+#include "core/time.hpp"
 #include "graph/http.hpp"
 
 namespace containd::graph {
@@ -97,9 +98,6 @@ struct removal_reply {
 // Interprets a DELETE-style result: 2xx -> removed, 404 -> already_absent, else failed.
 removal_reply interpret_delete(call_result r);
 
-// Retry-After as a duration: delta-seconds, decimal seconds or an HTTP date (relative to now).
-// nullopt for garbage, negative values or dates in the past. (The engine has its own copy of
-// this rule for durable retries; this one serves the $batch in-call retry.)
-std::optional<duration> parse_retry_after(std::string_view value, time_point now);
+// Retry-After: containd::parse_retry_after (core/time.hpp), shared with the engine's retries.
 
 }  // namespace containd::graph

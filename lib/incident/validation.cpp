@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/ids.hpp"
+#include "core/text.hpp"
 #include "core/time.hpp"
 
 namespace containd::incident {
@@ -19,11 +20,6 @@ const std::set<std::string> server_owned = {"id",          "status",       "phas
                                             "events",      "version"};
 const std::set<std::string> server_owned_account = {"object_id",         "tier_reason",     "revoked_at",
                                                     "password_reset_at", "methods_removed", "tap_issued_at"};
-
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
 
 // Entra ID allows these in the user-name part of a UPN: letters, digits and ' . - _ ! # ^ ~.
 bool upn_local_char(char c) {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <iterator>
 
+#include "core/text.hpp"
 #include "core/time.hpp"
 #include "report/detail.hpp"
 #include "report/report.hpp"
@@ -122,10 +123,9 @@ json redact(const json& j) {
     if (!j.is_object()) return j;
     json out = json::object();
     for (const auto& [k, v] : j.items()) {
-        std::string lower = k;
-        for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        const std::string key = lower(k);
         const bool secret = std::any_of(std::begin(secret_keys), std::end(secret_keys),
-                                        [&](const char* s) { return lower == s; });
+                                        [&](const char* s) { return key == s; });
         out[k] = secret && (v.is_string() || v.is_object() || v.is_array()) && !(v.is_string() && v.get<std::string>().empty())
                      ? json("[redacted]")
                      : redact(v);

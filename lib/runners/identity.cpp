@@ -87,7 +87,7 @@ task<step_outcome> capture_account_evidence(const engine::step_context& ctx, gra
     std::optional<duration> longest;
     for (const auto& f : failures) {
         if (!is_retryable_status(f.status)) continue;
-        const auto wait = f.retry_after ? graph::parse_retry_after(*f.retry_after, ctx.clock.now()) : std::nullopt;
+        const auto wait = f.retry_after ? parse_retry_after(*f.retry_after, ctx.clock.now()) : std::nullopt;
         if (!retry_on || (wait && (!longest || *wait > *longest))) {
             longest = wait;
             retry_on = &f;

@@ -21,6 +21,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "core/text.hpp"
+
 namespace containd::sim {
 namespace {
 
@@ -110,8 +112,7 @@ asio::awaitable<void> run_session(std::shared_ptr<deps> d, tcp::socket socket) {
         req.path = req.target.substr(0, q);
         if (q != std::string::npos) req.query = req.target.substr(q + 1);
         for (const auto& f : msg) {
-            std::string name(f.name_string());
-            for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            std::string name = lower(f.name_string());
             req.headers.emplace_back(std::move(name), std::string(f.value()));
         }
         req.body = std::move(msg.body());

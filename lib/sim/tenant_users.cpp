@@ -3,16 +3,12 @@
 
 #include "core/crypto.hpp"
 #include "core/ids.hpp"
+#include "core/text.hpp"
 #include "core/time.hpp"
 #include "sim/tenant.hpp"
 
 namespace containd::sim {
 namespace {
-
-std::string lower(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
 
 // user properties Graph returns without $select (graph-api.md §3.3)
 const std::vector<std::string>& default_user_props() {

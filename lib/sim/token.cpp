@@ -6,6 +6,7 @@
 
 #include "core/crypto.hpp"
 #include "core/ids.hpp"
+#include "core/text.hpp"
 #include "core/time.hpp"
 #include "sim/tenant.hpp"
 #include "sim/tls.hpp"
@@ -14,11 +15,6 @@ namespace containd::sim {
 namespace {
 
 constexpr auto assertion_skew = minutes(5);  // Entra tolerates about five minutes of clock skew
-
-std::string lower(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
 
 // "2016-01-09 02:02:12Z"
 std::string aad_timestamp(time_point t) {

@@ -367,7 +367,7 @@ asio::awaitable<bool> settle(const graph::call_result& call, int attempt, baseli
         ++r.gave_up;
         co_return true;
     }
-    const auto wait = call.retry_after ? graph::parse_retry_after(*call.retry_after, clock.now()) : std::nullopt;
+    const auto wait = call.retry_after ? parse_retry_after(*call.retry_after, clock.now()) : std::nullopt;
     co_await pause_for(wait.value_or(seconds(1)));
     co_return false;
 }

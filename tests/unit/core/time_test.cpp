@@ -71,3 +71,35 @@ TEST(Clock, scaled_clock_runs_faster_from_its_origin) {
     }
     EXPECT_GE(clock.now() - a, seconds(15)) << "5 ms of real time is at least 18 s of scaled time";
 }
+
+// Retry-After (RFC 9110 §10.2.3): delay-seconds = 1*DIGIT, Graph's decimal seconds, or an HTTP
+// date. lib/graph and lib/engine both read it through this one parser; before there were two
+// and the graph one took "0x10" as 16 s and "1e3" as 1000 s (strtod) where the engine refused.
+TEST(RetryAfter, parses_delay_seconds_decimals_and_http_dates) {
+    const time_point now = *parse_rfc3339("2026-03-12T09:00:00Z");
+    EXPECT_EQ(parse_retry_after("7", now), seconds(7));
+    EXPECT_EQ(parse_retry_after(" 0 ", now), seconds(0));
+    EXPECT_EQ(parse_retry_after("\t120\t", now), seconds(120));
+    EXPECT_EQ(parse_retry_after("007", now), seconds(7));
+    EXPECT_EQ(parse_retry_after("2.128", now), milliseconds(2128));
+    EXPECT_EQ(parse_retry_after(" 2.128 ", now), milliseconds(2128));
+    EXPECT_EQ(parse_retry_after("0.5", now), milliseconds(500));
+    EXPECT_EQ(parse_retry_after(format_http_date(now + seconds(42)), now), seconds(42));
+    EXPECT_FALSE(parse_retry_after(format_http_date(now - seconds(5)), now)) << "a date in the past";
+    EXPECT_FALSE(parse_retry_after(format_http_date(now), now)) << "a date that is now";
+}
+
+TEST(RetryAfter, refuses_what_is_not_delay_seconds) {
+    const time_point now = *parse_rfc3339("2026-03-12T09:00:00Z");
+    for (const char* bad : {"", " ", "soon", "-3", "+3", "-1", "7s", "2.", ".5", "1e3", "1E3", "0x10", "0X10", "1 2",
+                            "7,5", "1.2.3", "inf", "nan", "Wed, 32 Foo 2026 00:00:00 GMT"})
+        EXPECT_FALSE(parse_retry_after(bad, now)) << bad;
+}
+
+TEST(RetryAfter, caps_absurd_delays_instead_of_overflowing) {
+    const time_point now = *parse_rfc3339("2026-03-12T09:00:00Z");
+    const auto year = std::chrono::duration_cast<duration>(std::chrono::hours(24 * 365));
+    EXPECT_EQ(parse_retry_after("99999999999999999999999999", now), year);
+    EXPECT_EQ(parse_retry_after("31536000", now), year);
+    EXPECT_EQ(parse_retry_after("31535999", now), seconds(31535999));
+}

@@ -11,15 +11,7 @@ const time_point now = *parse_rfc3339("2026-03-12T09:00:00Z");
 const time_point far_deadline = now + std::chrono::hours(1);
 }  // namespace
 
-TEST(RetryPolicy, parses_every_retry_after_form) {
-    EXPECT_EQ(parse_retry_after("7", now), seconds(7));
-    EXPECT_EQ(parse_retry_after(" 0 ", now), seconds(0));
-    EXPECT_EQ(parse_retry_after("2.128", now), milliseconds(2128));
-    EXPECT_EQ(parse_retry_after(format_http_date(now + seconds(42)), now), seconds(42));
-    EXPECT_FALSE(parse_retry_after(format_http_date(now - seconds(5)), now)) << "a date in the past";
-    for (const char* garbage : {"", "soon", "-3", "7s", "2.", ".5", "1e3", "Wed, 32 Foo 2026 00:00:00 GMT"})
-        EXPECT_FALSE(parse_retry_after(garbage, now)) << garbage;
-}
+// The Retry-After forms themselves: tests/unit/core/time_test.cpp (RetryAfter.*).
 
 TEST(RetryPolicy, honours_retry_after_exactly_and_caps_it) {
     retry_settings s;

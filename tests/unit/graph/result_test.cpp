@@ -122,13 +122,4 @@ TEST(GraphResult, unknown_key_id_on_remove_password_counts_as_already_absent) {
     EXPECT_EQ(interpret_remove_password(r, "k").outcome, removal::removed);
 }
 
-TEST(GraphResult, retry_after_parses_seconds_decimals_and_http_dates) {
-    const auto now = *parse_rfc3339("2024-05-01T10:00:00Z");
-    EXPECT_EQ(parse_retry_after("7", now), seconds(7));
-    EXPECT_EQ(parse_retry_after(" 2.128 ", now), milliseconds(2128));
-    EXPECT_EQ(parse_retry_after(format_http_date(now + seconds(30)), now), seconds(30));
-    EXPECT_FALSE(parse_retry_after(format_http_date(now - seconds(30)), now));
-    EXPECT_FALSE(parse_retry_after("soon", now));
-    EXPECT_FALSE(parse_retry_after("-1", now));
-    EXPECT_FALSE(parse_retry_after("", now));
-}
+// Retry-After: tests/unit/core/time_test.cpp (RetryAfter.*), the one parser graph and engine share.

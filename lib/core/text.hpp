@@ -1,0 +1,18 @@
+#pragma once
+// Small text helpers shared by every module (ASCII only: UPNs, hosts, header names, OData
+// keywords and hex digests are compared case-insensitively in ASCII, never by locale).
+
+#include <string>
+#include <string_view>
+
+namespace containd {
+
+// `s` with A-Z mapped to a-z; every other byte (UTF-8 included) unchanged.
+inline std::string lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+}  // namespace containd
