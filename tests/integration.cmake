@@ -1,10 +1,18 @@
-# Integration: the engine with the real Graph runners against the simulated tenant on loopback.
+# Integration: the engine with the real Graph runners against the simulated tenant on loopback
+# (containment), and the remaining end-to-end scenarios of the issue (persistence, non-CAE
+# tokens, a compromised break-glass account, an apostrophe in a UPN, seeded faults).
 if(TARGET containd_sim AND TARGET containd_runners)
-  containd_add_test(containment_test
-    SOURCES integration/containment/containment_test.cpp
-    DEPS containd::runners containd::graph containd::sim
-    LABEL integration)
-  target_compile_definitions(containment_test PRIVATE CONTAIND_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  foreach(t containment scenarios)
+    set(_name containment_${t}_test)
+    if(t STREQUAL "containment")
+      set(_name containment_test)
+    endif()
+    containd_add_test(${_name}
+      SOURCES integration/containment/${t}_test.cpp
+      DEPS containd::runners containd::graph containd::sim
+      LABEL integration)
+    target_compile_definitions(${_name} PRIVATE CONTAIND_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  endforeach()
 endif()
 
 # Graph contract of the client: every request body of the full walkthrough containment against
@@ -19,20 +27,11 @@ if(TARGET containd_sim AND TARGET containd_runners AND TARGET containd_csdl_cont
     CONTAIND_GRAPH_CSDL="${CONTAIND_GRAPH_CSDL}")
 endif()
 
-# Integration: the remaining end-to-end scenarios of the issue (persistence, non-CAE tokens, a
-# compromised break-glass account, an apostrophe in a UPN, seeded faults).
-if(TARGET containd_sim AND TARGET containd_runners)
-  containd_add_test(containment_scenarios_test
-    SOURCES integration/containment/scenarios_test.cpp
-    DEPS containd::runners containd::graph containd::sim
-    LABEL integration)
-  target_compile_definitions(containment_scenarios_test PRIVATE CONTAIND_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
-endif()
 
 # Integration: storage faults (a SQLite VFS failing writes and syncs) under the real store,
 # engine and API: no 2xx for what did not commit, 503 and not ready while the disk fails,
 # recovery without a restart once it works.
 containd_add_test(storage_fault_test
-  SOURCES integration/storage/storage_fault_test.cpp support/api_client.cpp
-  DEPS containd::api containd::engine containd::store containd::asio SQLite::SQLite3 OpenSSL::SSL OpenSSL::Crypto
+  SOURCES integration/storage/storage_fault_test.cpp
+  DEPS containd::api containd::engine containd::store containd::test_support SQLite::SQLite3
   LABEL integration)

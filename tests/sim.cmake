@@ -7,18 +7,12 @@ containd_add_test(sim_unit_test
   DEPS containd::sim
   LABEL unit)
 
-add_library(containd_sim_test_support STATIC ${_sim_tests}/support/sim_test_client.cpp)
-target_compile_features(containd_sim_test_support PUBLIC cxx_std_20)
-target_include_directories(containd_sim_test_support PUBLIC ${_sim_tests})
-target_link_libraries(containd_sim_test_support PUBLIC containd::core containd::asio nlohmann_json::nlohmann_json OpenSSL::Crypto)
-containd_set_warnings(containd_sim_test_support)
-
 containd_add_test(sim_integration_test
   SOURCES ${_sim_tests}/integration/sim/server_token_test.cpp
           ${_sim_tests}/integration/sim/graph_endpoints_test.cpp
           ${_sim_tests}/integration/sim/logs_attacker_test.cpp
           ${_sim_tests}/integration/sim/batch_faults_test.cpp
-  DEPS containd::sim containd_sim_test_support
+  DEPS containd::sim containd::test_support
   LABEL integration)
 target_compile_definitions(sim_integration_test PRIVATE
   CONTAIND_SIM_SCENARIO="${_sim_tests}/../config/scenarios/bec-walkthrough.json")
@@ -26,7 +20,7 @@ target_compile_definitions(sim_integration_test PRIVATE
 if(TARGET containd-sim)
   containd_add_test(sim_exe_test
     SOURCES ${_sim_tests}/integration/sim/exe_test.cpp
-    DEPS containd_sim_test_support
+    DEPS containd::test_support
     LABEL integration)
   target_compile_definitions(sim_exe_test PRIVATE
     CONTAIND_SIM_EXE="$<TARGET_FILE:containd-sim>"
@@ -60,7 +54,7 @@ if(_containd_pugixml)
 
   containd_add_test(sim_contract_test
     SOURCES ${_sim_tests}/integration/sim/contract_test.cpp
-    DEPS containd::sim containd_sim_test_support containd_csdl_contract
+    DEPS containd::sim containd::test_support containd_csdl_contract
     LABEL integration)
   target_compile_definitions(sim_contract_test PRIVATE
     CONTAIND_GRAPH_CSDL="${CONTAIND_GRAPH_CSDL}"

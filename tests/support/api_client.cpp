@@ -13,15 +13,13 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "core/text.hpp"
+#include "support/beast_names.hpp"
+
 namespace containd::test {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
-using error_code = boost::system::error_code;
+using namespace beast_names;
 
 // Runs one asynchronous operation on ioc for at most timeout; on timeout, cancel() is called and
 // the operation is let finish (with an error). Returns the operation's error (timed_out on timeout).
@@ -126,8 +124,7 @@ struct api_client::impl {
         auto& res = parser.get();
         out.status = static_cast<int>(res.result_int());
         for (const auto& f : res) {
-            std::string name(f.name_string());
-            for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            std::string name = lower(f.name_string());
             auto [it, inserted] = out.headers.emplace(name, std::string(f.value()));
             if (!inserted) it->second += ", " + std::string(f.value());
         }

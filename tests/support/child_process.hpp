@@ -88,6 +88,10 @@ public:
         pid_ = -1;
         return status;
     }
+    // Sends a signal (SIGHUP: reload) without waiting.
+    void send(int signal_number) {
+        if (pid_ > 0) kill(pid_, signal_number);
+    }
     bool running() const { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
     pid_t pid() const { return pid_; }
     // Waits for an exit the child brings about itself (a crash point); its status, or -1 when it

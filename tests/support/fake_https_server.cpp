@@ -13,19 +13,12 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "core/text.hpp"
+#include "support/beast_names.hpp"
+
 namespace containd::test {
 namespace {
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
-
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
+using namespace beast_names;
 
 std::string decode(std::string_view text) {
     std::string out;
@@ -118,7 +111,7 @@ asio::awaitable<void> session(fake_https_server::state* st, tcp::socket socket, 
         fr.method = std::string(req.method_string());
         fr.target = std::string(req.target());
         fr.body = req.body();
-        for (const auto& f : req) fr.headers.emplace_back(lower(std::string(f.name_string())), std::string(f.value()));
+        for (const auto& f : req) fr.headers.emplace_back(lower(f.name_string()), std::string(f.value()));
         fr.connection = conn;
         fr.sequence_on_connection = seq;
 

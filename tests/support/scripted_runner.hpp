@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "core/time.hpp"
@@ -57,6 +58,18 @@ inline script healthy_tenant(std::vector<std::string> admins = {}) {
         default:
             break;
         }
+        return r;
+    };
+}
+
+// A healthy tenant except that every attempt `fails` picks fails with HTTP `status` (and a
+// Retry-After when given); `fails` may count attempts to fail only the first ones.
+inline script failing_where(std::function<bool(const engine::step_context&)> fails, int status, std::string message,
+                            std::optional<std::string> retry_after = std::nullopt) {
+    return [=, base = healthy_tenant()](const engine::step_context& ctx) {
+        if (!fails(ctx)) return base(ctx);
+        script_result r;
+        r.outcome = engine::step_outcome::failed(status, message, retry_after);
         return r;
     };
 }

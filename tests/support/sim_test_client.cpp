@@ -20,16 +20,13 @@
 #include <openssl/x509.h>
 
 #include "core/crypto.hpp"
+#include "core/text.hpp"
+#include "support/beast_names.hpp"
 
 namespace containd::test {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+using namespace beast_names;
 
 }  // namespace
 
@@ -96,8 +93,7 @@ struct sim_test_client::impl {
             auto& msg = parser.get();
             ex->res.status = static_cast<int>(msg.result_int());
             for (const auto& f : msg) {
-                std::string name(f.name_string());
-                for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                std::string name = lower(f.name_string());
                 ex->res.headers[name] = std::string(f.value());
             }
             ex->res.body = msg.body();

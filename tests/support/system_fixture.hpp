@@ -1,16 +1,22 @@
 #pragma once
-// The real containd and containd-sim executables on loopback for system tests (tests/system/):
-// a scratch directory, the simulator started with the seeds' scenario (extra arguments: faults,
-// seed), the daemon's configuration as JSON the test may edit before start_daemon(), a REST
-// client on the port the daemon reports, and the simulator's journal and control endpoints.
-// Needs CONTAIND_SOURCE_DIR, CONTAIND_EXE and CONTAIND_SIM_EXE (tests/system.cmake).
+// The one fixture of the system tests (tests/system/): the real containd and containd-sim
+// executables on loopback in a scratch directory, the simulator started with the seeds' scenario
+// (extra arguments: faults, seed, --crash-points), the daemon's configuration as JSON the test may
+// edit before start_daemon() (extra environment: the storage fault shim, libfaketime), a REST
+// client on the port the daemon reports, the simulator's journal and control endpoints, and the
+// checks a run ends with (I1, I2/I4 from the database, I5 from the journal).
+// Needs CONTAIND_SOURCE_DIR, CONTAIND_EXE, CONTAIND_SIM_EXE and CONTAIND_FAULT_SHIM
+// (tests/system.cmake gives them to every system test).
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -18,10 +24,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/clock.hpp"
 #include "core/crypto.hpp"
 #include "core/ids.hpp"
+#include "store/store.hpp"
+#include "store/vault.hpp"
 #include "support/api_client.hpp"
 #include "support/child_process.hpp"
+#include "support/invariants.hpp"
 
 namespace containd::testing {
 
@@ -97,6 +107,9 @@ protected:
                    std::string scenario = CONTAIND_SOURCE_DIR "/config/scenarios/bec-walkthrough.json") {
         client_secret = secret.empty() ? "system-test-client-secret-" + random_uuid() : std::move(secret);
         std::ofstream(dir / "client.secret") << client_secret << "\n";
+        // 0600 whatever the test's umask: containd refuses a secret file others can read.
+        std::filesystem::permissions(dir / "client.secret", std::filesystem::perms::owner_read |
+                                                                std::filesystem::perms::owner_write);
         std::vector<std::string> argv{CONTAIND_SIM_EXE, "--scenario", scenario, "--client-id", system_test::client_id,
                                       "--client-secret-file", (dir / "client.secret").string(), "--ca-out",
                                       (dir / "sim-ca.pem").string(), "--timing-scale", "100"};
@@ -134,21 +147,39 @@ protected:
                    {"verification_schedule_s", {3, 6, 9}}}}}};
     }
 
-    // Writes `config` and starts containd; connects `api` to the port it reports.
-    void start_daemon() {
+    // Writes `config`, starts containd (extra environment: "NAME=value") and connects `api` to
+    // the port it reports. With expect_ready false the daemon may die before it listens (a crash
+    // point during start-up, a refused configuration): returns false then, without a failure.
+    bool start_daemon(const std::vector<std::string>& env = {}, bool expect_ready = true) {
         std::ofstream(dir / "containd.json") << config.dump(2);
         daemon = std::make_unique<child_process>(
             std::vector<std::string>{CONTAIND_EXE, "--config", (dir / "containd.json").string()},
-            (dir / "containd.stderr").string());
+            (dir / "containd.stderr").string(), env);
         const nlohmann::json ready = daemon->ready_line();
-        ASSERT_TRUE(ready.is_object() && ready.contains("listening"))
-            << system_test::read_file(dir / "containd.stderr");
+        const bool ok = ready.is_object() && ready.contains("listening");
+        if (expect_ready) {
+            EXPECT_TRUE(ok) << system_test::read_file(dir / "containd.stderr");
+        }
+        if (!ok) return false;
         api_port = system_test::port_of(ready["listening"]);
         api = std::make_unique<test::api_client>(api_port);
+        return true;
     }
 
+    // A fresh simulated tenant (the walkthrough scenario, crash points allowed) and a fresh
+    // database: one run of the fault suites.
+    void fresh_run() {
+        daemon.reset();
+        sim.reset();
+        for (const char* f : {"containd.db", "containd.db-wal", "containd.db-shm", "vault.key"})
+            std::filesystem::remove(dir / f);
+        start_sim({"--crash-points"});
+    }
+
+    // The incident document; an empty object when the daemon did not answer (it may just have died).
     nlohmann::json incident(const std::string& id) {
-        return api->get("/v1/incidents/" + id, reader_token).json();
+        auto doc = api->get("/v1/incidents/" + id, reader_token).json();
+        return doc.is_object() ? doc : nlohmann::json::object();
     }
 
     // Polls until the incident is final; "timeout" after `limit`.
@@ -157,7 +188,7 @@ protected:
         while (std::chrono::steady_clock::now() < deadline) {
             const std::string status = incident(id).value("status", "");
             if (system_test::is_final_status(status)) return status;
-            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
         return "timeout";
     }
@@ -170,6 +201,71 @@ protected:
         return raw.request(method, target, body, hs, std::chrono::milliseconds(30000));
     }
     nlohmann::json sim_journal() { return sim_request("GET", "/_sim/journal").json()["entries"]; }
+
+    // The database as the daemon left it (opening it recovers the WAL, as the next start would):
+    // integrity_check, then I1 (every accepted incident is there) and I2/I4 for each. Returns the
+    // violations.
+    std::vector<std::string> database_violations(const std::vector<std::string>& accepted,
+                                                 bool containment_succeeded = false) {
+        std::vector<std::string> out;
+        manual_clock clock(std::chrono::system_clock::now());
+        store::store db((dir / "containd.db").string(), clock,
+                        store::vault::from_key_file((dir / "vault.key").string()));
+        if (const auto i = db.integrity_check(); i != "ok") out.push_back("integrity: " + i);
+        for (const auto& id : accepted) {
+            if (!db.get_incident(id)) {
+                out.push_back("I1: incident " + id + " is gone");
+                continue;
+            }
+            for (auto& v : check_invariants(db, id)) out.push_back(id + ": " + v);
+            if (!containment_succeeded || db.get_incident(id)->status == store::incident_status::cancelled) continue;
+            for (const auto& s : db.steps(id))
+                if (s.kind != incident::step_kind::verify_signins && s.status != store::step_status::succeeded)
+                    out.push_back(id + ": step " + std::to_string(s.seq) + " " + std::string(to_string(s.status)) +
+                                  ": " + s.error);
+        }
+        return out;
+    }
+
+    // After the run (daemon stopped): database_violations() with every containment step
+    // succeeded unless cancelled (only a check's verdict may ask for a human); I5 from the
+    // journal: no account's password reset was sent more than once per incident plus once per
+    // crash, and with one incident every repeat re-sent the same password. Returns the violations.
+    std::vector<std::string> check_after_run(const std::vector<std::string>& accepted, int crashes) {
+        std::vector<std::string> out = database_violations(accepted, true);
+        std::map<std::string, std::vector<std::string>> passwords;
+        for (const auto& e : sim_journal()) {
+            const std::string body = e.value("body", "");
+            if (e["method"] == "PATCH" && body.find("passwordProfile") != std::string::npos)
+                passwords[e["path"].get<std::string>()].push_back(body);
+        }
+        for (const auto& [path, bodies] : passwords) {
+            if (static_cast<int>(bodies.size()) > static_cast<int>(accepted.size()) * (1 + crashes))
+                out.push_back("I5: " + path + " reset " + std::to_string(bodies.size()) + " times");
+            // One incident: a repeat re-sends the same password (the journal keeps its hash).
+            if (accepted.size() == 1 && std::set<std::string>(bodies.begin(), bodies.end()).size() != 1)
+                out.push_back("I5: " + path + " was sent different passwords");
+        }
+        return out;
+    }
+
+    // The storage fault shim for the daemon (tests/system/storage_fault_shim.cpp): counts in
+    // dir/counts, faults from dir/faults, and with kill_at_sync a SIGKILL on entering that sync.
+    std::vector<std::string> shim_env(std::optional<long> kill_at_sync = std::nullopt) const {
+        std::vector<std::string> env{std::string("LD_PRELOAD=") + CONTAIND_FAULT_SHIM,
+                                     "CONTAIND_SHIM_MATCH=" + (dir / "containd.db").string(),
+                                     "CONTAIND_SHIM_CONTROL=" + (dir / "faults").string(),
+                                     "CONTAIND_SHIM_COUNT=" + (dir / "counts").string(),
+                                     "ASAN_OPTIONS=verify_asan_link_order=0"};
+        if (kill_at_sync) env.push_back("CONTAIND_SHIM_KILL_AT_SYNC=" + std::to_string(*kill_at_sync));
+        return env;
+    }
+    // A counter of the shim's dir/counts ("syncs", "writes", "injected"); 0 before the first.
+    long shim_count(const std::string& name) const {
+        const std::string text = system_test::read_file(dir / "counts");
+        const auto at = text.find(name + "=");
+        return at == std::string::npos ? 0 : std::stol(text.substr(at + name.size() + 1));
+    }
 
     std::filesystem::path dir;
     std::string sim_url;

@@ -133,4 +133,9 @@ pem_pair make_self_signed(std::string common_name, key_type key) {
     return {to_pem(cert.get()), to_pem(k.get())};
 }
 
+const loopback_tls& shared_loopback_tls() {
+    static const loopback_tls t = make_loopback_tls();
+    return t;
+}
+
 }  // namespace containd::test

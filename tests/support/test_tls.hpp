@@ -37,6 +37,8 @@ struct loopback_tls {
     pem_pair server;
 };
 loopback_tls make_loopback_tls();
+// One loopback_tls for the whole test binary, made on first use (RSA key generation is slow).
+const loopback_tls& shared_loopback_tls();
 
 // A self-signed certificate and key (RSA by default), e.g. an application's client certificate.
 pem_pair make_self_signed(std::string common_name, key_type key = key_type::rsa_2048);

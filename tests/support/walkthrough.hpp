@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/contoso.hpp"
 #include "support/live_tenant.hpp"
 
 namespace containd::testing {
@@ -32,17 +33,10 @@ inline live_options walkthrough_options() {
 
 // The SOC's submission: the four finance accounts, the attacker's IPs and app.
 inline nlohmann::json seeds_incident() {
-    return {{"tenant", "contoso"},
-            {"external_ref", "SENTINEL-4711"},
-            {"title", "BEC in finance"},
-            {"compromise_start", "2026-03-12T00:00:00Z"},
-            {"accounts",
-             {{{"upn", "finance.director@contoso.com"}},
-              {{"upn", "ap.clerk@contoso.com"}},
-              {{"upn", "procurement.mgr@contoso.com"}},
-              {{"upn", "cfo.assistant@contoso.com"}}}},
-            {"attacker_ips", {"203.0.113.66", "203.0.113.71"}},
-            {"malicious_apps", {{{"app_id", walkthrough_doc_sync_app}}}}};
+    nlohmann::json j = walkthrough_submission();
+    j["attacker_ips"] = {"203.0.113.66", "203.0.113.71"};
+    j["malicious_apps"] = {{{"app_id", walkthrough_doc_sync_app}}};
+    return j;
 }
 
 // A JSON array of strings, sorted (empty when j is not an array).

@@ -38,6 +38,7 @@
 #include <regex>
 #include <set>
 
+#include "core/text.hpp"
 #include "graph/odata.hpp"
 #include "support/system_fixture.hpp"
 
@@ -117,8 +118,7 @@ struct reply {
             out.push_back(std::atoi(received.c_str() + p + 9));
             const auto end = received.find("\r\n\r\n", p);
             if (end == std::string::npos) break;
-            std::string head = received.substr(p, end - p);
-            for (auto& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            const std::string head = lower(std::string_view(received).substr(p, end - p));
             const auto cl = head.find("\r\ncontent-length:");
             const std::size_t length = cl == std::string::npos ? 0 : std::stoul(head.substr(cl + 17));
             p = end + 4 + length;

@@ -19,14 +19,13 @@
 #include <functional>
 #include <random>
 
-#include "system/fault_fixture.hpp"
+#include "support/system_fixture.hpp"
 
 namespace containd::testing {
 namespace {
 
-using fault_system::operator_token;
-using fault_system::submitter_token;
-using fault_system::walkthrough_incident;
+using system_test::operator_token;
+using system_test::submitter_token;
 using nlohmann::json;
 
 struct calibration {
@@ -34,13 +33,13 @@ struct calibration {
     std::vector<json> journal;
 };
 
-class CrashPoints : public fault_fixture {
+class CrashPoints : public system_fixture {
 protected:
     // One verification check instead of three: the checks' sign-in log reads are paced by the
     // tenant (5 per 10 s), and three of them for five accounts would double each run's time.
     // The timers have their own suite (timers_test.cpp).
     void fresh_run() {
-        fault_fixture::fresh_run();
+        system_fixture::fresh_run();
         config["tenants"][0]["verification_schedule_s"] = json::array({1});
     }
 
@@ -48,7 +47,7 @@ protected:
     calibration calibrate() {
         fresh_run();
         EXPECT_TRUE(start_daemon(shim_env()));
-        auto r = api->post("/v1/incidents", submitter_token, walkthrough_incident("CRASH-POINT"),
+        auto r = api->post("/v1/incidents", submitter_token, system_test::seeds_incident("CRASH-POINT"),
                            {{"Idempotency-Key", "crash-point"}});
         EXPECT_EQ(r.status, 201) << r.body;
         const std::string id = r.json().value("id", "");
@@ -84,7 +83,7 @@ protected:
     std::vector<std::string> run_point(const std::string& label, const std::function<bool()>& start_armed) {
         fresh_run();
         const std::string key = "crash-point";
-        const json body = walkthrough_incident("CRASH-POINT");
+        const json body = system_test::seeds_incident("CRASH-POINT");
         std::string id;
         bool acknowledged = false, died = false;
         if (start_armed()) {
@@ -99,7 +98,7 @@ protected:
                     died = true;
                     break;
                 }
-                if (!id.empty() && fault_system::is_final(incident(id).value("status", ""))) break;
+                if (!id.empty() && system_test::is_final_status(incident(id).value("status", ""))) break;
             }
         } else {
             died = daemon->wait_exit(5000) != -1;
@@ -107,7 +106,7 @@ protected:
         std::vector<std::string> out;
         if (died) {
             daemon.reset();
-            if (!start_daemon()) return {"did not restart: " + fault_system::read_file(dir / "containd.stderr")};
+            if (!start_daemon()) return {"did not restart: " + system_test::read_file(dir / "containd.stderr")};
             if (acknowledged && api->get("/v1/incidents/" + id, operator_token).status != 200)
                 out.push_back("I1: the acknowledged incident is gone after the crash");
         }

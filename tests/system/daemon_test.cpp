@@ -13,138 +13,24 @@
 // 3/6/9 seconds, so one incident takes about 15 s. The verdicts' reasoning is tested on the
 // manual clock in tests/integration; here the point is the processes.
 
-#include <gtest/gtest.h>
-
-#include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <random>
-#include <sstream>
-#include <thread>
 
-#include "core/clock.hpp"
-#include "core/crypto.hpp"
-#include "core/ids.hpp"
-#include "store/store.hpp"
-#include "store/vault.hpp"
-#include "support/api_client.hpp"
-#include "support/child_process.hpp"
-#include "support/invariants.hpp"
+#include "support/system_fixture.hpp"
 
 namespace containd::testing {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
-using test::api_client;
-using test::api_response;
+using system_test::operator_token;
+using system_test::seeds_incident;
+using system_test::submitter_token;
 
-constexpr const char* client_id = "0d6c4b8a-2e1f-4a3b-9c5d-7e8f9a0b1c2d";
-constexpr const char* submitter_token = "system-test-submitter-token";
-constexpr const char* operator_token = "system-test-operator-token";
-
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-json seeds_incident(const std::string& external_ref) {
-    std::ifstream in(std::string(CONTAIND_SOURCE_DIR) + "/config/demo/incident.json");
-    json j = json::parse(in);
-    j["external_ref"] = external_ref;
-    return j;
-}
-
-std::uint16_t port_of(const std::string& url) {
-    return static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
-}
-
-class DaemonSystem : public ::testing::Test {
+class DaemonSystem : public system_fixture {
 protected:
     void SetUp() override {
-        dir = fs::temp_directory_path() / ("containd-system-" + random_uuid());
-        fs::create_directories(dir);
-        std::ofstream(dir / "client.secret") << "system-test-client-secret-" << random_uuid() << "\n";
-        sim = std::make_unique<child_process>(
-            std::vector<std::string>{CONTAIND_SIM_EXE, "--scenario", CONTAIND_SOURCE_DIR "/config/scenarios/bec-walkthrough.json",
-                                     "--client-id", client_id, "--client-secret-file", (dir / "client.secret").string(),
-                                     "--ca-out", (dir / "sim-ca.pem").string(), "--timing-scale", "100"},
-            (dir / "sim.stderr").string());
-        const json ready = sim->ready_line();
-        ASSERT_TRUE(ready.is_object() && ready.contains("listening")) << read_file(dir / "sim.stderr");
-        sim_url = ready["listening"];
-        write_config(ready.value("tenant_id", ""));
+        system_fixture::SetUp();
+        start_sim();
     }
-
-    void TearDown() override {
-        daemon.reset();
-        sim.reset();
-        if (!HasFailure()) fs::remove_all(dir);
-        else std::cerr << "kept " << dir << " for inspection\n";
-    }
-
-    void write_config(const std::string& tenant_id) {
-        json config = {
-            {"database", (dir / "containd.db").string()},
-            {"vault_key_file", (dir / "vault.key").string()},
-            {"log", {{"file", (dir / "containd.log").string()}, {"level", "info"}}},
-            {"api",
-             {{"bind_address", "127.0.0.1"},
-              {"port", 0},
-              {"tokens",
-               {{{"name", "soar"}, {"role", "submitter"}, {"sha256", sha256_hex(submitter_token)}},
-                {{"name", "ir-lead"}, {"role", "operator"}, {"sha256", sha256_hex(operator_token)}}}}}},
-            {"engine", {{"attempt_timeout_s", 60}, {"step_deadline_s", 300}}},
-            {"tenants",
-             {{{"name", "contoso"},
-               {"directory_tenant", tenant_id},
-               {"login_base", sim_url},
-               {"graph_base", sim_url},
-               {"client_id", client_id},
-               {"client_secret_file", (dir / "client.secret").string()},
-               {"ca_file", (dir / "sim-ca.pem").string()},
-               {"emergency_policy_id", "5e8a3c1f-0d2b-4f6e-9a7c-3b1d2e4f5a60"},
-               {"ir_named_locations", {"6d1f0a2b-3c4d-4e5f-8a9b-0c1d2e3f4a51"}},
-               {"break_glass_accounts", {"breakglass1@contoso.com", "breakglass2@contoso.com"}},
-               {"verification_schedule_s", {3, 6, 9}}}}}};
-        std::ofstream(dir / "containd.json") << config.dump(2);
-    }
-
-    // Starts containd and connects a client to the port it reports.
-    void start_daemon() {
-        daemon = std::make_unique<child_process>(
-            std::vector<std::string>{CONTAIND_EXE, "--config", (dir / "containd.json").string()},
-            (dir / "containd.stderr").string());
-        const json ready = daemon->ready_line();
-        ASSERT_TRUE(ready.is_object() && ready.contains("listening")) << read_file(dir / "containd.stderr");
-        api = std::make_unique<api_client>(port_of(ready["listening"]));
-    }
-
-    json incident(const std::string& id) { return api->get("/v1/incidents/" + id, operator_token).json(); }
-
-    // Polls until the incident is final (contained, needs_attention or cancelled).
-    std::string wait_final(const std::string& id, std::chrono::seconds limit = std::chrono::seconds(120)) {
-        const auto deadline = std::chrono::steady_clock::now() + limit;
-        while (std::chrono::steady_clock::now() < deadline) {
-            const std::string status = incident(id).value("status", "");
-            if (status == "contained" || status == "needs_attention" || status == "cancelled") return status;
-            std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        }
-        return "timeout";
-    }
-
-    json sim_journal() {
-        api_client raw(port_of(sim_url), read_file(dir / "sim-ca.pem"));
-        return raw.get("/_sim/journal", "").json()["entries"];
-    }
-
-    fs::path dir;
-    std::string sim_url;
-    std::unique_ptr<child_process> sim;
-    std::unique_ptr<child_process> daemon;
-    std::unique_ptr<api_client> api;
 };
 
 TEST_F(DaemonSystem, contains_the_seeds_incident_through_the_rest_api) {
@@ -211,19 +97,10 @@ TEST_F(DaemonSystem, survives_sigkill_at_random_moments) {
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));
         daemon->kill_hard();
-        {
-            // I2 and I4 after every kill, from the database the dead daemon left (opening it
-            // recovers the WAL, as the next start would).
-            manual_clock clock(std::chrono::system_clock::now());
-            store::store db((dir / "containd.db").string(), clock,
-                            store::vault::from_key_file((dir / "vault.key").string()));
-            ASSERT_EQ(db.integrity_check(), "ok") << "after kill " << round << " (seed " << seed << ")";
-            for (const auto& id : accepted) {
-                const auto violations = check_invariants(db, id);
-                ASSERT_TRUE(violations.empty())
-                    << "after kill " << round << " (seed " << seed << "): " << ::testing::PrintToString(violations);
-            }
-        }
+        // I2 and I4 after every kill, from the database the dead daemon left.
+        const auto violations = database_violations(accepted);
+        ASSERT_TRUE(violations.empty()) << "after kill " << round << " (seed " << seed
+                                        << "): " << ::testing::PrintToString(violations);
         start_daemon();
         // I1: every incident that got a 201 is still there.
         for (const auto& id : accepted) ASSERT_EQ(api->get("/v1/incidents/" + id, operator_token).status, 200) << id;
@@ -233,17 +110,9 @@ TEST_F(DaemonSystem, survives_sigkill_at_random_moments) {
     ASSERT_EQ(daemon->terminate(), 0);
     daemon.reset();
 
-    // I2 and I4, from the database the daemon left.
-    manual_clock clock(std::chrono::system_clock::now());
-    store::store db((dir / "containd.db").string(), clock, store::vault::from_key_file((dir / "vault.key").string()));
-    EXPECT_EQ(db.integrity_check(), "ok");
-    for (const auto& id : accepted) {
-        EXPECT_TRUE(check_invariants(db, id).empty()) << ::testing::PrintToString(check_invariants(db, id));
-        for (const auto& s : db.steps(id))
-            if (s.kind != incident::step_kind::verify_signins) {
-                EXPECT_EQ(s.status, store::step_status::succeeded) << id << " step " << s.seq << ": " << s.error;
-            }
-    }
+    // I2 and I4 (every containment step succeeded), from the database the daemon left.
+    const auto violations = database_violations(accepted, true);
+    EXPECT_TRUE(violations.empty()) << ::testing::PrintToString(violations);
     // I5: a reset is re-sent only when a crash hit its window. Every incident resets the same
     // five accounts (the same password each time for one incident: intent before effect).
     std::map<std::string, int> resets;

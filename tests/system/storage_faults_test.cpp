@@ -8,17 +8,16 @@
 // incident, including the one whose steps were failing to commit meanwhile, finishes without a
 // restart. Then a fault at a SIGKILL and a restart. At the end: I1-I5, integrity_check ok.
 
-#include "system/fault_fixture.hpp"
+#include "support/system_fixture.hpp"
 
 namespace containd::testing {
 namespace {
 
-using fault_system::operator_token;
-using fault_system::submitter_token;
-using fault_system::walkthrough_incident;
+using system_test::operator_token;
+using system_test::submitter_token;
 using nlohmann::json;
 
-class StorageFaultSystem : public fault_fixture {
+class StorageFaultSystem : public system_fixture {
 protected:
     void set_fault(const std::string& spec) { std::ofstream(dir / "faults", std::ios::trunc) << spec << "\n"; }
     long injected() const { return shim_count("injected"); }
@@ -38,7 +37,7 @@ TEST_F(StorageFaultSystem, eio_and_enospc_on_write_and_sync_give_a_503_never_a_2
     config["tenants"][0]["verification_schedule_s"] = json::array({1});
     ASSERT_TRUE(start_daemon(shim_env()));
     std::vector<std::string> accepted;
-    auto first = api->post("/v1/incidents", submitter_token, walkthrough_incident("STORAGE-0"));
+    auto first = api->post("/v1/incidents", submitter_token, system_test::seeds_incident("STORAGE-0"));
     ASSERT_EQ(first.status, 201) << first.body;
     accepted.push_back(first.json()["id"]);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));  // its steps are running
@@ -51,7 +50,7 @@ TEST_F(StorageFaultSystem, eio_and_enospc_on_write_and_sync_give_a_503_never_a_2
         set_fault(mode);
         ++windows;
         const std::string key = "storage-" + mode;
-        const json body = walkthrough_incident("STORAGE-" + mode);
+        const json body = system_test::seeds_incident("STORAGE-" + mode);
         auto refused = api->post("/v1/incidents", submitter_token, body, {{"Idempotency-Key", key}});
         EXPECT_EQ(refused.status, 503) << refused.body;
         EXPECT_EQ(refused.header("content-type"), "application/problem+json");
@@ -85,7 +84,7 @@ TEST_F(StorageFaultSystem, eio_and_enospc_on_write_and_sync_give_a_503_never_a_2
     for (const auto& id : accepted) EXPECT_NE(wait_final(id, std::chrono::seconds(120)), "timeout") << id;
 
     // A fault, a SIGKILL while it is on, a restart on a healthy disk.
-    auto last = api->post("/v1/incidents", submitter_token, walkthrough_incident("STORAGE-KILL"));
+    auto last = api->post("/v1/incidents", submitter_token, system_test::seeds_incident("STORAGE-KILL"));
     ASSERT_EQ(last.status, 201) << last.body;
     accepted.push_back(last.json()["id"]);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));

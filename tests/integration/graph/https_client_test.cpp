@@ -19,10 +19,7 @@ namespace asio = boost::asio;
 
 namespace {
 
-const test::loopback_tls& tls() {
-    static const test::loopback_tls t = test::make_loopback_tls();
-    return t;
-}
+const test::loopback_tls& tls() { return test::shared_loopback_tls(); }
 
 fake_response ok_json(const fake_request&) { return fake_response::json(200, {{"ok", true}}); }
 

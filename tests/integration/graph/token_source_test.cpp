@@ -26,10 +26,7 @@ namespace asio = boost::asio;
 
 namespace {
 
-const test::loopback_tls& tls() {
-    static const test::loopback_tls t = test::make_loopback_tls();
-    return t;
-}
+const test::loopback_tls& tls() { return test::shared_loopback_tls(); }
 
 std::map<std::string, std::string> parse_form(const std::string& body) {
     std::map<std::string, std::string> out;
@@ -179,6 +176,26 @@ TEST_F(TokenSource, a_short_lived_token_is_refreshed_at_half_its_lifetime) {
 
 namespace {
 asio::awaitable<token_reply> fetch_token(token_source& ts) { co_return co_await ts.get(); }
+
+// n concurrent get() calls on one token source, run to completion (10 s at most).
+std::vector<token_reply> fetch_concurrently(asio::io_context& ioc, token_source& ts, int n) {
+    std::vector<std::future<token_reply>> futures;
+    for (int i = 0; i < n; ++i) futures.push_back(asio::co_spawn(ioc, fetch_token(ts), asio::use_future));
+    ioc.restart();
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<token_reply> out;
+    for (auto& f : futures) {
+        while (f.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+            if (std::chrono::steady_clock::now() - start > std::chrono::seconds(10)) {
+                ADD_FAILURE() << "token requests did not finish";
+                return out;
+            }
+            ioc.run_one_for(std::chrono::milliseconds(50));
+        }
+        out.push_back(f.get());
+    }
+    return out;
+}
 }  // namespace
 
 TEST_F(TokenSource, concurrent_callers_share_one_request) {
@@ -186,17 +203,9 @@ TEST_F(TokenSource, concurrent_callers_share_one_request) {
     endpoint->delay = std::chrono::milliseconds(200);
     fake_https_server server(tls().server, [endpoint](const fake_request& r) { return (*endpoint)(r); });
     token_source ts(*http, clock, settings_for(server), client_secret_credential{secret("s")});
-    std::vector<std::future<token_reply>> futures;
-    for (int i = 0; i < 5; ++i) futures.push_back(asio::co_spawn(ioc, fetch_token(ts), asio::use_future));
-    ioc.restart();
-    const auto start = std::chrono::steady_clock::now();
-    for (auto& f : futures) {
-        while (f.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
-            ASSERT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
-            ioc.run_one_for(std::chrono::milliseconds(50));
-        }
-        EXPECT_EQ(f.get().token.reveal(), "tok-1");
-    }
+    const auto replies = fetch_concurrently(ioc, ts, 5);
+    ASSERT_EQ(replies.size(), 5u);
+    for (const auto& r : replies) EXPECT_EQ(r.token.reveal(), "tok-1");
     EXPECT_EQ(server.request_count(), 1u);
 }
 
@@ -212,16 +221,9 @@ TEST_F(TokenSource, a_failure_is_shared_by_concurrent_callers_and_reports_the_aa
         return r;
     });
     token_source ts(*http, clock, settings_for(server), client_secret_credential{secret("wrong-secret-value")});
-    std::vector<std::future<token_reply>> futures;
-    for (int i = 0; i < 3; ++i) futures.push_back(asio::co_spawn(ioc, fetch_token(ts), asio::use_future));
-    ioc.restart();
-    const auto start = std::chrono::steady_clock::now();
-    for (auto& f : futures) {
-        while (f.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
-            ASSERT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
-            ioc.run_one_for(std::chrono::milliseconds(50));
-        }
-        const auto r = f.get();
+    const auto replies = fetch_concurrently(ioc, ts, 3);
+    ASSERT_EQ(replies.size(), 3u);
+    for (const auto& r : replies) {
         EXPECT_FALSE(r.ok());
         EXPECT_TRUE(r.token.empty());
         EXPECT_TRUE(r.call.token_failure);

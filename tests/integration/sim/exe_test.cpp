@@ -4,24 +4,21 @@
 
 #include <gtest/gtest.h>
 
-#include <csignal>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <nlohmann/json.hpp>
 
+#include "support/child_process.hpp"
 #include "support/sim_test_client.hpp"
 
 namespace containd::test {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::child_process;
 
 constexpr const char* client_id = "0d6c4b8a-2e1f-4a3b-9c5d-7e8f9a0b1c2d";
 constexpr const char* tenant_id = "8f3c2a51-6b7d-4e9a-a1c4-2d5e7f9b0c13";
@@ -33,66 +30,21 @@ std::string read_file(const fs::path& p) {
     return s.str();
 }
 
-// A child containd-sim whose stdout is a pipe; the first line says where it listens.
-class sim_process {
-public:
-    explicit sim_process(const fs::path& dir) {
-        secret_file_ = dir / "client.secret";
-        ca_file_ = dir / "ca.pem";
-        std::ofstream(secret_file_) << "exe-test-secret\n";
-        int fds[2];
-        if (pipe(fds) != 0) throw std::runtime_error("pipe");
-        pid_ = fork();
-        if (pid_ == 0) {
-            dup2(fds[1], STDOUT_FILENO);
-            close(fds[0]);
-            close(fds[1]);
-            execl(CONTAIND_SIM_EXE, CONTAIND_SIM_EXE, "--scenario", CONTAIND_SIM_SCENARIO, "--client-id", client_id,
-                  "--client-secret-file", secret_file_.c_str(), "--ca-out", ca_file_.c_str(), static_cast<char*>(nullptr));
-            _exit(127);
-        }
-        close(fds[1]);
-        out_ = fdopen(fds[0], "r");
-    }
-    ~sim_process() {
-        if (pid_ > 0) {
-            kill(pid_, SIGKILL);
-            waitpid(pid_, nullptr, 0);
-        }
-        if (out_) fclose(out_);
-    }
-    nlohmann::json first_line() {
-        char buf[4096];
-        if (!fgets(buf, sizeof buf, out_)) return nullptr;
-        return nlohmann::json::parse(buf, nullptr, false);
-    }
-    int terminate() {
-        kill(pid_, SIGTERM);
-        int status = 0;
-        waitpid(pid_, &status, 0);
-        pid_ = -1;
-        return status;
-    }
-    const fs::path& ca_file() const { return ca_file_; }
-
-private:
-    fs::path secret_file_, ca_file_;
-    pid_t pid_ = -1;
-    FILE* out_ = nullptr;
-};
-
 TEST(SimExecutable, starts_reports_serves_and_stops_on_sigterm) {
     const fs::path dir = fs::temp_directory_path() / ("containd-sim-exe-" + std::to_string(getpid()));
     fs::create_directories(dir);
-    sim_process sim(dir);
-    const auto ready = sim.first_line();
+    std::ofstream(dir / "client.secret") << "exe-test-secret\n";
+    child_process sim({CONTAIND_SIM_EXE, "--scenario", CONTAIND_SIM_SCENARIO, "--client-id", client_id,
+                       "--client-secret-file", (dir / "client.secret").string(), "--ca-out", (dir / "ca.pem").string()},
+                      (dir / "sim.stderr").string());
+    const auto ready = sim.ready_line();
     ASSERT_TRUE(ready.is_object() && ready.contains("listening")) << ready.dump();
     const std::string url = ready["listening"];
     ASSERT_EQ(url.rfind("https://127.0.0.1:", 0), 0u) << url;
     const auto port = static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
     EXPECT_EQ(ready.value("tenant_id", ""), tenant_id);
 
-    const std::string ca = read_file(sim.ca_file());
+    const std::string ca = read_file(dir / "ca.pem");
     ASSERT_NE(ca.find("BEGIN CERTIFICATE"), std::string::npos);
     sim_test_client client("127.0.0.1", port, ca);
     sim_response token_response;

@@ -66,14 +66,12 @@ TEST(Engine, runs_the_walkthrough_to_contained_in_plan_order) {
 TEST(Engine, honours_retry_after_and_counts_attempts) {
     engine_harness h;
     int revokes = 0;
-    *h.runners.behaviour = [&, base = healthy_tenant()](const engine::step_context& ctx) {
-        if (ctx.step.kind == step_kind::revoke_sessions && ctx.step.target == "ap.clerk@contoso.com" && revokes++ == 0) {
-            script_result r;
-            r.outcome = engine::step_outcome::failed(429, "throttled", std::string("7"));
-            return r;
-        }
-        return base(ctx);
-    };
+    *h.runners.behaviour = failing_where(
+        [&](const engine::step_context& ctx) {
+            return ctx.step.kind == step_kind::revoke_sessions && ctx.step.target == "ap.clerk@contoso.com" &&
+                   revokes++ == 0;
+        },
+        429, "throttled", "7");
     h.open();
     const auto id = h.submit(walkthrough_submission());
     ASSERT_TRUE(h.drive());
@@ -89,14 +87,9 @@ TEST(Engine, honours_retry_after_and_counts_attempts) {
 
 TEST(Engine, forbidden_is_not_retried_and_stops_the_incident) {
     engine_harness h;
-    *h.runners.behaviour = [base = healthy_tenant()](const engine::step_context& ctx) {
-        if (ctx.step.kind == step_kind::enable_emergency_policy) {
-            script_result r;
-            r.outcome = engine::step_outcome::failed(403, "Authorization_RequestDenied: insufficient privileges");
-            return r;
-        }
-        return base(ctx);
-    };
+    *h.runners.behaviour = failing_where(
+        [](const engine::step_context& ctx) { return ctx.step.kind == step_kind::enable_emergency_policy; }, 403,
+        "Authorization_RequestDenied: insufficient privileges");
     h.open();
     const auto id = h.submit(walkthrough_submission());
     ASSERT_TRUE(h.drive());
@@ -112,14 +105,9 @@ TEST(Engine, forbidden_is_not_retried_and_stops_the_incident) {
 
 TEST(Engine, exhausting_the_step_deadline_needs_attention_and_nothing_after_runs) {
     engine_harness h;
-    *h.runners.behaviour = [base = healthy_tenant()](const engine::step_context& ctx) {
-        if (ctx.step.kind == step_kind::revoke_sessions) {
-            script_result r;
-            r.outcome = engine::step_outcome::failed(503, "service unavailable");
-            return r;
-        }
-        return base(ctx);
-    };
+    *h.runners.behaviour = failing_where(
+        [](const engine::step_context& ctx) { return ctx.step.kind == step_kind::revoke_sessions; }, 503,
+        "service unavailable");
     h.open();
     const auto id = h.submit(walkthrough_submission());
     ASSERT_TRUE(h.drive());
@@ -218,14 +206,11 @@ TEST(Engine, recovers_after_being_destroyed_mid_flight) {
 TEST(Engine, a_backoff_wait_survives_a_restart_with_its_attempt_count) {
     engine_harness h;
     int policy_calls = 0;
-    *h.runners.behaviour = [&, base = healthy_tenant()](const engine::step_context& ctx) {
-        if (ctx.step.kind == step_kind::enable_emergency_policy && policy_calls++ == 0) {
-            script_result r;
-            r.outcome = engine::step_outcome::failed(429, "throttled", std::string("120"));
-            return r;
-        }
-        return base(ctx);
-    };
+    *h.runners.behaviour = failing_where(
+        [&](const engine::step_context& ctx) {
+            return ctx.step.kind == step_kind::enable_emergency_policy && policy_calls++ == 0;
+        },
+        429, "throttled", "120");
     h.open();
     const auto id = h.submit(walkthrough_submission());
     ASSERT_TRUE(h.drive(h.clock.now() + seconds(30)));

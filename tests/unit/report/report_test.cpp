@@ -13,6 +13,7 @@
 #include "incident/validation.hpp"
 #include "report/report.hpp"
 #include "store/store.hpp"
+#include "support/contoso.hpp"
 #include "verify/verify.hpp"
 
 using namespace containd;
@@ -34,14 +35,7 @@ const std::string director_tap = "TAP-SECRET-Qw8Er5Ty2Ui9";
 
 time_point at(const char* text) { return *parse_rfc3339(text); }
 
-incident::tenant_settings contoso() {
-    incident::tenant_settings t;
-    t.name = "contoso";
-    t.emergency_policy_id = "5a2f0c7e-1c3b-4a8e-9d6f-0b1e2c3d4e5f";
-    t.ir_named_locations = {"7b4c1e2d-0000-4000-8000-00000000a11c"};
-    t.break_glass_upns = {"breakglass1@contoso.com", "breakglass2@contoso.com"};
-    return t;
-}
+incident::tenant_settings contoso() { return containd::testing::contoso_settings(); }
 
 json submission(const std::string& title = "BEC in finance", bool delete_app = true,
                 const std::string& ref = "SENTINEL-4711") {
