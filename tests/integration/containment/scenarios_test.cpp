@@ -105,7 +105,8 @@ std::vector<std::string> blocked_users(const nlohmann::json& state) {
 
 // Every step succeeded and the incident is contained.
 void expect_contained(const run_result& r) {
-    expect_contained(r);
+    expect_all_steps_succeeded(r);
+    EXPECT_EQ(r.incident.status, incident_status::contained) << joined(r.incident.attention);
 }
 
 nlohmann::json& activity_named(nlohmann::json& scenario, const std::string& prefix) {
