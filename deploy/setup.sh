@@ -13,6 +13,11 @@ packages=(
   # tests/system/timers_test.cpp: the daemon's wall clock moved and stepped (LD_PRELOAD)
   libfaketime
   systemd
+  # containd's sd_notify (the unit's Type=notify)
+  libsystemd-dev
+  # deploy/lint.sh: clang-format-14 (the layout), clang-tidy-19 (STYLE.md's coroutine checks,
+  # which clang-tidy 14 does not have)
+  clang-format-14 clang-tidy-19
 )
 # node and npm run the OpenAPI lint (tests/openapi). A NodeSource nodejs already bundles npm and
 # conflicts with Debian's npm package, so these are only added when npm is not there yet.
