@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <variant>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -70,9 +71,29 @@ std::unique_ptr<clock_source> make_clock(const config::daemon_config& config) {
     return std::make_unique<system_clock_source>();
 }
 
+// SIGHUP: the API tokens again from the configuration file, if it is valid and safe.
+void reload_tokens(const std::string& config_path, api::server& server) {
+    auto loaded = config::load_config_file(config_path);
+    if (auto* errors = std::get_if<std::vector<config::config_error>>(&loaded)) {
+        log_event(spdlog::level::err, "config_reload_failed",
+                  {{"file", config_path}, {"errors", config::describe(*errors)}, {"kept", "the tokens in force"}});
+        return;
+    }
+    auto& fresh = std::get<config::daemon_config>(loaded);
+    if (const auto unsafe = config::unsafe_file_permissions(fresh, config_path); !unsafe.empty()) {
+        log_event(spdlog::level::err, "config_reload_failed",
+                  {{"file", config_path}, {"errors", unsafe}, {"kept", "the tokens in force"}});
+        return;
+    }
+    const auto count = fresh.api.tokens.size();
+    server.set_tokens(std::move(fresh.api.tokens));
+    log_event(spdlog::level::info, "tokens_reloaded", {{"file", config_path}, {"tokens", count}});
+}
+
 }  // namespace
 
-int run(const config::daemon_config& config, const std::function<void(const ready_info&)>& on_ready) {
+int run(const config::daemon_config& config, const std::function<void(const ready_info&)>& on_ready,
+        const std::string& config_path) {
     // Two threads: this one runs the store, the engine and the Graph clients (ioc); the API's
     // network side runs on its own (network), so reads of cached incidents never wait behind
     // the engine's fsync'd commits.
@@ -123,6 +144,7 @@ int run(const config::daemon_config& config, const std::function<void(const read
             if (ec) return;
             reopen_logs();
             log_event(spdlog::level::info, "logs_reopened");
+            if (!config_path.empty()) reload_tokens(config_path, server);
             wait_for_hup();
         });
     };

@@ -23,6 +23,10 @@ struct ready_info {
 
 // Runs until SIGTERM or SIGINT. Returns the process exit code. Throws std::runtime_error for a
 // start-up failure whose message is safe to print (never a secret).
-int run(const config::daemon_config& config, const std::function<void(const ready_info&)>& on_ready);
+// SIGHUP reopens the log file and, with config_path given, reloads the API tokens from it
+// (revocation without a restart): a valid file replaces the tokens in force for the next
+// request; an invalid one is logged and changes nothing. Other settings need a restart.
+int run(const config::daemon_config& config, const std::function<void(const ready_info&)>& on_ready,
+        const std::string& config_path = {});
 
 }  // namespace containd::daemon

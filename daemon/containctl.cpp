@@ -30,6 +30,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "core/net.hpp"
 #include "core/secret.hpp"
 #include "ctl/ctl.hpp"
 #include "ctl/http.hpp"
@@ -553,6 +554,9 @@ int main(int argc, char** argv) {
         auto base = parse_url(g.url, &why);
         if (!base) throw usage_error("--url '" + g.url + "': " + why);
         if (!base->tls && !g.cacert.empty()) std::cerr << "containctl: note: --cacert is ignored for an http:// URL\n";
+        if (!base->tls && !containd::is_loopback_host(base->host))
+            std::cerr << "containctl: warning: the bearer token goes to " << base->host
+                      << " over plain http://: anyone on the path can read it and act with its role (use https://)\n";
         client_options o;
         o.base = *base;
         o.cacert_file = base->tls ? g.cacert : std::string();

@@ -11,6 +11,18 @@ target_link_libraries(containd_daemon PUBLIC containd::api containd::config cont
 containd_set_warnings(containd_daemon)
 
 containd_add_executable(containd SOURCES ${CMAKE_CURRENT_LIST_DIR}/containd.cpp DEPS containd_daemon CLI11::CLI11)
+# sd_notify for the unit's Type=notify (libsystemd-dev, deploy/setup.sh). Without it containd
+# still builds and runs; the unit then needs Type=exec.
+find_package(PkgConfig QUIET)
+if(PkgConfig_FOUND)
+  pkg_check_modules(containd_libsystemd IMPORTED_TARGET libsystemd)
+endif()
+if(containd_libsystemd_FOUND)
+  target_link_libraries(containd PRIVATE PkgConfig::containd_libsystemd)
+  target_compile_definitions(containd PRIVATE CONTAIND_HAVE_SYSTEMD)
+else()
+  message(WARNING "libsystemd not found: containd will not notify systemd (deploy/containd.service has Type=notify)")
+endif()
 
 if(CONTAIND_BUILD_TESTS)
   find_package(GTest REQUIRED)

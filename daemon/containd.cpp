@@ -5,9 +5,20 @@
 //   containd --print-routes                   the API's routes, one "METHOD PATH ROLE" per line
 //
 // Exit codes: 0 clean stop, 1 start-up failure (message on stderr), 2 bad arguments or config.
+//
+// Safe defaults whoever starts it (systemd or a shell): umask 077 first, so the database, its
+// WAL and SHM, the log file and the vault key are 0600; a configuration writable by group or
+// others, or a secret file or vault key readable by others, refuses the start (the message names
+// the file). With systemd (Type=notify) it says READY=1 once it listens. SIGHUP reloads the API
+// tokens from --config.
 
 #include <cstdio>
 #include <iostream>
+
+#include <sys/stat.h>
+#ifdef CONTAIND_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -18,6 +29,7 @@
 #include "core/log.hpp"
 
 int main(int argc, char** argv) {
+    ::umask(077);  // before any file is created; systemd's UMask=0077 says the same
     CLI::App cli{"containd: contains a compromised Microsoft 365 / Entra ID tenant, durably"};
     std::string config_path;
     bool check_only = false;
@@ -41,6 +53,11 @@ int main(int argc, char** argv) {
         return 2;
     }
     const auto& config = std::get<containd::config::daemon_config>(loaded);
+    if (const auto unsafe = containd::config::unsafe_file_permissions(config, config_path); !unsafe.empty()) {
+        std::cerr << "containd: refusing to start:\n";
+        for (const auto& u : unsafe) std::cerr << "  " << u << '\n';
+        return check_only ? 2 : 1;
+    }
     if (check_only) {
         std::cout << config_path << ": valid\n";
         return 0;
@@ -52,7 +69,13 @@ int main(int argc, char** argv) {
             nlohmann::json line = {{"listening", ready.api_url}, {"recovered", ready.recovered}};
             if (!ready.simulator_url.empty()) line["simulated_tenant"] = ready.simulator_url;
             std::cout << line.dump() << std::endl;  // one line scripts can wait for
-        });
+#ifdef CONTAIND_HAVE_SYSTEMD
+            // Type=notify: systemd counts the service as started only now (a no-op without
+            // NOTIFY_SOCKET, i.e. when not started by systemd).
+            sd_notifyf(0, "READY=1\nSTATUS=listening on %s, %zu incident(s) recovered", ready.api_url.c_str(),
+                       ready.recovered);
+#endif
+        }, config_path);
     } catch (const std::exception& e) {
         std::cerr << "containd: " << e.what() << '\n';
         return 1;

@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 
 #include "core/crypto.hpp"
+#include "core/text.hpp"
 
 namespace containd::api::detail {
 
@@ -43,14 +44,10 @@ bool iequals_prefix(std::string_view s, std::string_view prefix) {
     return true;
 }
 
-std::string lower(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
 }  // namespace
 
-std::optional<caller> authenticate(const std::vector<config::api_token>& tokens, const std::string* authorization) {
+std::optional<caller> authenticate(const std::vector<config::api_token>& tokens, const std::string* authorization,
+                                   time_point now) {
     if (!authorization) return std::nullopt;
     std::string_view h = *authorization;
     if (!iequals_prefix(h, "bearer ")) return std::nullopt;
@@ -61,9 +58,14 @@ std::optional<caller> authenticate(const std::vector<config::api_token>& tokens,
     const std::string presented = sha256_hex(h);
     // Compare against every configured hash, whatever matches, so the timing does not say which.
     std::optional<caller> found;
+    bool expired = false;
     for (const auto& t : tokens) {
-        if (constant_time_equal(presented, lower(t.sha256_hex)) && !found) found = caller{t.name, t.granted};
+        if (constant_time_equal(presented, lower(t.sha256_hex)) && !found) {
+            found = caller{t.name, t.granted};
+            expired = t.expires && *t.expires <= now;
+        }
     }
+    if (expired) return std::nullopt;
     return found;
 }
 

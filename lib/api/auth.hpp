@@ -19,8 +19,10 @@ std::string_view to_string(access a);
 // viewer routes: every role; submitter routes: submitter and operator; operator routes: operator.
 bool allows(access required, config::role granted);
 
-// nullopt when the Authorization header is missing, not "Bearer <token>", or the token is unknown.
-std::optional<caller> authenticate(const std::vector<config::api_token>& tokens, const std::string* authorization);
+// nullopt when the Authorization header is missing, not "Bearer <token>", the token is unknown,
+// or its configured expiry is not after `now`.
+std::optional<caller> authenticate(const std::vector<config::api_token>& tokens, const std::string* authorization,
+                                   time_point now);
 
 bool constant_time_equal(std::string_view a, std::string_view b);
 

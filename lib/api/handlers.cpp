@@ -7,6 +7,7 @@
 
 #include "api/problem.hpp"
 #include "core/ids.hpp"
+#include "core/text.hpp"
 #include "incident/planner.hpp"
 #include "incident/validation.hpp"
 #include "report/report.hpp"
@@ -91,6 +92,16 @@ response view_of(api_state& st, const std::string& id, int status) {
     return r;
 }
 
+// The viewer role never sees evidence contents (issue 15; report::viewer_incident_view).
+bool is_viewer(const caller& who) { return who.granted == config::role::viewer; }
+response for_caller(response r, const caller& who) {
+    if (!is_viewer(who) || r.status != 200) return r;
+    auto doc = json::parse(r.body, nullptr, false);
+    if (doc.is_discarded()) return r;
+    r.body = report::viewer_incident_view(std::move(doc)).dump();
+    return r;
+}
+
 response action_outcome(api_state& st, engine::action_result result, const std::string& id, std::string_view what) {
     switch (result) {
     case engine::action_result::done: return view_of(st, id, 200);
@@ -105,11 +116,6 @@ bool visible_ascii(std::string_view s) {
     for (char c : s)
         if (c < 0x21 || c > 0x7e) return false;
     return true;
-}
-
-std::string lower(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
 }
 
 }  // namespace
@@ -217,7 +223,7 @@ response handle_submit(api_state& st, const request& req, const caller&, const p
     return r;
 }
 
-response handle_list(api_state& st, const request& req, const caller&, const path_params&) {
+response handle_list(api_state& st, const request& req, const caller& who, const path_params&) {
     auto errors = unknown_query(req, {"status", "tenant", "limit", "cursor"});
     store::list_filter f;
     if (const auto* s = query(req, "status")) {
@@ -248,20 +254,26 @@ response handle_list(api_state& st, const request& req, const caller&, const pat
     json out = {{"incidents", json::array()}, {"next_cursor", nullptr}};
     const bool more = rows.size() > page;
     if (more) rows.resize(page);
-    for (const auto& r : rows) out["incidents"].push_back(report::incident_summary(r));
+    for (const auto& r : rows) {
+        json row = report::incident_summary(r);
+        if (is_viewer(who)) row = report::viewer_incident_view(std::move(row));  // attention: a count
+        out["incidents"].push_back(std::move(row));
+    }
     if (more && !rows.empty()) out["next_cursor"] = rows.back().id;
     return json_response(200, out);
 }
 
-std::optional<response> cached_get(api_state& st, const request&, const caller&, const path_params& p) {
-    return cached_view(st, p.at(0), 200);
+std::optional<response> cached_get(api_state& st, const request&, const caller& who, const path_params& p) {
+    auto hit = cached_view(st, p.at(0), 200);
+    if (!hit) return hit;
+    return for_caller(std::move(*hit), who);
 }
 
-response handle_get(api_state& st, const request&, const caller&, const path_params& p) {
-    return view_of(st, p.at(0), 200);
+response handle_get(api_state& st, const request&, const caller& who, const path_params& p) {
+    return for_caller(view_of(st, p.at(0), 200), who);
 }
 
-response handle_events(api_state& st, const request& req, const caller&, const path_params& p) {
+response handle_events(api_state& st, const request& req, const caller& who, const path_params& p) {
     const std::string& id = p.at(0);
     auto errors = unknown_query(req, {"after", "limit"});
     std::int64_t after = 0;
@@ -291,18 +303,18 @@ response handle_events(api_state& st, const request& req, const caller&, const p
 
     if (stream) {
         response r;
-        r.stream = event_stream{id, after};
+        r.stream = event_stream{id, after, is_viewer(who)};
         return r;
     }
     json out = {{"events", json::array()}, {"next_after", after}};
     for (const auto& e : st.ctx.db.events(id, after, limit)) {
-        out["events"].push_back(report::event_view(e));
+        out["events"].push_back(is_viewer(who) ? report::viewer_event_view(report::event_view(e)) : report::event_view(e));
         out["next_after"] = e.id;
     }
     return json_response(200, out);
 }
 
-response handle_report(api_state& st, const request& req, const caller&, const path_params& p) {
+response handle_report(api_state& st, const request& req, const caller& who, const path_params& p) {
     auto errors = unknown_query(req, {"format"});
     std::string format = "json";
     if (const auto* f = query(req, "format")) format = *f;
@@ -311,7 +323,7 @@ response handle_report(api_state& st, const request& req, const caller&, const p
 
     auto snap = report::load_snapshot(st.ctx.db, p.at(0));
     if (!snap) return not_found("No such incident.");
-    const json doc = report::build_report(*snap);
+    const json doc = is_viewer(who) ? report::viewer_report(report::build_report(*snap)) : report::build_report(*snap);
     if (format == "json") return json_response(200, doc);
     response r;
     r.header("Cache-Control", "no-store");

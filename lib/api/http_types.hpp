@@ -35,6 +35,7 @@ struct caller {
 struct event_stream {
     std::string incident_id;
     std::int64_t after = 0;
+    bool viewer = false;  // the caller has the viewer role: events without their data (issue 15)
 };
 
 struct response {

@@ -165,7 +165,7 @@ prepared prepare(const api_state& st, const request& req) {
     const route& r = *m.matched;
     p.route_template = std::string(r.path);
     if (r.role != access::none) {
-        auto authenticated = authenticate(st.settings.tokens, req.header("authorization"));
+        auto authenticated = authenticate(*st.tokens.current(), req.header("authorization"), st.ctx.clock.now());
         if (!authenticated) {
             p.answered = problem(401, "unauthorized", "Unauthorized", "A valid bearer token is required.");
             p.answered->header("WWW-Authenticate", "Bearer realm=\"containd\"");

@@ -29,6 +29,7 @@
 #include "api/router.hpp"
 #include "api/state.hpp"
 #include "core/log.hpp"
+#include "core/text.hpp"
 
 namespace containd::api {
 namespace detail {
@@ -232,7 +233,7 @@ asio::awaitable<void> run_event_stream(std::shared_ptr<server_state> st, Stream&
                 const auto events = st->ctx.db.events(ev.incident_id, last, page);
                 more = events.size() == page;
                 for (const auto& e : events) {
-                    out += format_sse_event(e);
+                    out += format_sse_event(e, ev.viewer);
                     last = e.id;
                 }
             } catch (const std::exception& e) {
@@ -363,8 +364,7 @@ asio::awaitable<void> serve_http(std::shared_ptr<server_state> st, Stream& strea
             else bad_target = true;
         }
         for (const auto& f : msg) {
-            std::string name(f.name_string());
-            for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            std::string name = lower(f.name_string());
             auto [it, inserted] = req.headers.emplace(std::move(name), std::string(f.value()));
             if (!inserted) it->second += "," + std::string(f.value());
         }
@@ -506,6 +506,30 @@ server::server(boost::asio::any_io_executor network, boost::asio::any_io_executo
     });
 }
 
+namespace detail {
+
+// The TLS profiles of config::tls_profile: forward secrecy only. TLS 1.3's suites are all
+// ephemeral (ECDHE or DHE key shares; OpenSSL offers ECDHE groups only, set below); on TLS 1.2
+// only ECDHE key exchange with AEAD ciphers (Mozilla's "intermediate" list without DHE). No
+// renegotiation, no compression, no session tickets (their keys would outlive a session).
+void apply_tls_profile(boost::asio::ssl::context& ctx, config::tls_profile profile) {
+    SSL_CTX* native = ctx.native_handle();
+    const int min_version = profile == config::tls_profile::modern ? TLS1_3_VERSION : TLS1_2_VERSION;
+    const bool ok =
+        SSL_CTX_set_min_proto_version(native, min_version) == 1 &&
+        SSL_CTX_set_cipher_list(native,
+                                "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                                "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                                "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305") == 1 &&
+        SSL_CTX_set_ciphersuites(native, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256") ==
+            1 &&
+        SSL_CTX_set1_groups_list(native, "X25519:P-256:P-384") == 1;
+    if (!ok) throw std::runtime_error("api: OpenSSL refused the TLS profile " + std::string(config::to_string(profile)));
+    SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
+}
+
+}  // namespace detail
+
 server::~server() {
     stop();
     // Going away: whatever is still open is closed now, not after the grace period.
@@ -525,8 +549,7 @@ std::uint16_t server::start() {
         throw std::runtime_error("api: TLS needs both tls_cert_file and tls_key_file");
     if (cfg.tls_cert_file) {
         st.tls.emplace(ssl::context::tls_server);
-        st.tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                            ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+        detail::apply_tls_profile(*st.tls, cfg.tls);
         st.tls->use_certificate_chain_file(*cfg.tls_cert_file, ec);
         if (ec) throw std::runtime_error("api: cannot use TLS certificate " + *cfg.tls_cert_file + ": " + ec.message());
         st.tls->use_private_key_file(*cfg.tls_key_file, ssl::context::pem, ec);
@@ -574,5 +597,7 @@ void server::stop() {
 }
 
 void server::set_ready(bool ready) { state_->ready = ready; }
+
+void server::set_tokens(std::vector<config::api_token> tokens) { state_->tokens.replace(std::move(tokens)); }
 
 }  // namespace containd::api

@@ -59,6 +59,9 @@ public:
     void stop();
     // /readyz: 200 when ready, 503 otherwise (starts not ready). Any thread.
     void set_ready(bool ready);
+    // Replaces the API tokens (the configuration reloaded on SIGHUP): a removed token gets 401
+    // from the next request on, a connection already open included. Any thread.
+    void set_tokens(std::vector<config::api_token> tokens);
 
 private:
     std::shared_ptr<detail::server_state> state_;

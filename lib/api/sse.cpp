@@ -6,14 +6,15 @@
 
 namespace containd::api::detail {
 
-std::string format_sse_event(const store::event_record& e) {
+std::string format_sse_event(const store::event_record& e, bool viewer) {
     // dump() without indentation is one line: JSON strings escape CR and LF, so the data line
     // cannot be split or forge another field. The kind is ours ([a-z_]), but stay defensive.
     std::string kind;
     for (char c : e.kind)
         if (c != '\n' && c != '\r') kind += c;
     std::string out = "id: " + std::to_string(e.id) + "\nevent: " + kind + "\ndata: ";
-    out += report::event_view(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    const auto view = viewer ? report::viewer_event_view(report::event_view(e)) : report::event_view(e);
+    out += view.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     out += "\n\n";
     return out;
 }

@@ -17,8 +17,9 @@ namespace containd::api::detail {
 
 inline constexpr std::chrono::seconds sse_heartbeat{15};
 
-// "id: <event id>\nevent: <kind>\ndata: <event_view JSON on one line>\n\n"
-std::string format_sse_event(const store::event_record& e);
+// "id: <event id>\nevent: <kind>\ndata: <event_view JSON on one line>\n\n"; for a viewer the
+// event without its data (report::viewer_event_view).
+std::string format_sse_event(const store::event_record& e, bool viewer = false);
 
 struct stream_subscriber {
     std::string incident_id;

@@ -9,9 +9,11 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "api/metrics.hpp"
 #include "api/server.hpp"
@@ -46,11 +48,33 @@ private:
     std::unordered_map<std::string, std::string> views_;
 };
 
-struct api_state {
-    api_state(config::api_settings s, context c) : settings(std::move(s)), ctx(std::move(c)) {}
+// The API tokens, replaced whole when the configuration is reloaded (SIGHUP): a request reads
+// the set that is current when it is authenticated. Any thread.
+class token_table {
+public:
+    explicit token_table(std::vector<config::api_token> tokens)
+            : tokens_(std::make_shared<const std::vector<config::api_token>>(std::move(tokens))) {}
+    std::shared_ptr<const std::vector<config::api_token>> current() const {
+        const std::lock_guard lock(mutex_);
+        return tokens_;
+    }
+    void replace(std::vector<config::api_token> tokens) {
+        auto next = std::make_shared<const std::vector<config::api_token>>(std::move(tokens));
+        const std::lock_guard lock(mutex_);
+        tokens_ = std::move(next);
+    }
 
-    config::api_settings settings;
-    context ctx;  // work executor only
+private:
+    mutable std::mutex mutex_;
+    std::shared_ptr<const std::vector<config::api_token>> tokens_;
+};
+
+struct api_state {
+    api_state(config::api_settings s, context c) : settings(std::move(s)), ctx(std::move(c)), tokens(settings.tokens) {}
+
+    config::api_settings settings;  // settings.tokens: as at start; `tokens` is what is in force
+    context ctx;                    // work executor only
+    token_table tokens;
     metrics stats;
     stream_hub hub;  // network executor only
     view_cache views;

@@ -2,12 +2,16 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include "core/ids.hpp"
+#include "core/net.hpp"
+#include "core/text.hpp"
+#include "core/time.hpp"
 #include "incident/validation.hpp"
 
 namespace containd::config {
@@ -112,7 +116,7 @@ bool is_hex64(const std::string& s) {
     return true;
 }
 
-void parse_api(const json& doc, api_settings& api, std::vector<config_error>& errors) {
+void parse_api(const json& doc, const std::string& base, api_settings& api, std::vector<config_error>& errors) {
     object_reader r(doc, "api", errors);
     r.text("bind_address", api.bind_address);
     r.integer("port", api.port, 0, 65535);
@@ -120,6 +124,23 @@ void parse_api(const json& doc, api_settings& api, std::vector<config_error>& er
     r.text("tls_key_file", api.tls_key_file);
     if (api.tls_cert_file.has_value() != api.tls_key_file.has_value())
         r.error("tls_cert_file", "tls_cert_file and tls_key_file go together");
+    for (auto* p : {&api.tls_cert_file, &api.tls_key_file})
+        if (*p) *p = resolve(base, **p);
+    std::string profile = "intermediate";
+    r.text("tls_profile", profile);
+    if (profile == "intermediate") api.tls = tls_profile::intermediate;
+    else if (profile == "modern") api.tls = tls_profile::modern;
+    else r.error("tls_profile", "must be intermediate (TLS 1.2+, ECDHE only) or modern (TLS 1.3 only)");
+    if (const json* v = r.get("allow_plaintext_remote")) {
+        if (v->is_boolean()) api.allow_plaintext_remote = v->get<bool>();
+        else r.error("allow_plaintext_remote", "must be true or false");
+    }
+    if (!api.tls_cert_file && !api.allow_plaintext_remote && !is_loopback_address(api.bind_address))
+        r.error("bind_address",
+                "'" + api.bind_address +
+                    "' is not a loopback address and the API has no TLS (tls_cert_file, tls_key_file): bearer "
+                    "tokens would cross the network in clear. Give TLS, bind to 127.0.0.1, or set "
+                    "allow_plaintext_remote to true (e.g. behind a TLS-terminating proxy on the same host)");
     r.integer("body_limit", api.body_limit, 1024, 64 << 20);
     r.integer("header_limit", api.header_limit, 1024, 1 << 20);
     r.seconds_value("read_timeout_s", api.read_timeout, 0.1, 3600);
@@ -143,6 +164,14 @@ void parse_api(const json& doc, api_settings& api, std::vector<config_error>& er
                 else if (role_name == "submitter") token.granted = role::submitter;
                 else if (role_name == "operator") token.granted = role::operator_;
                 else if (!role_name.empty()) t.error("role", "must be viewer, submitter or operator");
+                if (const json* e = t.get("expires")) {
+                    if (e->is_string()) token.expires = parse_rfc3339(e->get<std::string>());
+                    if (!token.expires) t.error("expires", "must be an RFC 3339 timestamp, e.g. 2026-12-31T23:59:59Z");
+                }
+                for (std::size_t j = 0; j < api.tokens.size(); ++j)
+                    if (!token.sha256_hex.empty() && api.tokens[j].sha256_hex == token.sha256_hex)
+                        t.error("sha256", "a duplicate of api.tokens[" + std::to_string(j) +
+                                              "].sha256: one token, one name and one role");
                 api.tokens.push_back(std::move(token));
             }
     }
@@ -194,7 +223,7 @@ void parse_tenant(const json& doc, const std::string& path, const std::string& b
     t.settings.break_glass_upns = r.strings("break_glass_accounts");
     for (std::size_t i = 0; i < t.settings.break_glass_upns.size(); ++i) {
         auto& upn = t.settings.break_glass_upns[i];
-        for (auto& c : upn) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        upn = lower(upn);
         if (!incident::is_valid_upn(upn))
             r.error("break_glass_accounts[" + std::to_string(i) + "]", "must be a user principal name");
     }
@@ -219,6 +248,49 @@ void parse_tenant(const json& doc, const std::string& path, const std::string& b
 }
 
 }  // namespace
+
+std::string_view to_string(tls_profile p) { return p == tls_profile::modern ? "modern" : "intermediate"; }
+
+bool is_loopback_address(const std::string& address) { return is_loopback_host(address); }
+
+std::vector<std::string> unsafe_file_permissions(const daemon_config& config, const std::string& config_path) {
+    namespace fs = std::filesystem;
+    std::vector<std::string> out;
+    const auto mode_of = [](const std::string& path) -> std::optional<fs::perms> {
+        std::error_code ec;
+        const auto st = fs::status(path, ec);
+        if (ec || !fs::exists(st)) return std::nullopt;
+        return st.permissions();
+    };
+    const auto octal = [](fs::perms p) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(p) & 07777u);
+        return std::string(buf);
+    };
+    constexpr auto none = fs::perms::none;
+    if (const auto m = mode_of(config_path)) {
+        if ((*m & (fs::perms::group_write | fs::perms::others_write)) != none)
+            out.push_back("the configuration file " + config_path + " is writable by group or others (mode " +
+                          octal(*m) + "): chmod go-w " + config_path);
+    }
+    std::vector<std::pair<std::string, std::string>> secrets;  // what, path
+    secrets.emplace_back("the vault key", config.vault_key_file);
+    if (config.api.tls_key_file) secrets.emplace_back("the API's TLS private key", *config.api.tls_key_file);
+    for (const auto& t : config.tenants) {
+        if (t.credential.secret_file)
+            secrets.emplace_back("tenant " + t.settings.name + "'s client secret file", *t.credential.secret_file);
+        if (t.credential.private_key_file)
+            secrets.emplace_back("tenant " + t.settings.name + "'s private key file", *t.credential.private_key_file);
+    }
+    for (const auto& [what, path] : secrets) {
+        const auto m = mode_of(path);
+        if (!m) continue;  // a missing file is reported where it is read (the vault key is created 0600)
+        if ((*m & (fs::perms::others_read | fs::perms::others_write | fs::perms::group_write)) != none)
+            out.push_back(what + " " + path + " is readable by others or writable by group or others (mode " +
+                          octal(*m) + "): chmod 600 " + path);
+    }
+    return out;
+}
 
 std::string_view to_string(role r) {
     switch (r) {
@@ -246,7 +318,7 @@ load_result parse_config(const json& doc, const std::string& base) {
             static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error"};
             if (!levels.count(c.log.level)) l.error("level", "must be trace, debug, info, warn or error");
         }
-        if (const json* api = r.get("api")) parse_api(*api, c.api, errors);
+        if (const json* api = r.get("api")) parse_api(*api, base, c.api, errors);
         if (const json* engine = r.get("engine")) {
             object_reader e(*engine, "engine", errors);
             e.integer("max_concurrent_steps", c.engine.max_concurrent_steps, 1, 4096);

@@ -23,13 +23,25 @@ struct api_token {
     std::string name;        // who: shows in the audit trail ("soar", "alice")
     std::string sha256_hex;  // of the bearer token; the token itself is never configured
     role granted = role::viewer;
+    std::optional<time_point> expires{};  // "expires": RFC 3339; refused from then on (401)
 };
+
+// The API's TLS profiles (names after Mozilla's server-side TLS guidelines). Both allow only
+// forward-secret key exchange: ECDHE with AEAD ciphers on TLS 1.2, and TLS 1.3.
+//   intermediate (default): TLS 1.2 and 1.3
+//   modern: TLS 1.3 only
+enum class tls_profile { intermediate, modern };
+std::string_view to_string(tls_profile p);
 
 struct api_settings {
     std::string bind_address = "127.0.0.1";
     std::uint16_t port = 8080;  // 0: the OS chooses (printed at start)
     std::optional<std::string> tls_cert_file;
     std::optional<std::string> tls_key_file;
+    tls_profile tls = tls_profile::intermediate;  // "tls_profile"
+    // A bind address that is not loopback without TLS is a config error unless this is true
+    // ("allow_plaintext_remote"): bearer tokens would cross the network in clear.
+    bool allow_plaintext_remote = false;
     std::size_t body_limit = 1 << 20;
     std::size_t header_limit = 16 << 10;
     duration read_timeout = seconds(10);
@@ -98,5 +110,14 @@ load_result parse_config(const nlohmann::json& doc, const std::string& base_dir 
 load_result load_config_file(const std::string& path);
 
 std::string describe(const std::vector<config_error>& errors);  // one line per error
+
+// True for 127.0.0.0/8, ::1 and "localhost"; false for anything else (0.0.0.0 and :: too).
+bool is_loopback_address(const std::string& address);
+
+// Start-up checks of the files the configuration names (the daemon refuses to start on any):
+// the configuration file writable by group or others; a secret file (client secret, private
+// key, API TLS key) or the vault key, when it exists, readable by others or writable by group or
+// others. Each message names the file, its mode and the fix. Empty when all is well.
+std::vector<std::string> unsafe_file_permissions(const daemon_config& config, const std::string& config_path);
 
 }  // namespace containd::config

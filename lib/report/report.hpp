@@ -67,6 +67,17 @@ nlohmann::json event_view(const store::event_record& e);
 //                    every event in order
 // Secret-bearing fields that might hide in captured Graph objects are redacted.
 nlohmann::json build_report(const snapshot& s);
+
+// The variants for the viewer role (viewer.cpp): the same documents without evidence contents.
+// Lists of evidence (accounts' methods_removed / methods_kept / inbox_rules_removed, checks'
+// findings and diagnosis) become [] beside a "<key>_count"; the report's evidence[].content is
+// null; the data of a step's result event (step_succeeded, block_released) keeps numbers,
+// booleans and outcome words, lists become counts (other events, e.g. who approved, stay whole).
+// Documents carry "redacted_for": "viewer". Markdown and HTML render the variant as given.
+nlohmann::json viewer_incident_view(nlohmann::json view);
+nlohmann::json viewer_report(nlohmann::json report);
+nlohmann::json viewer_event_view(nlohmann::json event);
+
 std::string render_markdown(const nlohmann::json& report);
 std::string render_html(const nlohmann::json& report);  // self-contained, escaped
 

@@ -2,7 +2,10 @@
 # Checks deploy/containd.service and deploy/containd.sysusers.conf:
 #   1. systemd-analyze verify on the unit;
 #   2. systemd-analyze security --offline=yes: prints the exposure score and fails above 3.0;
-#   3. systemd-sysusers creates the containd user from the sysusers file (in a scratch root).
+#   3. systemd-sysusers creates the containd user from the sysusers file (in a scratch root);
+#   4. the unit agrees with the daemon and deploy/README.md: Type=notify (containd calls
+#      sd_notify), UMask=0077, ConfigurationDirectoryMode as the README installs /etc/containd,
+#      and the binary links libsystemd (else it would never say READY=1).
 #
 #   tests/deploy/check-unit.sh [path/to/containd]
 #
@@ -75,3 +78,20 @@ if command -v systemd-sysusers >/dev/null; then
 else
   echo "systemd-sysusers not installed; sysusers file not checked"
 fi
+
+echo "== the unit against the daemon and deploy/README.md"
+readme="$here/../../deploy/README.md"
+setting() { sed -n "s/^$1=//p" "$unit" | tail -1; }
+[ "$(setting Type)" = notify ] || { echo "check-unit.sh: Type is '$(setting Type)', not notify" >&2; exit 1; }
+[ "$(setting UMask)" = 0077 ] || { echo "check-unit.sh: UMask is '$(setting UMask)', not 0077" >&2; exit 1; }
+# README: "sudo install -d -o root -g containd -m 0750 /etc/containd"
+readme_mode="$(sed -n 's|.*install -d .*-m \([0-7]*\) /etc/containd$|\1|p' "$readme" | head -1)"
+if [ -z "$readme_mode" ] || [ "$(setting ConfigurationDirectoryMode)" != "$readme_mode" ]; then
+  echo "check-unit.sh: ConfigurationDirectoryMode '$(setting ConfigurationDirectoryMode)' is not the README's /etc/containd mode '$readme_mode'" >&2
+  exit 1
+fi
+if [ "$binary" != /bin/true ] && command -v ldd >/dev/null; then
+  ldd "$binary" | grep -q 'libsystemd\.so' ||
+    { echo "check-unit.sh: $binary does not link libsystemd: Type=notify would time out" >&2; exit 1; }
+fi
+echo "ok: Type=notify, UMask=0077, ConfigurationDirectoryMode=$readme_mode"

@@ -35,9 +35,9 @@ inline config::api_settings test_settings() {
     s.read_timeout = milliseconds(800);
     s.idle_timeout = seconds(5);
     s.max_connections = 32;
-    s.tokens = {{"dashboard", sha256_hex(viewer_token), config::role::viewer},
-                {"soar", sha256_hex(submitter_token), config::role::submitter},
-                {"alice", sha256_hex(operator_token), config::role::operator_}};
+    s.tokens = {{"dashboard", sha256_hex(viewer_token), config::role::viewer, {}},
+                {"soar", sha256_hex(submitter_token), config::role::submitter, {}},
+                {"alice", sha256_hex(operator_token), config::role::operator_, {}}};
     return s;
 }
 

@@ -7,6 +7,7 @@
 #include "api/router.hpp"
 #include "api/sse.hpp"
 #include "core/crypto.hpp"
+#include "core/time.hpp"
 
 namespace containd::api::detail {
 namespace {
@@ -62,18 +63,19 @@ TEST(ApiRouter, percent_decoding_and_queries) {
 }
 
 TEST(ApiAuth, bearer_tokens_by_hash_and_the_role_matrix) {
-    const std::vector<config::api_token> tokens = {{"soar", sha256_hex("s3cret"), config::role::submitter},
-                                                   {"alice", sha256_hex("op"), config::role::operator_}};
+    const std::vector<config::api_token> tokens = {{"soar", sha256_hex("s3cret"), config::role::submitter, {}},
+                                                   {"alice", sha256_hex("op"), config::role::operator_, {}}};
+    const time_point now = *parse_rfc3339("2026-03-12T09:00:00Z");
     const std::string good = "Bearer s3cret";
-    const auto who = authenticate(tokens, &good);
+    const auto who = authenticate(tokens, &good, now);
     ASSERT_TRUE(who);
     EXPECT_EQ(who->name, "soar");
     EXPECT_EQ(who->granted, config::role::submitter);
     const std::string lower = "bearer op";
-    EXPECT_EQ(authenticate(tokens, &lower)->name, "alice");
+    EXPECT_EQ(authenticate(tokens, &lower, now)->name, "alice");
     for (std::string bad : {"Bearer", "Bearer ", "Basic s3cret", "s3cret", "Bearer s3cret2", "Bearer S3CRET"})
-        EXPECT_FALSE(authenticate(tokens, &bad)) << bad;
-    EXPECT_FALSE(authenticate(tokens, nullptr));
+        EXPECT_FALSE(authenticate(tokens, &bad, now)) << bad;
+    EXPECT_FALSE(authenticate(tokens, nullptr, now));
 
     using config::role;
     EXPECT_TRUE(allows(access::viewer, role::viewer));
@@ -89,6 +91,17 @@ TEST(ApiAuth, bearer_tokens_by_hash_and_the_role_matrix) {
     EXPECT_TRUE(constant_time_equal("abc", "abc"));
     EXPECT_FALSE(constant_time_equal("abc", "abd"));
     EXPECT_FALSE(constant_time_equal("abc", "abcd"));
+}
+
+TEST(ApiAuth, a_token_is_refused_from_its_expiry_on) {
+    const time_point expiry = *parse_rfc3339("2026-03-12T09:00:00Z");
+    const std::vector<config::api_token> tokens = {{"contractor", sha256_hex("temp"), config::role::viewer, expiry},
+                                                   {"soar", sha256_hex("s3cret"), config::role::submitter, {}}};
+    const std::string temp = "Bearer temp", soar = "Bearer s3cret";
+    EXPECT_EQ(authenticate(tokens, &temp, expiry - seconds(1))->name, "contractor");
+    EXPECT_FALSE(authenticate(tokens, &temp, expiry));
+    EXPECT_FALSE(authenticate(tokens, &temp, expiry + std::chrono::hours(24 * 365)));
+    EXPECT_EQ(authenticate(tokens, &soar, expiry + std::chrono::hours(24 * 365))->name, "soar") << "no expiry: never";
 }
 
 TEST(ApiSse, one_event_is_id_event_and_a_single_data_line) {

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "config/config.hpp"
+#include "core/time.hpp"
 
 using namespace containd;
 using namespace containd::config;
@@ -94,4 +95,59 @@ TEST(Config, tenant_names_need_no_quoting_in_labels_or_logs) {
     auto doc = minimal();
     doc["tenants"][0]["name"] = "contoso-eu.prod_2";
     EXPECT_TRUE(keys_of(parse_config(doc)).empty());
+}
+
+TEST(Config, api_tokens_may_expire_and_a_duplicated_hash_is_an_error) {
+    auto doc = minimal();
+    doc["api"]["tokens"][0]["expires"] = "2026-12-31T23:59:59Z";
+    doc["api"]["tokens"].push_back({{"name", "noc"}, {"sha256", std::string(64, 'b')}, {"role", "viewer"}});
+    auto r = parse_config(doc);
+    ASSERT_TRUE(std::holds_alternative<daemon_config>(r)) << describe(std::get<std::vector<config_error>>(r));
+    const auto& c = std::get<daemon_config>(r);
+    ASSERT_TRUE(c.api.tokens[0].expires);
+    EXPECT_EQ(format_rfc3339(*c.api.tokens[0].expires), "2026-12-31T23:59:59.000Z");
+    EXPECT_FALSE(c.api.tokens[1].expires) << "no expiry unless given";
+
+    doc["api"]["tokens"][0]["expires"] = "next year";
+    doc["api"]["tokens"].push_back({{"name", "noc-again"}, {"sha256", std::string(64, 'b')}, {"role", "operator"}});
+    r = parse_config(doc);
+    const auto keys = keys_of(r);
+    EXPECT_NE(std::find(keys.begin(), keys.end(), "api.tokens[0].expires"), keys.end());
+    EXPECT_NE(std::find(keys.begin(), keys.end(), "api.tokens[2].sha256"), keys.end());
+    const std::string text = describe(std::get<std::vector<config_error>>(r));
+    EXPECT_NE(text.find("duplicate of api.tokens[1]"), std::string::npos) << text;
+}
+
+TEST(Config, a_plaintext_api_binds_to_loopback_unless_told_otherwise) {
+    for (const char* loopback : {"127.0.0.1", "127.1.2.3", "::1", "localhost"}) {
+        auto doc = minimal();
+        doc["api"]["bind_address"] = loopback;
+        EXPECT_TRUE(std::holds_alternative<daemon_config>(parse_config(doc))) << loopback;
+    }
+    for (const char* remote : {"0.0.0.0", "::", "10.0.0.5", "192.168.1.2", "127.0.0.1.example", "fe80::1"}) {
+        auto doc = minimal();
+        doc["api"]["bind_address"] = remote;
+        const auto keys = keys_of(parse_config(doc));
+        EXPECT_NE(std::find(keys.begin(), keys.end(), "api.bind_address"), keys.end()) << remote;
+        doc["api"]["allow_plaintext_remote"] = true;  // said explicitly
+        EXPECT_TRUE(std::holds_alternative<daemon_config>(parse_config(doc))) << remote;
+        doc["api"]["allow_plaintext_remote"] = false;
+        doc["api"]["tls_cert_file"] = "api.crt";  // or with TLS
+        doc["api"]["tls_key_file"] = "api.key";
+        EXPECT_TRUE(std::holds_alternative<daemon_config>(parse_config(doc))) << remote;
+    }
+}
+
+TEST(Config, tls_profiles_by_name) {
+    auto doc = minimal();
+    auto r = parse_config(doc);
+    ASSERT_TRUE(std::holds_alternative<daemon_config>(r));
+    EXPECT_EQ(std::get<daemon_config>(r).api.tls, tls_profile::intermediate) << "TLS 1.2+, ECDHE by default";
+    doc["api"]["tls_profile"] = "modern";
+    r = parse_config(doc);
+    ASSERT_TRUE(std::holds_alternative<daemon_config>(r));
+    EXPECT_EQ(std::get<daemon_config>(r).api.tls, tls_profile::modern);
+    doc["api"]["tls_profile"] = "old";
+    const auto keys = keys_of(parse_config(doc));
+    EXPECT_NE(std::find(keys.begin(), keys.end(), "api.tls_profile"), keys.end());
 }
