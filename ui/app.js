@@ -59,13 +59,12 @@ function announce(text) {
 
 // ---- time ---------------------------------------------------------------------------------
 
+// Compact (no year: the title attribute has the full ISO time), so the tables fit a laptop.
 const localFmt = new Intl.DateTimeFormat(undefined, {
-  year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
-  timeZoneName: 'short',
+  month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short',
 });
 const utcFmt = new Intl.DateTimeFormat('en-GB', {
-  year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
-  timeZone: 'UTC', hourCycle: 'h23',
+  month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZone: 'UTC', hourCycle: 'h23',
 });
 
 // A <time> showing the viewer's zone and, under it, UTC.
@@ -492,7 +491,7 @@ function renderIncident(state, refresh) {
     el('div', {}, el('dt', {}, 'Created'), el('dd', {}, when(inc.created_at))),
     el('div', {}, el('dt', {}, 'Contained'), el('dd', {}, when(inc.contained_at))),
     el('div', {}, el('dt', {}, 'Time to containment'), el('dd', {}, duration(timeToContainment(inc)))),
-    el('div', {}, el('dt', {}, 'Updates'), el('dd', {}, el('span', { class: `live${state.live ? ' on' : ''}` }, state.live ? 'Live' : 'Connecting…')))));
+    el('div', {}, el('dt', {}, 'Updates'), el('dd', {}, el('span', { class: `live${state.live ? ' on' : ''}` }, state.live ? 'Live' : 'Waiting for changes…')))));
 
   const actions = el('div', { class: 'actions', id: 'incident-actions' },
     el('a', { href: `#/incidents/${inc.id}/report`, id: 'open-report' }, 'Report (HTML)'));
@@ -516,18 +515,17 @@ function renderIncident(state, refresh) {
 
   // Accounts.
   out.push(el('h2', {}, 'Accounts'));
-  out.push(table('Accounts', ['Account', 'Tier', { label: 'Why', cls: 'hide-narrow' }, 'Sessions revoked', 'Password reset',
+  out.push(table('Accounts', ['Account', 'Tier and why', 'Sessions revoked', 'Password reset',
     { label: 'TAP issued', cls: 'hide-narrow' }, { label: 'Methods removed', cls: 'hide-narrow' }, 'Credential'],
   (inc.accounts || []).map((a) => {
     const mine = [...creds.values()].filter((c) => c.upn === a.upn);
     return el('tr', { 'data-upn': a.upn },
       el('td', {}, a.upn, a.synced ? el('div', { class: 'muted small' }, 'synced from on-premises') : null),
-      el('td', {}, a.tier.replace(/_/g, ' ')),
-      el('td', { class: 'hide-narrow small' }, a.tier_reason || '—'),
+      el('td', {}, a.tier.replace(/_/g, ' '), el('div', { class: 'muted small' }, a.tier_reason || '')),
       el('td', {}, when(a.revoked_at)),
       el('td', {}, when(a.password_reset_at)),
       el('td', { class: 'hide-narrow' }, when(a.tap_issued_at)),
-      el('td', { class: 'num hide-narrow' }, a.methods_removed ?? '—'),
+      el('td', { class: 'num hide-narrow' }, Array.isArray(a.methods_removed) ? a.methods_removed.length : (a.methods_removed ?? '—')),
       el('td', { class: 'cred' }, mine.length ? mine.map((c) => el('div', {}, `${c.kind}: `, badge(c.state),
         c.state === 'revealed' && c.by ? el('span', { class: 'muted small' }, ` by ${c.by}`) : null,
         session.operator && c.state === 'sealed' ? [' ', revealButton(inc, c, refresh)] : null)) : el('span', { class: 'muted' }, 'none')));
@@ -615,7 +613,12 @@ function attentionItems(inc) {
       items.push({ text: `Step ${s.seq} (${s.kind.replace(/_/g, ' ')} ${s.target || ''}) failed: ${s.error || 'no detail'}.`,
         action: 'retry', label: `Retry step ${s.seq}`, body: { step: s.seq } });
   }
-  for (const a of inc.attention || []) items.push({ text: a });
+  // The engine's own lines, except those about a step already listed with its action above.
+  const listed = new Set(items.map((i) => i.body && i.body.step));
+  for (const a of inc.attention || []) {
+    const m = /^step (\d+) \(/.exec(a);
+    if (!m || !listed.has(Number(m[1]))) items.push({ text: a });
+  }
   for (const c of inc.verification || []) {
     if (c.verdict === 'attention')
       items.push({ text: `Verification ${c.check}: ${(c.diagnosis || []).join(' ') || 'needs review.'}`,
@@ -712,7 +715,7 @@ async function runAction(action, id, body, reason) {
 
 function revealButton(inc, cred, refresh) {
   return el('button', { type: 'button', 'data-action': 'reveal', 'data-upn': cred.upn, 'data-kind': cred.kind,
-    onclick: () => confirmReveal(inc, cred, refresh) }, `Reveal ${cred.kind}`);
+    onclick: () => confirmReveal(inc, cred, refresh) }, `Reveal ${cred.kind === 'tap' ? 'TAP' : cred.kind}`);
 }
 
 function confirmReveal(inc, cred, refresh) {

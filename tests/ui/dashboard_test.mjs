@@ -302,7 +302,10 @@ async function main() {
   check('the verification checks are listed', (await op.locator('#verification .check').count()) === 3);
   await axe(op, 'incident');
   await noHorizontalScroll(op, 'incident');
-  await shot(op, '03-incident', { fullPage: true });
+  await shot(op, '03-incident');
+  await op.locator('#verification').scrollIntoViewIfNeeded();
+  await shot(op, '03b-incident-verification');
+  await op.evaluate(() => window.scrollTo(0, 0));
 
   // A stale operator tab (its event stream blocked) still offers the reveal the first one uses.
   const stale = await newPage(browser, 'operator-stale');
@@ -358,7 +361,7 @@ async function main() {
   await op.waitForSelector('#report h1');
   check('the report opens in one click', (await op.textContent('#report')).includes('SENTINEL-4711'));
   await axe(op, 'report');
-  await shot(op, '06-report', { fullPage: true });
+  await shot(op, '06-report');
 
   // Tenant health.
   await op.goto(`${base}/ui/#/health`);
@@ -374,7 +377,7 @@ async function main() {
   check('the viewer sees no action button', (await viewer.locator('button[data-action]').count()) === 0 &&
     (await viewer.locator('main button').count()) === 0);
   check('the viewer sees no evidence contents', !(await viewer.content()).includes(EVIDENCE_MARKER));
-  await shot(viewer, '08-viewer-incident', { fullPage: true });
+  await shot(viewer, '08-viewer-incident');
   await viewer.click('#open-report');
   await viewer.waitForSelector('#report h1');
   check('the viewer\'s report holds no evidence contents', !(await viewer.content()).includes(EVIDENCE_MARKER));
