@@ -230,6 +230,7 @@ function renderSignIn(message) {
 }
 
 async function startSession(token, role) {
+  await detectRoutes();
   session.token = token;
   session.role = role;
   session.operator = role === 'operator';
@@ -498,8 +499,10 @@ function renderIncident(state, refresh) {
   if (session.operator) {
     if (inc.status === 'contained' && !released)
       actions.append(actionButton('release', 'Release the emergency block', inc, {}, refresh));
-    if (inc.status === 'contained' && hasRoute('reverify'))
-      actions.append(actionButton('reverify', 'Re-verify', inc, {}, refresh));
+    if (inc.contained_at && inc.status !== 'cancelled' && hasRoute('reverify'))
+      actions.append(actionButton('reverify', 'Re-verify now', inc, {}, refresh));
+    if (inc.status !== 'cancelled' && hasRoute('addAccounts'))
+      actions.append(actionButton('addAccounts', 'Add accounts', inc, {}, refresh));
     if (inc.status !== 'contained' && inc.status !== 'cancelled')
       actions.append(actionButton('cancel', 'Cancel incident', inc, {}, refresh, 'danger'));
   }
@@ -629,16 +632,33 @@ function attentionItems(inc) {
 
 // ---- operator actions -------------------------------------------------------------------------
 
-// Routes the page can call. Re-verification is not served by this build yet (see README).
+// The action routes (POST /v1/incidents/{id}/<route>). The optional ones are offered only when
+// this server serves them (see detectRoutes).
 const ROUTES = { approve: 'approve', retry: 'retry', cancel: 'cancel', release: 'release' };
+const OPTIONAL_ROUTES = { reverify: 'verify', addAccounts: 'accounts' };
 function hasRoute(action) { return Object.prototype.hasOwnProperty.call(ROUTES, action); }
+// Whether POST .../cancel takes ?release=true. No probe can tell (an older server ignores the
+// query of this route), so it is set by hand once the API serves it.
+const CANCEL_CAN_RELEASE = false;
+
+// A GET of a POST-only route is a 405 (the router answers it before any token check), a route
+// the server does not have a 404: so asking changes nothing and needs no role.
+async function detectRoutes() {
+  await Promise.all(Object.entries(OPTIONAL_ROUTES).map(async ([action, route]) => {
+    try {
+      const r = await fetch(`/v1/incidents/${NIL_ID}/${route}`, { cache: 'no-store', credentials: 'omit' });
+      if (r.status === 405) ROUTES[action] = route;
+    } catch (e) { /* offline: not offered */ }
+  }));
+}
 
 const ACTION_TEXT = {
   approve: 'The step runs as soon as it is approved.',
   retry: 'The step runs again from its last durable state.',
   cancel: 'No further step runs; what already happened stays done.',
   release: 'The accounts leave the emergency Conditional Access policy.',
-  reverify: 'The sign-in verification runs again.',
+  reverify: 'A sign-in verification check runs now, besides the scheduled ones.',
+  addAccounts: 'The accounts join the incident and go through every phase the others went through.',
 };
 
 function actionButton(action, label, inc, body, refresh, cls) {
@@ -648,7 +668,7 @@ function actionButton(action, label, inc, body, refresh, cls) {
 
 // The confirmation dialog: a reason is required before onConfirm(reason) runs; an error it
 // throws is shown in the dialog, which stays open.
-function openConfirm({ title, text, note, okLabel, okClass, onConfirm }) {
+function openConfirm({ title, text, note, okLabel, okClass, extra, onConfirm }) {
   const dlg = document.getElementById('confirm');
   const form = document.getElementById('confirm-form');
   const reason = document.getElementById('confirm-reason');
@@ -658,12 +678,18 @@ function openConfirm({ title, text, note, okLabel, okClass, onConfirm }) {
   document.getElementById('confirm-title').textContent = title;
   document.getElementById('confirm-text').textContent = text;
   document.getElementById('confirm-note').textContent = note;
+  document.getElementById('confirm-extra').replaceChildren(...(extra ? [extra] : []));
   reason.value = '';
   error.textContent = '';
   ok.textContent = okLabel;
   ok.disabled = false;
   ok.className = okClass || 'primary';
-  const close = () => { form.onsubmit = null; cancel.onclick = null; dlg.close(); };
+  const close = () => {
+    form.onsubmit = null;
+    cancel.onclick = null;
+    document.getElementById('confirm-extra').replaceChildren();
+    dlg.close();
+  };
   cancel.onclick = close;
   form.onsubmit = async (e) => {
     e.preventDefault();
@@ -683,14 +709,32 @@ function openConfirm({ title, text, note, okLabel, okClass, onConfirm }) {
 // An operator action; the reason goes with it where the API takes one, and the page says so
 // when the server does not record it.
 function confirmAction({ action, label, inc, body, refresh }) {
+  let extra = null;
+  let build = () => body;
+  let query = () => '';
+  if (action === 'addAccounts') {
+    const upns = el('textarea', { id: 'confirm-upns', rows: '3', 'aria-describedby': 'confirm-upns-hint' });
+    extra = el('div', {}, el('label', { for: 'confirm-upns' }, 'Accounts to add'), upns,
+      el('p', { class: 'muted small', id: 'confirm-upns-hint' }, 'One UPN a line.'));
+    build = () => {
+      const list = upns.value.split(/[\s,;]+/).map((u) => u.trim()).filter(Boolean);
+      if (!list.length) throw new Error('Name at least one account.');
+      return { ...body, accounts: list.map((upn) => ({ upn })) };
+    };
+  } else if (action === 'cancel' && CANCEL_CAN_RELEASE) {
+    const release = el('input', { id: 'confirm-release', type: 'checkbox' });
+    extra = el('p', {}, el('label', { for: 'confirm-release' }, release, ' Also release the emergency block'));
+    query = () => (release.checked ? '?release=true' : '');
+  }
   openConfirm({
     title: `${label}?`,
     text: `${inc.title || inc.external_ref || inc.id}: ${ACTION_TEXT[action] || ''}`,
     note: 'Your token\u2019s name is recorded with the action.',
     okLabel: label,
     okClass: action === 'cancel' ? 'danger' : 'primary',
+    extra,
     onConfirm: async (reason, close) => {
-      const recorded = await runAction(action, inc.id, body, reason);
+      const recorded = await runAction(action, inc.id, build(), reason, query());
       close();
       announce(`${label}: done.${recorded ? '' : ' This server does not record a reason for it.'}`);
       refresh();
@@ -700,8 +744,8 @@ function confirmAction({ action, label, inc, body, refresh }) {
 
 // POSTs the action with {reason}; when the API refuses the reason as an unknown field (its 400
 // comes before anything happens), sends it again without. Returns whether the reason was taken.
-async function runAction(action, id, body, reason) {
-  const path = `/v1/incidents/${enc(id)}/${ROUTES[action]}`;
+async function runAction(action, id, body, reason, query = '') {
+  const path = `/v1/incidents/${enc(id)}/${ROUTES[action]}${query}`;
   try {
     await api(path, { method: 'POST', body: { ...body, reason } });
     return true;

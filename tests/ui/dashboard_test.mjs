@@ -300,6 +300,12 @@ async function main() {
     /UTC/.test(await op.textContent('#incident time')));
   check('time to containment is shown', /\d+ (s|min)/.test(await op.textContent('#incident .summary')));
   check('the verification checks are listed', (await op.locator('#verification .check').count()) === 3);
+  for (const [action, route] of [['reverify', 'verify'], ['addAccounts', 'accounts']]) {
+    const served = (await fetch(`${base}/v1/incidents/${id}/${route}`)).status === 405;
+    const offered = (await op.locator(`#incident-actions button[data-action="${action}"]`).count()) > 0;
+    check(`${action} is offered exactly when the server serves POST .../${route}`, served === offered,
+      `served ${served}, offered ${offered}`);
+  }
   await axe(op, 'incident');
   await noHorizontalScroll(op, 'incident');
   await shot(op, '03-incident');
