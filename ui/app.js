@@ -928,7 +928,7 @@ async function viewHealth() {
       const rows = [...byTenant.entries()].sort().map(([name, t]) => {
         const r = readyTenants.get(name);
         return el('tr', { 'data-tenant': name }, el('td', {}, name),
-          el('td', {}, r === undefined ? el('span', { class: 'muted' }, 'not reported') : plain(r)),
+          el('td', {}, r === undefined ? el('span', { class: 'muted' }, 'not reported') : tenantReadiness(r)),
           el('td', { class: 'num' }, t.open), el('td', { class: 'num' }, t.attention), el('td', { class: 'num' }, t.total));
       });
       body.replaceChildren(el('h2', {}, 'Service'), service, el('h2', {}, 'Tenants'),
@@ -941,6 +941,14 @@ async function viewHealth() {
   await load();
   const timer = setInterval(() => { if (!document.hidden) load(); }, LIST_REFRESH_MS);
   teardown.push(() => clearInterval(timer));
+}
+
+// A tenant's entry in /readyz: {healthy, ...} as a badge and the other fields as they come.
+function tenantReadiness(r) {
+  if (!r || typeof r !== 'object' || typeof r.healthy !== 'boolean') return plain(r);
+  const rest = { ...r };
+  delete rest.healthy;
+  return [badge(r.healthy ? 'healthy' : 'unhealthy'), Object.keys(rest).length ? plain(rest) : null];
 }
 
 // ---- start ------------------------------------------------------------------------------------

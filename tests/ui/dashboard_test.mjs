@@ -207,7 +207,7 @@ async function main() {
   check('GET /ui/ with its ETag is 304', again.status === 304);
   check('GET /ui/nothing.js is 404', (await fetch(`${base}/ui/nothing.js`)).status === 404);
 
-  const browser = await chromium.launch({ executablePath: args.chromium, args: ['--no-sandbox', '--disable-gpu'] });
+  const browser = await chromium.launch({ executablePath: args.chromium, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
   cleanups.push(() => browser.close());
 
   // Sign in: the role shown is the one the API enforces.
