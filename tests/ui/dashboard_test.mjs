@@ -392,6 +392,18 @@ async function main() {
   check('the viewer\'s page never calls an operator route nor asks for evidence',
     operatorCalls.length === 0 && !viewerRequests.some((r) => /format=json|evidence/.test(r)), operatorCalls.join(', '));
 
+  // Cancel, with a reason, on a second incident while it runs.
+  const second = await call(daemon, tokens.submitter, 'POST', '/v1/incidents',
+    { ...JSON.parse(fs.readFileSync(args.incident, 'utf8')), external_ref: 'SENTINEL-4712', title: 'Cancelled from the dashboard' });
+  await op.goto(`${base}/ui/#/incidents/${second.json.id}`);
+  await op.click('#incident-actions button[data-action="cancel"]');
+  await op.fill('#confirm-reason', 'Submitted twice by the playbook.');
+  await op.click('#confirm-ok');
+  await op.waitForSelector('#status-badge[data-status="cancelled"]', { timeout: 30000 });
+  check('cancel, confirmed with a reason, cancels the incident',
+    (await call(daemon, tokens.viewer, 'GET', `/v1/incidents/${second.json.id}`)).json.status === 'cancelled');
+  check('a cancelled incident offers no action', (await op.locator('#incident-actions button').count()) === 0);
+
   // Phone.
   const phone = await newPage(browser, 'phone', PHONE);
   await signIn(phone, base, tokens.operator);
