@@ -70,7 +70,8 @@ nlohmann::json build_report(const snapshot& s);
 
 // The variants for the viewer role (viewer.cpp): the same documents without evidence contents.
 // Lists of evidence (accounts' methods_removed / methods_kept / inbox_rules_removed, checks'
-// findings and diagnosis) become [] beside a "<key>_count"; the report's evidence[].content is
+// findings and diagnosis) become [] beside a "<key>_count"; attention lines other than the
+// engine's "step N (...)" ones (the diagnosis) become one generic line each; evidence[].content is
 // null; the data of a step's result event (step_succeeded, block_released) keeps numbers,
 // booleans and outcome words, lists become counts (other events, e.g. who approved, stay whole).
 // Documents carry "redacted_for": "viewer". Markdown and HTML render the variant as given.

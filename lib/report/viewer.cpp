@@ -30,6 +30,16 @@ void redact_verification(json& checks) {
     }
 }
 
+// The engine's attention lines: "step N (...) waits for an operator's approval" or "step N (...)
+// failed: <error>" stay; the others are the last check's diagnosis, which quotes sign-in records,
+// and become one generic line each (so a count of what needs a human stays true).
+constexpr const char* finding_line = "a verification finding needs a human (details: operator role)";
+void redact_attention(json& lines) {
+    if (!lines.is_array()) return;
+    for (auto& l : lines)
+        if (!l.is_string() || l.get<std::string>().rfind("step ", 0) != 0) l = finding_line;
+}
+
 void redact_accounts(json& accounts) {
     if (!accounts.is_array()) return;
     for (auto& a : accounts) {
@@ -42,8 +52,7 @@ void redact_accounts(json& accounts) {
 }  // namespace
 
 json viewer_incident_view(json view) {
-    // The attention lines carry the last check's diagnosis (the engine appends it): a count.
-    keep_count_only(view, "attention");
+    if (view.contains("attention")) redact_attention(view["attention"]);
     if (view.contains("accounts")) redact_accounts(view["accounts"]);
     if (view.contains("verification")) redact_verification(view["verification"]);
     view["redacted_for"] = "viewer";
@@ -73,14 +82,14 @@ json viewer_event_view(json event) {
 json viewer_report(json report) {
     redact_accounts(report["accounts"]);
     redact_verification(report["verification"]);
-    keep_count_only(report["incident"], "attention");
-    // What needs a human stays listed (where, which step), but a diagnosis or attention line
-    // quotes sign-in records: its text is for the operator.
+    if (report["incident"].is_object()) redact_attention(report["incident"]["attention"]);
+    // What needs a human stays listed (where, which step), but a diagnosis line quotes sign-in
+    // records: its text is for the operator.
     if (report["needs_human"].is_array())
         for (auto& n : report["needs_human"]) {
             const std::string source = n.value("source", "");
-            if (source == "diagnosis" || source == "attention")
-                n["text"] = "a verification finding needs a human (details: operator role)";
+            const std::string text = n.value("text", "");
+            if (source == "diagnosis" || (source == "attention" && text.rfind("step ", 0) != 0)) n["text"] = finding_line;
         }
     if (report["evidence"].is_array())
         for (auto& e : report["evidence"]) e["content"] = nullptr;  // kind, target, time, hash, counts stay
