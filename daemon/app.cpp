@@ -19,6 +19,7 @@
 #include "core/log.hpp"
 #include "core/secret.hpp"
 #include "engine/engine.hpp"
+#include "notify/notifier.hpp"
 #include "runners/runners.hpp"
 #include "sim/simulator.hpp"
 #include "store/store.hpp"
@@ -105,10 +106,15 @@ int run(const config::daemon_config& config, const std::function<void(const read
     if (config.simulator && config.simulator->time_scale > 1.0) engine_options.max_timer_sleep = milliseconds(100);
     engine::engine eng(ioc.get_executor(), db, *clock, settings, runners, engine_options);
 
-    api::context api_context{db, eng, *clock, settings, [&clients] { return clients.metrics(); }};
+    // Engine log lines and webhooks, from the committed events (lib/notify).
+    notify::notifier notifier(ioc.get_executor(), db, *clock, config.notify);
+
+    api::context api_context{db, eng, *clock, settings,
+                             [&clients, &notifier] { return clients.metrics() + notifier.metrics(); }};
     api::server server(network.get_executor(), ioc.get_executor(), config.api, std::move(api_context));
 
     const std::size_t recovered = eng.start();
+    notifier.start();
     const std::uint16_t port = server.start();
     server.set_ready(true);
     log_event(spdlog::level::info, "daemon_started",
@@ -135,6 +141,7 @@ int run(const config::daemon_config& config, const std::function<void(const read
         server.set_ready(false);
         boost::asio::post(network, [&server] { server.stop(); });  // in-flight requests finish; streams end
         eng.stop();  // attempts in flight are re-run (reconciled) after the next start
+        notifier.stop();  // pending deliveries are sent after the next start
         hup.cancel();
     });
 

@@ -7,7 +7,7 @@ add_library(containd_daemon STATIC ${CMAKE_CURRENT_LIST_DIR}/app.cpp ${CMAKE_CUR
 target_compile_features(containd_daemon PUBLIC cxx_std_20)
 target_include_directories(containd_daemon PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(containd_daemon PUBLIC containd::api containd::config containd::runners containd::graph
-                                             containd::sim containd::engine containd::store containd::asio)
+                                             containd::sim containd::engine containd::store containd::notify containd::asio)
 containd_set_warnings(containd_daemon)
 
 containd_add_executable(containd SOURCES ${CMAKE_CURRENT_LIST_DIR}/containd.cpp DEPS containd_daemon CLI11::CLI11)
