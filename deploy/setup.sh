@@ -13,6 +13,11 @@ packages=(
   # tests/system/timers_test.cpp: the daemon's wall clock moved and stepped (LD_PRELOAD)
   libfaketime
   systemd
+  # tests/integration/graph/proxy_test.cpp: a real HTTP CONNECT proxy, started by the test
+  tinyproxy
+  # promtool (check rules, check metrics: tests/deploy, notify_system_test). Debian ships it only
+  # in the prometheus package (~19 MB download); the server it also holds is not started here.
+  prometheus
 )
 # node and npm run the OpenAPI lint (tests/openapi). A NodeSource nodejs already bundles npm and
 # conflicts with Debian's npm package, so these are only added when npm is not there yet.
