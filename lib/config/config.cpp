@@ -173,6 +173,12 @@ void parse_tenant(const json& doc, const std::string& path, const std::string& b
     r.text("certificate_file", t.credential.certificate_file);
     r.text("private_key_file", t.credential.private_key_file);
     r.text("ca_file", t.ca_file);
+    r.text("proxy_url", t.proxy_url);
+    if (t.proxy_url && *t.proxy_url != "none" && t.proxy_url->rfind("http://", 0) != 0)
+        r.error("proxy_url", "must be http://host:port (CONNECT is spoken in clear to the proxy) or none");
+    r.forbid("proxy_password", "secrets never go in the config file: use proxy_credentials_file");
+    r.text("proxy_credentials_file", t.proxy_credentials_file);
+    t.no_proxy = r.strings("no_proxy");
     const int sources = (t.credential.secret_file ? 1 : 0) + (t.credential.secret_env ? 1 : 0) +
                         (t.credential.certificate_file ? 1 : 0);
     if (sources != 1)
@@ -181,7 +187,8 @@ void parse_tenant(const json& doc, const std::string& path, const std::string& b
                 "private_key_file");
     if (t.credential.certificate_file.has_value() != t.credential.private_key_file.has_value())
         r.error("certificate_file", "certificate_file and private_key_file go together");
-    for (auto* p : {&t.credential.secret_file, &t.credential.certificate_file, &t.credential.private_key_file, &t.ca_file})
+    for (auto* p : {&t.credential.secret_file, &t.credential.certificate_file, &t.credential.private_key_file, &t.ca_file,
+                    &t.proxy_credentials_file})
         if (*p) *p = resolve(base, **p);
 
     r.text("emergency_policy_id", t.settings.emergency_policy_id);

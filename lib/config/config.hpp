@@ -55,6 +55,11 @@ struct tenant_config {
     std::string client_id;
     credential_source credential;
     std::optional<std::string> ca_file;  // extra trust anchor (the simulator's CA)
+    // The HTTPS proxy (CONNECT) for this tenant's login and Graph calls. Absent: HTTPS_PROXY and
+    // NO_PROXY of the environment. proxy_url "none": direct even when HTTPS_PROXY is set.
+    std::optional<std::string> proxy_url;              // "http://host:port"
+    std::optional<std::string> proxy_credentials_file;  // one line "user:password"
+    std::vector<std::string> no_proxy;
 };
 
 struct engine_settings {
