@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -122,6 +123,24 @@ struct notifier::impl : std::enable_shared_from_this<impl> {
     asio::steady_timer timer;
     bool stopped = false;
     std::uint64_t pump_errors = 0;
+    // Time to containment (accepted -> block read back in force) of incidents contained while
+    // this process ran; seconds, non-cumulative buckets.
+    static constexpr std::array<double, 10> ttc_buckets = {5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600};
+    std::array<std::uint64_t, ttc_buckets.size()> ttc_counts{};
+    std::uint64_t ttc_count = 0;
+    double ttc_sum = 0;
+
+    void observe_containment(const outbox::pump_event& p) {
+        const auto at = parse_rfc3339(p.event.data.value("contained_at", ""));
+        const double s = std::max(0.0, std::chrono::duration<double>(at.value_or(p.event.at) - p.incident_created_at).count());
+        for (std::size_t i = 0; i < ttc_buckets.size(); ++i)
+            if (s <= ttc_buckets[i]) {
+                ++ttc_counts[i];
+                break;
+            }
+        ++ttc_count;
+        ttc_sum += s;
+    }
 
     std::size_t pump() {
         std::size_t total = 0;
@@ -132,6 +151,7 @@ struct notifier::impl : std::enable_shared_from_this<impl> {
             std::vector<std::pair<std::string, notification>> rows;
             for (const auto& p : batch) {
                 log_engine_event(p);
+                if (p.event.kind == "contained_at_recorded") observe_containment(p);
                 if (subscribers.empty()) continue;
                 auto found = from_event(p.event, p.context);
                 if (p.event.kind == "accepted" || p.event.kind == "plan_refined")
@@ -264,6 +284,7 @@ notifier::notifier(asio::any_io_executor executor, store::store& db, const clock
         graph::https_options options;
         options.attempt_timeout = impl_->settings.timeout;
         options.max_idle_per_host = 2;
+        options.proxy = graph::proxy_settings::from_environment();  // HTTPS_PROXY, NO_PROXY
         sub.client = std::make_unique<graph::https_client>(impl_->executor, tls, options);
         impl_->subscribers.push_back(std::move(sub));
     }
@@ -313,6 +334,16 @@ std::string notifier::metrics() {
             out << "containd_notification_attempts_total{subscriber=\"" << s.settings.name << "\",outcome=\""
                 << outcome << "\"} " << n << "\n";
     }
+    out << "# HELP containd_time_to_containment_seconds From an incident's acceptance to its emergency block "
+           "read back in force (incidents contained since start).\n# TYPE containd_time_to_containment_seconds histogram\n";
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < impl::ttc_buckets.size(); ++i) {
+        cumulative += impl_->ttc_counts[i];
+        out << "containd_time_to_containment_seconds_bucket{le=\"" << impl::ttc_buckets[i] << "\"} " << cumulative << "\n";
+    }
+    out << "containd_time_to_containment_seconds_bucket{le=\"+Inf\"} " << impl_->ttc_count << "\n"
+        << "containd_time_to_containment_seconds_sum " << impl_->ttc_sum << "\n"
+        << "containd_time_to_containment_seconds_count " << impl_->ttc_count << "\n";
     out << "# HELP containd_notification_pump_errors_total Failed passes of the event pump (storage errors).\n"
            "# TYPE containd_notification_pump_errors_total counter\ncontaind_notification_pump_errors_total "
         << impl_->pump_errors << "\n";

@@ -42,7 +42,7 @@ std::int64_t cursor(store::store& db) {
 std::vector<pump_event> events_after(store::store& db, std::int64_t after, std::size_t limit) {
     auto q = db.db().prepare(
         "SELECT e.id, e.incident_id, e.at, e.kind, e.step_seq, e.data_json, i.tenant, i.external_ref, i.status, "
-        "i.phase, s.kind, s.target FROM events e JOIN incidents i ON i.id = e.incident_id "
+        "i.phase, s.kind, s.target, i.created_at FROM events e JOIN incidents i ON i.id = e.incident_id "
         "LEFT JOIN steps s ON s.incident_id = e.incident_id AND s.seq = e.step_seq "
         "WHERE e.id > ?1 ORDER BY e.id LIMIT ?2");
     q.bind(1, after).bind(2, static_cast<std::int64_t>(limit));
@@ -61,6 +61,7 @@ std::vector<pump_event> events_after(store::store& db, std::int64_t after, std::
         p.context.phase = q.text(9);
         p.context.step_kind = q.optional_text(10);
         p.context.step_target = q.optional_text(11);
+        p.incident_created_at = from_unix_ms(q.int64(12));
         out.push_back(std::move(p));
     }
     return out;

@@ -26,6 +26,7 @@ namespace containd::notify::outbox {
 struct pump_event {
     store::event_record event;
     event_context context;
+    time_point incident_created_at{};
 };
 
 std::int64_t cursor(store::store& db);

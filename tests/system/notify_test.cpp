@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <set>
@@ -126,6 +127,27 @@ TEST_F(notify_system, every_kind_arrives_once_per_subscriber_across_a_sigkill) {
     auto metrics = api->get("/metrics", "").body;
     EXPECT_NE(metrics.find("containd_notifications{subscriber=\"soc\",state=\"delivered\"} 7"), std::string::npos)
         << metrics;
+    // Every metric family has its HELP.
+    std::istringstream lines(metrics);
+    std::set<std::string> typed, helped;
+    for (std::string line; std::getline(lines, line);) {
+        if (line.rfind("# TYPE ", 0) == 0) typed.insert(line.substr(7, line.find(' ', 7) - 7));
+        if (line.rfind("# HELP ", 0) == 0) helped.insert(line.substr(7, line.find(' ', 7) - 7));
+    }
+    EXPECT_GE(typed.size(), 15u);
+    for (const auto& name : typed) EXPECT_TRUE(helped.count(name)) << name << " has no HELP";
+    // promtool (deploy/setup.sh installs it) lints the whole exposition.
+    if (std::filesystem::exists("/usr/bin/promtool")) {
+        std::ofstream(dir / "metrics.txt") << metrics;
+        const std::string cmd = "/usr/bin/promtool check metrics < " + (dir / "metrics.txt").string() + " 2>&1";
+        FILE* p = popen(cmd.c_str(), "r");
+        ASSERT_NE(p, nullptr);
+        std::string lint;
+        char buf[4096];
+        while (std::size_t n = fread(buf, 1, sizeof buf, p)) lint.append(buf, n);
+        EXPECT_EQ(pclose(p), 0) << lint;
+        EXPECT_TRUE(lint.empty()) << lint;
+    }
 
     // The log: the engine's steps with incident, step and tenant; API lines with the incident
     // and the client's address.

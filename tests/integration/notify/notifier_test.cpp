@@ -179,6 +179,12 @@ TEST_F(notifier_test, EveryKindIsDeliveredSignedOncePerSubscriber) {
     const auto counts = notify::outbox::counts(*h.db);
     EXPECT_EQ(counts.count({"soc", "pending"}), 0u);
     EXPECT_EQ(counts.at({"soc", "delivered"}), 12);
+    // Both incidents were contained at once on the manual clock: time to containment 0 s.
+    const std::string metrics = notifier->metrics();
+    EXPECT_NE(metrics.find("containd_time_to_containment_seconds_bucket{le=\"5\"} 2\n"), std::string::npos) << metrics;
+    EXPECT_NE(metrics.find("containd_time_to_containment_seconds_count 2\n"), std::string::npos) << metrics;
+    EXPECT_NE(metrics.find("containd_notification_attempts_total{subscriber=\"soc\",outcome=\"delivered\"} 12"),
+              std::string::npos) << metrics;
 }
 
 TEST_F(notifier_test, RetriesA500WithBackoffAndSurvivesARestart) {
