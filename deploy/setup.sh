@@ -18,6 +18,9 @@ packages=(
   # promtool (check rules, check metrics: tests/deploy, notify_system_test). Debian ships it only
   # in the prometheus package (~19 MB download); the server it also holds is not started here.
   prometheus
+  # tests/ui: the dashboard end to end in Debian's chromium (playwright-core drives it; no
+  # browser download); fonts so that screenshots have text
+  chromium fonts-dejavu-core
 )
 # node and npm run the OpenAPI lint (tests/openapi). A NodeSource nodejs already bundles npm and
 # conflicts with Debian's npm package, so these are only added when npm is not there yet.
