@@ -383,6 +383,7 @@ async function main() {
   check('the viewer sees no action button', (await viewer.locator('button[data-action]').count()) === 0 &&
     (await viewer.locator('main button').count()) === 0);
   check('the viewer sees no evidence contents', !(await viewer.content()).includes(EVIDENCE_MARKER));
+  await axe(viewer, 'a viewer\'s incident');
   await shot(viewer, '08-viewer-incident');
   await viewer.click('#open-report');
   await viewer.waitForSelector('#report h1');
@@ -392,12 +393,25 @@ async function main() {
   check('the viewer\'s page never calls an operator route nor asks for evidence',
     operatorCalls.length === 0 && !viewerRequests.some((r) => /format=json|evidence/.test(r)), operatorCalls.join(', '));
 
+  // Cancel, with a reason, on a second incident while it runs.
+  const second = await call(daemon, tokens.submitter, 'POST', '/v1/incidents',
+    { ...JSON.parse(fs.readFileSync(args.incident, 'utf8')), external_ref: 'SENTINEL-4712', title: 'Cancelled from the dashboard' });
+  await op.goto(`${base}/ui/#/incidents/${second.json.id}`);
+  await op.click('#incident-actions button[data-action="cancel"]');
+  await op.fill('#confirm-reason', 'Submitted twice by the playbook.');
+  await op.click('#confirm-ok');
+  await op.waitForSelector('#status-badge[data-status="cancelled"]', { timeout: 30000 });
+  check('cancel, confirmed with a reason, cancels the incident',
+    (await call(daemon, tokens.viewer, 'GET', `/v1/incidents/${second.json.id}`)).json.status === 'cancelled');
+  check('a cancelled incident offers no action', (await op.locator('#incident-actions button').count()) === 0);
+
   // Phone.
   const phone = await newPage(browser, 'phone', PHONE);
   await signIn(phone, base, tokens.operator);
   await phone.goto(`${base}/ui/#/incidents/${id}`);
   await phone.waitForSelector('#status-badge');
   await noHorizontalScroll(phone, 'incident on a phone');
+  await axe(phone, 'incident on a phone');
   await shot(phone, '09-incident-phone');
   await phone.goto(`${base}/ui/#/`);
   await phone.waitForSelector('#incidents');
