@@ -9,3 +9,9 @@ containd_add_test(graph_integration_test
           integration/graph/client_test.cpp integration/graph/api_test.cpp
   DEPS containd::graph containd::test_support
   LABEL integration)
+
+# The HTTPS client through a real CONNECT proxy (tinyproxy, installed by deploy/setup.sh).
+containd_add_test(graph_proxy_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/integration/graph/proxy_test.cpp
+  DEPS containd::graph containd_test_https
+  LABEL integration)

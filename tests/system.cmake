@@ -25,3 +25,20 @@ if(TARGET containd AND TARGET containd-sim)
     add_dependencies(${suite}_system_test containd containd-sim storage_fault_shim)
   endforeach()
 endif()
+
+# Webhooks across a SIGKILL (lib/notify) and tenant health (daemon/health.hpp): the real binaries
+# and a real HTTPS receiver in the test (the same fixture, plus lib/notify).
+if(TARGET containd AND TARGET containd-sim AND TARGET containd_notify)
+  foreach(suite notify tenant_health)
+    containd_add_test(${suite}_system_test
+      SOURCES system/${suite}_test.cpp
+      DEPS containd::notify containd::graph containd::store containd::core containd::test_support
+      LABEL system)
+    target_compile_definitions(${suite}_system_test PRIVATE
+      CONTAIND_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+      CONTAIND_EXE="$<TARGET_FILE:containd>"
+      CONTAIND_SIM_EXE="$<TARGET_FILE:containd-sim>"
+      CONTAIND_FAULT_SHIM="$<TARGET_FILE:storage_fault_shim>")
+    add_dependencies(${suite}_system_test containd containd-sim storage_fault_shim)
+  endforeach()
+endif()

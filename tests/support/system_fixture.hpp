@@ -106,10 +106,7 @@ protected:
     void start_sim(const std::vector<std::string>& extra = {}, std::string secret = {},
                    std::string scenario = CONTAIND_SOURCE_DIR "/config/scenarios/bec-walkthrough.json") {
         client_secret = secret.empty() ? "system-test-client-secret-" + random_uuid() : std::move(secret);
-        std::ofstream(dir / "client.secret") << client_secret << "\n";
-        // 0600 whatever the test's umask: containd refuses a secret file others can read.
-        std::filesystem::permissions(dir / "client.secret", std::filesystem::perms::owner_read |
-                                                                std::filesystem::perms::owner_write);
+        write_secret("client.secret", client_secret + "\n");
         std::vector<std::string> argv{CONTAIND_SIM_EXE, "--scenario", scenario, "--client-id", system_test::client_id,
                                       "--client-secret-file", (dir / "client.secret").string(), "--ca-out",
                                       (dir / "sim-ca.pem").string(), "--timing-scale", "100"};
@@ -119,6 +116,15 @@ protected:
         ASSERT_TRUE(ready.is_object() && ready.contains("listening")) << system_test::read_file(dir / "sim.stderr");
         sim_url = ready["listening"];
         config = default_config(ready.value("tenant_id", ""));
+    }
+
+    // Writes a secret file in `dir`, 0600 whatever the test's umask (containd refuses to start
+    // with a secret file others can read); returns its path.
+    std::filesystem::path write_secret(const std::string& name, const std::string& content) const {
+        const auto path = dir / name;
+        std::ofstream(path, std::ios::trunc) << content;
+        std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+        return path;
     }
 
     nlohmann::json default_config(const std::string& tenant_id) const {
