@@ -220,8 +220,69 @@ struct engine::impl : std::enable_shared_from_this<impl> {
 
         const phase p = phase_of_stage(inc, *frontier);
         std::vector<std::string> attention = pending_approvals(inc);
-        publish(inc, p == phase::verify ? incident_status::verifying : incident_status::running, p, attention);
+        incident_status status = p == phase::verify ? incident_status::verifying : incident_status::running;
+        if (p == phase::verify) {  // a check's attention is raised at once; the checks go on
+            const auto check = latest_check(inc);
+            attention.insert(attention.end(), check.attention.begin(), check.attention.end());
+            if (check.needs_attention) status = incident_status::needs_attention;
+        }
+        publish(inc, status, p, attention);
         pump();
+    }
+
+    // ------------------------------------------------------------ verification verdicts
+
+    // The latest verification check (DOMAIN.md step 7): its verdict, what needs a human now, and
+    // what to confirm with users. Each check re-reads the whole window, so the latest one holds.
+    struct check_view {
+        std::optional<store::step_record> record;
+        std::string verdict;
+        std::vector<std::string> attention;
+        bool needs_attention = false;
+    };
+    check_view latest_check(const incident_state& inc) {
+        const step_state* last = nullptr;
+        for (const auto& s : inc.steps)
+            if (s.kind == step_kind::verify_signins && s.status == step_status::succeeded &&
+                (!last || s.stage > last->stage))
+                last = &s;
+        check_view v;
+        if (!last) return v;
+        v.record = db.step(inc.id, last->seq);
+        if (!v.record) return v;
+        const auto& r = v.record->result;
+        v.verdict = r.value("verdict", "contained");
+        if (v.verdict == "attention") {
+            v.needs_attention = true;
+            v.attention = r.value("attention", r.value("diagnosis", std::vector<std::string>{}));
+        }
+        for (const auto& line : r.value("confirm_with_user", std::vector<std::string>{})) v.attention.push_back(line);
+        return v;
+    }
+
+    // The last check could not say "contained" yet (window not settled, a residual window open):
+    // append the confirmation check it asked for, as release appends release_block. False when
+    // it gave no time or too many confirmations already ran.
+    static constexpr int max_confirmations = 24;
+    bool schedule_confirmation(incident_state& inc, const store::step_record& last) {
+        const auto at = parse_rfc3339(last.result.value("confirm_at", ""));
+        if (!at || !inc.contained_at) return false;
+        int confirmations = 0;
+        for (const auto& s : db.steps(inc.id))
+            if (s.kind == step_kind::verify_signins && s.params.value("confirmation", false)) ++confirmations;
+        if (confirmations >= max_confirmations) return false;
+        const auto offset_ms = std::chrono::duration_cast<milliseconds>(*at - *inc.contained_at).count();
+        const std::string id = inc.id;  // reload() replaces inc
+        int open_windows = 0;
+        for (const auto& w : last.result.value("residual_windows", nlohmann::json::array()))
+            if (!w.value("ended", true)) ++open_windows;
+        const std::string reason = "settled through " + last.result.value("settled_through", std::string("?")) +
+                                   (open_windows ? ", " + std::to_string(open_windows) + " residual window(s) open" : "");
+        db.append_confirmation_check(id, offset_ms,
+                                     {{"after", last.seq}, {"confirm_at", format_rfc3339(*at)}, {"reason", reason}});
+        reload(id);
+        evaluate(id);
+        return true;
     }
 
     phase phase_of_stage(const incident_state& inc, int stage) const {
@@ -290,19 +351,15 @@ struct engine::impl : std::enable_shared_from_this<impl> {
         // The last check gives the verdict; without checks, containment itself is the verdict.
         std::vector<std::string> attention = pending_approvals(inc);
         incident_status verdict = incident_status::contained;
-        const step_state* last_check = nullptr;
-        for (const auto& s : inc.steps)
-            if (s.kind == step_kind::verify_signins && s.status == step_status::succeeded &&
-                (!last_check || s.stage > last_check->stage))
-                last_check = &s;
-        if (last_check) {
-            auto rec = db.step(inc.id, last_check->seq);
-            if (rec && rec->result.value("verdict", "contained") != "contained") {
-                verdict = incident_status::needs_attention;
-                for (const auto& d : rec->result.value("diagnosis", std::vector<std::string>{}))
-                    attention.push_back(d);
-            }
+        const auto check = latest_check(inc);
+        if (check.record && check.verdict == "verifying") {
+            if (schedule_confirmation(inc, *check.record)) return;
+            verdict = incident_status::needs_attention;
+            attention.push_back("verification could not settle: the last check (" + check.record->result.value("check", "") +
+                                ") still waits for the sign-in window and residual windows; re-run verification");
         }
+        if (check.needs_attention) verdict = incident_status::needs_attention;
+        attention.insert(attention.end(), check.attention.begin(), check.attention.end());
         publish(inc, verdict, phase::done, attention);
         incidents.erase(inc.id);
     }

@@ -11,7 +11,10 @@
 // - Verification checks are steps whose not_before is contained_at + offset: durable timers.
 //   After downtime overdue checks fire at once, each once, in order (each has its own stage);
 //   their lateness is recorded in the step result. A due check is dispatched ahead of other ready
-//   steps (it is time-critical; they are as-soon-as-possible).
+//   steps (it is time-critical; they are as-soon-as-possible). A check's "attention" verdict
+//   moves the incident to needs_attention at once while later checks still run; when the last
+//   check says "verifying" (window not settled, residual window open) the engine appends the
+//   confirmation check it asked for (confirm_at), the way release appends release_block.
 // - Recovery: start() loads every unfinished incident; steps left running are run again.
 //
 // Threading: everything runs on the executor given at construction (one thread). The clock is

@@ -573,6 +573,28 @@ std::optional<std::int64_t> store::append_release_step(const std::string& incide
     return event_id;
 }
 
+int store::append_confirmation_check(const std::string& incident_id, std::int64_t offset_ms, const nlohmann::json& why) {
+    transaction tx(*db_);
+    auto& cur = cached(
+        "SELECT (SELECT COALESCE(MAX(seq), 0) FROM steps WHERE incident_id = ?1), "
+        "(SELECT COALESCE(MAX(stage), 0) FROM steps WHERE incident_id = ?1)");
+    cur.bind(1, incident_id);
+    cur.step();
+    incident::planned_step check;
+    check.seq = static_cast<int>(cur.int64(0)) + 1;
+    check.stage = static_cast<int>(cur.int64(1)) + 1;
+    cur.reset();
+    check.step_phase = phase::verify;
+    check.kind = step_kind::verify_signins;
+    check.target = offset_ms % 60000 == 0 ? "+" + std::to_string(offset_ms / 60000) + "m"
+                                          : "+" + std::to_string(offset_ms / 1000) + "s";
+    check.params = {{"offset_ms", offset_ms}, {"confirmation", true}};
+    insert_steps(incident_id, {check});
+    append_event_locked(incident_id, "confirmation_check_scheduled", check.seq, why);
+    tx.commit();
+    return check.seq;
+}
+
 std::vector<std::string> store::incidents_holding_block(const std::string& tenant, const std::string& except_incident_id) {
     auto& q = cached(
         "SELECT i.id FROM incidents i WHERE i.tenant = ?1 AND i.id <> ?2 AND i.status <> 'cancelled' "

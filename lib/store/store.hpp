@@ -212,6 +212,10 @@ public:
     // "release_requested", in one transaction. Refused (nullopt) unless the incident is contained
     // and has no release step yet. Returns the event id.
     std::optional<std::int64_t> append_release_step(const std::string& incident_id, const std::string& who);
+    // Appends a confirmation check (verify_signins at contained_at + offset_ms, its own stage,
+    // params.confirmation) after the incident's last step, with a "confirmation_check_scheduled"
+    // event carrying `why`. Returns its seq.
+    int append_confirmation_check(const std::string& incident_id, std::int64_t offset_ms, const nlohmann::json& why);
     // Other incidents of the tenant whose emergency block is on and not released (cancelled ones
     // excepted): their accounts stay in the policy when this one releases.
     std::vector<std::string> incidents_holding_block(const std::string& tenant, const std::string& except_incident_id);

@@ -169,6 +169,16 @@ check_result analyse(const check_context& ctx, const std::vector<signin>& input)
         }
         if (!compromised && !malicious_app) {
             if (!from_attacker) continue;
+            auto& sf = by_subject_ip[{subject, s.ip}];  // shown with the incident's own subjects
+            sf.subject = subject;
+            sf.ip = s.ip;
+            if (success) {
+                ++sf.successes;
+                if (!sf.last_success || s.at > *sf.last_success) sf.last_success = s.at;
+            } else {
+                ++sf.failures;
+                if (!contains(sf.fail_codes, std::to_string(s.error_code))) sf.fail_codes.push_back(std::to_string(s.error_code));
+            }
             auto& u = is_app ? unknown_apps[s.app_id] : unknown_accounts[s.upn];
             u.name = s.app_name;
             success ? ++u.successes : ++u.failures;
@@ -357,8 +367,11 @@ check_result analyse(const check_context& ctx, const std::vector<signin>& input)
         r.verdict = "verifying";
         time_point at = std::max(horizon + ctx.allowance, open_until.value_or(horizon + ctx.allowance));
         if (at <= ctx.now) at = ctx.now + ctx.allowance;
-        // On a whole minute after containment (a readable check label), never earlier.
-        const auto after = std::chrono::ceil<std::chrono::minutes>(at - ctx.contained_at);
+        // On a whole minute after containment (a readable check label; whole seconds for
+        // sub-minute schedules), never earlier.
+        const auto after = ctx.allowance >= minutes(1)
+                               ? duration(std::chrono::ceil<std::chrono::minutes>(at - ctx.contained_at))
+                               : duration(std::chrono::ceil<std::chrono::seconds>(at - ctx.contained_at));
         r.confirm_at = ctx.contained_at + after;
     }
 

@@ -108,7 +108,12 @@ protected:
                {"emergency_policy_id", "5e8a3c1f-0d2b-4f6e-9a7c-3b1d2e4f5a60"},
                {"ir_named_locations", {"6d1f0a2b-3c4d-4e5f-8a9b-0c1d2e3f4a51"}},
                {"break_glass_accounts", {"breakglass1@contoso.com", "breakglass2@contoso.com"}},
-               {"verification_schedule_s", {3, 6, 9}}}}}};
+               {"verification_schedule_s", {3, 6, 9}},
+               // A 1 s ingestion allowance: the +9 s check has settled only through +8 s, so the
+               // daemon appends a confirmation check (issue 10), here through the real binaries.
+               {"ingestion_allowance_s", 1},
+               {"revocation_propagation_s", 5},
+               {"max_token_lifetime_s", 1}}}}}};
         std::ofstream(dir / "containd.json") << config.dump(2);
     }
 
@@ -163,8 +168,11 @@ TEST_F(DaemonSystem, contains_the_seeds_incident_through_the_rest_api) {
             EXPECT_EQ(step["status"], "succeeded") << step.dump();
         }
     }
-    ASSERT_EQ(doc["verification"].size(), 3u);
+    ASSERT_GE(doc["verification"].size(), 4u) << doc["verification"].dump(2);
     for (const auto& check : doc["verification"]) EXPECT_NE(check["verdict"], "pending") << check.dump();
+    // The three planned checks, then the confirmation the +9 s check asked for.
+    EXPECT_EQ(doc["verification"][3]["confirmation"], true) << doc["verification"].dump(2);
+    EXPECT_TRUE(doc["verification"][3]["settled_through"].is_string());
 
     // The tenant saw the block, every reset and a revoke after each.
     int policy_patches = 0, resets = 0, revokes = 0;

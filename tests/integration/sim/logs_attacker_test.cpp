@@ -24,6 +24,14 @@ std::vector<nlohmann::json> records_of(const nlohmann::json& state, const std::s
     return out;
 }
 
+// Their createdDateTime, sorted.
+std::vector<time_point> sorted_times(const std::vector<nlohmann::json>& records) {
+    std::vector<time_point> times;
+    for (const auto& s : records) times.push_back(*parse_rfc3339(s.value("createdDateTime", "")));
+    std::sort(times.begin(), times.end());
+    return times;
+}
+
 nlohmann::json activity_of(const nlohmann::json& state, const std::string& name_prefix) {
     for (const auto& a : state["_activity"])
         if (a.value("name", "").rfind(name_prefix, 0) == 0) return a;
@@ -41,9 +49,7 @@ TEST_F(SimLogs, a_sign_in_is_a_token_issued_not_a_token_used) {
     const auto state = sim->state();
     const auto issued = records_of(state, "finance.director@contoso.com", true);
     ASSERT_GE(issued.size(), 2u);
-    std::vector<time_point> times;
-    for (const auto& s : issued) times.push_back(*parse_rfc3339(s.value("createdDateTime", "")));
-    std::sort(times.begin(), times.end());
+    const auto times = sorted_times(issued);
     for (std::size_t i = 1; i < times.size(); ++i)
         EXPECT_GE(times[i] - times[i - 1], minutes(75)) << "a record per token, not per use";
     const auto a = activity_of(state, "attacker: OWA as the finance director");
@@ -137,9 +143,7 @@ TEST_F(SimDefaultLifetime, default_lifetimes_are_drawn_between_60_and_90_minutes
     const auto state = sim->state();
     const auto issued = records_of(state, "cfo.assistant@contoso.com", true);
     ASSERT_GE(issued.size(), 4u);
-    std::vector<time_point> times;
-    for (const auto& s : issued) times.push_back(*parse_rfc3339(s.value("createdDateTime", "")));
-    std::sort(times.begin(), times.end());
+    const auto times = sorted_times(issued);
     std::set<std::int64_t> gaps;
     for (std::size_t i = 1; i < times.size(); ++i) {
         const auto gap = times[i] - times[i - 1];

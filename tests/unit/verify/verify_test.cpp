@@ -224,6 +224,9 @@ TEST(Verify, an_unnamed_app_from_an_attacker_ip_is_attention_and_elsewhere_is_no
     EXPECT_TRUE(has(r, "unknown_app"));
     EXPECT_TRUE(has(r, "persistence"));
     EXPECT_TRUE(says(r.attention, std::string(hidden) + " (Mailbox Backup Helper), not named in the incident"));
+    ASSERT_EQ(r.findings.size(), 1u) << "shown in the findings too";
+    EXPECT_EQ(r.findings[0].subject, std::string("app:") + hidden);
+    EXPECT_EQ(r.findings[0].successes, 1);
 }
 
 TEST(Verify, an_unnamed_account_from_an_attacker_ip_is_attention) {
