@@ -375,14 +375,16 @@ check_result analyse(const check_context& ctx, const std::vector<signin>& input)
         r.confirm_at = ctx.contained_at + after;
     }
 
-    const auto allowance_min = std::chrono::duration_cast<std::chrono::minutes>(ctx.allowance).count();
+    const auto allowance_s = std::chrono::duration_cast<std::chrono::seconds>(ctx.allowance).count();
+    const std::string allowance_text =
+        allowance_s % 60 == 0 ? std::to_string(allowance_s / 60) + " min" : std::to_string(allowance_s) + " s";
     r.cannot_prove = {
         "Sign-in logs record tokens being issued, not tokens being used: they cannot show whether a token issued "
         "before the revocation is still in use. The residual windows are bounds from the last issuance, not "
         "observations of use.",
         "Records arrive late (minutes; MFA-related ones up to hours): this check has settled the window only through " +
-            format_rfc3339(r.settled_through) + " (" + std::to_string(allowance_min) +
-            " min allowance). No success seen after that is not evidence that none happened.",
+            format_rfc3339(r.settled_through) + " (" + allowance_text +
+            " allowance). No success seen after that is not evidence that none happened.",
         "They do not show what the attacker already did or took with access held before (mail read, files "
         "downloaded, rules or consents created): that needs the mailbox and audit logs."};
 

@@ -121,7 +121,7 @@ protected:
                    // (the verdict's rules are tested on the manual clock, tests/integration).
                    {"ingestion_allowance_s", 0},
                    {"revocation_propagation_s", 5},
-                   {"max_token_lifetime_s", 1}}}}}};
+                   {"max_token_lifetime_s", 1}}}}};
     }
 
     // Writes `config`, starts containd with extra environment; connects `api`. With
