@@ -13,6 +13,9 @@ packages=(
   # tests/system/timers_test.cpp: the daemon's wall clock moved and stepped (LD_PRELOAD)
   libfaketime
   systemd
+  # tests/ui: the dashboard end to end in Debian's chromium (playwright-core drives it; no
+  # browser download); fonts so that screenshots have text
+  chromium fonts-dejavu-core
 )
 # node and npm run the OpenAPI lint (tests/openapi). A NodeSource nodejs already bundles npm and
 # conflicts with Debian's npm package, so these are only added when npm is not there yet.

@@ -7,6 +7,7 @@
 
 #include "api/handlers.hpp"
 #include "api/problem.hpp"
+#include "api/ui.hpp"
 #include "core/log.hpp"
 #include "store/sqlite.hpp"
 
@@ -28,6 +29,8 @@ const std::vector<route>& routes() {
         {"POST", "/v1/incidents/{id}/retry", access::operator_, handle_retry},
         {"POST", "/v1/incidents/{id}/release", access::operator_, handle_release},
         {"POST", "/v1/incidents/{id}/credentials/{upn}/reveal", access::operator_, handle_reveal},
+        {"GET", "/ui/", access::none, handle_ui},  // the dashboard (api/ui.hpp); no token: static files only
+        {"GET", "/ui/{asset}", access::none, handle_ui},
     };
     return table;
 }
