@@ -114,6 +114,9 @@ task<step_outcome> verify_signins(const engine::step_context& ctx, graph::client
     out["allowance_s"] = std::chrono::duration_cast<std::chrono::seconds>(check.allowance).count();
     out["horizon"] = format_rfc3339(check.contained_at + check.horizon);
     out["final"] = check.offset >= check.horizon;
+    // Only the last planned check (or a confirmation) asks for a confirmation check: before it,
+    // the planned checks still to come are the next look.
+    if (!out["final"].get<bool>()) out.erase("confirm_at");
     if (ctx.step.params.value("confirmation", false)) out["confirmation"] = true;
     co_return step_outcome::success(out);
 }
