@@ -6,6 +6,7 @@
 #
 # Everything lives in build/demo/ (recreated on each run): config, database, vault key, logs.
 # The API tokens and the tenant's client secret are random per run and exist only in that folder.
+# While it runs it prints the dashboard's address (/ui/) and a viewer token for this run only.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${CONTAIND_BUILD_DIR:-$root/build}"
@@ -31,6 +32,9 @@ start_containd "$build/daemon/containd" || { echo "demo: containd did not start"
 
 ctl() { "$build/daemon/containctl" --url "$url" "$@"; }
 echo "== containd is up at $url, with the simulated Contoso tenant (clock x$scale)"
+echo "== dashboard: $url/ui/  (open it in a browser on this machine while the demo runs)"
+echo "   viewer token, valid for this run only: $viewer_token"
+echo "   operator token (approve, reveal, release): $work/operator.token"
 echo "== the SOC submits the seeds' incident: $root/config/demo/incident.json"
 CONTAIND_TOKEN="$soc_token" ctl submit --dry-run "$root/config/demo/incident.json" | sed -n 1,40p
 echo "   ... (dry run above: nothing was sent to the tenant)"
@@ -57,5 +61,9 @@ fi
 
 echo "== the final report"
 CONTAIND_TOKEN="$operator_token" ctl report "$id" --format md
+if [ -n "${CONTAIND_DEMO_KEEP_UP:-}" ] && [ -t 0 ]; then
+  echo "== the dashboard stays up at $url/ui/ (viewer token above); press Enter to stop the daemon"
+  read -r _
+fi
 echo "== files: $work (containd.log, containd.db); the daemon stops now"
 exit "$status"

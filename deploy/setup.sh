@@ -14,6 +14,10 @@ packages=(
   libfaketime
   systemd
 )
+# tests/ui: the dashboard end to end in Debian's chromium (playwright-core drives it; no browser
+# download), fonts so that screenshots have text. Not for an image build without tests
+# (deploy/Containerfile sets CONTAIND_SETUP_NO_BROWSER=1).
+[ -n "${CONTAIND_SETUP_NO_BROWSER:-}" ] || packages+=(chromium fonts-dejavu-core)
 # node and npm run the OpenAPI lint (tests/openapi). A NodeSource nodejs already bundles npm and
 # conflicts with Debian's npm package, so these are only added when npm is not there yet.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

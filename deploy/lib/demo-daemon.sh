@@ -2,8 +2,8 @@
 # simulated Contoso tenant (the seeds' walkthrough), in the current directory.
 #
 #   write_demo_config ROOT SCALE   writes containd.json and client.secret (0600) and sets
-#                                  submitter_token and operator_token: random per run, only
-#                                  their SHA-256 in the config
+#                                  viewer_token, submitter_token and operator_token: random per
+#                                  run, only their SHA-256 in the config
 #   start_containd CONTAIND        starts it on a free loopback port, waits for the line it prints
 #                                  once it listens, sets daemon_pid and url; returns 1 (stderr.log
 #                                  printed) when it exits or stays silent
@@ -12,6 +12,7 @@ write_demo_config() {
   local root="$1" scale="$2"
   token() { openssl rand -hex 24; }
   sha256() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
+  viewer_token="$(token)"
   submitter_token="$(token)"
   operator_token="$(token)"
   (
@@ -26,6 +27,7 @@ write_demo_config() {
     "bind_address": "127.0.0.1",
     "port": 0,
     "tokens": [
+      { "name": "dashboard-viewer", "role": "viewer", "sha256": "$(sha256 "$viewer_token")" },
       { "name": "sentinel-playbook", "role": "submitter", "sha256": "$(sha256 "$submitter_token")" },
       { "name": "ir-lead", "role": "operator", "sha256": "$(sha256 "$operator_token")" }
     ]

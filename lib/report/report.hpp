@@ -36,7 +36,7 @@ std::optional<snapshot> load_view_snapshot(store::store& db, const std::string& 
 // contained_at, accounts, steps, verification, attention (API.md "Read incidents").
 nlohmann::json incident_view(const snapshot& s);
 // One row of GET /v1/incidents: id, tenant, external_ref, title, status, phase, created_at,
-// updated_at, contained_at, account count, attention.
+// updated_at, contained_at, account count, the accounts' UPNs, attention.
 nlohmann::json incident_summary(const store::incident_record& r);
 // One audit event as the API serves it (id, at, kind, step, data; the chain hash too).
 nlohmann::json event_view(const store::event_record& e);

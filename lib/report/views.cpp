@@ -212,8 +212,16 @@ json incident_summary(const store::incident_record& r) {
         accounts = r.plan["accounts"].size();
     else if (r.request.is_object() && r.request.contains("accounts") && r.request["accounts"].is_array())
         accounts = r.request["accounts"].size();
+    // The submitted accounts' UPNs, so a list can be searched by account (the dashboard's search).
+    json upns = json::array();
+    if (r.request.is_object() && r.request.contains("accounts") && r.request["accounts"].is_array())
+        for (const auto& a : r.request["accounts"]) {
+            const std::string upn = detail::text_of(a, "upn");
+            if (!upn.empty()) upns.push_back(upn);
+        }
     json summary = incident_header(r);
     summary["account_count"] = accounts;
+    summary["upns"] = std::move(upns);
     return summary;
 }
 

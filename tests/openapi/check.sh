@@ -23,21 +23,9 @@ done
 
 # No telemetry, no update checks: a test must not phone home.
 export REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true
-export NO_UPDATE_NOTIFIER=1 npm_config_update_notifier=false
 
-stamp=node_modules/.containd-lock.sha256
-want="$(sha256sum package-lock.json | cut -d' ' -f1)"
-if [ ! -x node_modules/.bin/redocly ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  log="$(mktemp)"
-  if ! npm ci --no-audit --no-fund --loglevel=error >"$log" 2>&1; then
-    cat "$log" >&2
-    rm -f "$log"
-    echo "check.sh: npm ci failed" >&2
-    exit 1
-  fi
-  rm -f "$log"
-  echo "$want" >"$stamp"
-fi
+. "$here/../support/npm_ci_once.sh"
+npm_ci_once node_modules/.bin/redocly
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

@@ -248,6 +248,7 @@ std::vector<route> routes_of_the_binary() {
 
 std::string fill(std::string path, const std::string& id) {
     path = std::regex_replace(path, std::regex("\\{id\\}"), id);
+    path = std::regex_replace(path, std::regex("\\{asset\\}"), "app.js");  // the dashboard's script
     return std::regex_replace(path, std::regex("\\{upn\\}"), "ap.clerk%40contoso.com");
 }
 

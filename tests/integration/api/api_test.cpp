@@ -17,6 +17,7 @@ using test::api_client;
 
 std::string with_params(std::string path) {
     path = std::regex_replace(path, std::regex("\\{id\\}"), "0b7c6d5e-4f3a-4b2c-9d1e-0f9e8d7c6b5a");
+    path = std::regex_replace(path, std::regex("\\{asset\\}"), "app.js");
     return std::regex_replace(path, std::regex("\\{upn\\}"), "ap.clerk@contoso.com");
 }
 
@@ -53,7 +54,7 @@ protected:
 
 TEST_F(ApiTest, route_table_lists_every_route_with_its_role) {
     const auto& routes = api::route_table();
-    EXPECT_EQ(routes.size(), 17u);
+    EXPECT_EQ(routes.size(), 19u);
     std::map<std::string, std::string> role;
     for (const auto& r : routes) role[r.method + " " + r.path] = r.role;
     EXPECT_EQ(role["GET /healthz"], "none");
@@ -66,6 +67,40 @@ TEST_F(ApiTest, route_table_lists_every_route_with_its_role) {
     EXPECT_EQ(role["POST /v1/incidents/{id}/verify"], "operator");
     EXPECT_EQ(role["POST /v1/incidents/{id}/override-guard"], "operator");
     EXPECT_EQ(role["POST /v1/incidents/{id}/credentials/{upn}/tap"], "operator");
+    EXPECT_EQ(role["GET /ui/"], "none");
+    EXPECT_EQ(role["GET /ui/{asset}"], "none");
+}
+
+// The dashboard: static files from the binary, no token, a strict CSP, revalidated by ETag.
+TEST_F(ApiTest, dashboard_files_are_served_with_a_strict_csp) {
+    api_client c(port);
+    const auto page = c.request("GET", "/ui/", {}, {});
+    ASSERT_EQ(page.status, 200);
+    EXPECT_EQ(page.header("content-type"), "text/html; charset=utf-8");
+    EXPECT_NE(page.body.find("<script src=\"app.js\" defer></script>"), std::string::npos);
+    const std::string csp = page.header("content-security-policy");
+    EXPECT_NE(csp.find("default-src 'none'"), std::string::npos) << csp;
+    EXPECT_NE(csp.find("script-src 'self'"), std::string::npos) << csp;
+    EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos) << csp;
+    EXPECT_EQ(csp.find("unsafe"), std::string::npos) << csp;
+    EXPECT_EQ(page.header("x-content-type-options"), "nosniff");
+    const std::string etag = page.header("etag");
+    ASSERT_FALSE(etag.empty());
+
+    const auto again = c.request("GET", "/ui/", {}, {{"If-None-Match", etag}});
+    EXPECT_EQ(again.status, 304);
+    EXPECT_TRUE(again.body.empty());
+    EXPECT_EQ(c.request("GET", "/ui/", {}, {{"If-None-Match", "\"other\""}}).status, 200);
+
+    const auto script = c.request("GET", "/ui/app.js", {}, {});
+    EXPECT_EQ(script.status, 200);
+    EXPECT_EQ(script.header("content-type"), "text/javascript; charset=utf-8");
+    EXPECT_NE(script.header("etag"), etag);
+    EXPECT_EQ(c.request("GET", "/ui/app.css", {}, {}).header("content-type"), "text/css; charset=utf-8");
+    EXPECT_EQ(c.request("GET", "/ui/secrets.json", {}, {}).status, 404);
+    EXPECT_EQ(c.request("GET", "/ui/..%2Fcontaind.json", {}, {}).status, 404);
+    EXPECT_EQ(c.request("GET", "/ui", {}, {}).status, 404);
+    EXPECT_EQ(c.request("POST", "/ui/", {}, {}).status, 405);
 }
 
 TEST_F(ApiTest, every_route_needs_a_valid_token_and_the_right_role) {

@@ -662,6 +662,7 @@ TEST_F(report_fixture, summary_row_is_what_lists_show) {
     EXPECT_EQ(row["updated_at"], format_rfc3339(clock.now()));
     EXPECT_EQ(row["contained_at"], format_rfc3339(contained_at));
     EXPECT_EQ(row["account_count"], 2);
+    EXPECT_EQ(row["upns"], json({director, clerk}));  // searchable by account (the dashboard)
     EXPECT_EQ(row["attention"], json({"watch this"}));
     EXPECT_FALSE(row.contains("steps"));
 }
