@@ -234,6 +234,20 @@ struct engine::impl : std::enable_shared_from_this<impl> {
         return p;
     }
 
+    // The request with only the accounts and apps that one batch resolves.
+    static incident::incident_request batch_request(const incident_state& inc, int batch) {
+        std::set<std::string> accounts, apps;
+        for (const auto& s : inc.view.steps) {
+            if (s.batch != batch) continue;
+            if (s.kind == step_kind::resolve_account) accounts.insert(s.target);
+            if (s.kind == step_kind::capture_app_evidence) apps.insert(s.target);
+        }
+        incident::incident_request request = *inc.request;
+        std::erase_if(request.accounts, [&](const incident::account_request& a) { return !accounts.count(a.upn); });
+        std::erase_if(request.malicious_apps, [&](const incident::app_request& a) { return !apps.count(a.app_id); });
+        return request;
+    }
+
     // Batch 0's resolve phase is over: re-derive the plan from what the directory said.
     bool refine_plan(const std::string& id) {
         auto& inc = incidents.at(id);
@@ -243,16 +257,7 @@ struct engine::impl : std::enable_shared_from_this<impl> {
         std::set<std::string> unresolved;
         read_facts(id, 0, facts, unresolved);
         // Only what batch 0 resolved: accounts or apps added since have batches of their own.
-        std::set<std::string> accounts, apps;
-        for (const auto& s : inc.view.steps) {
-            if (s.batch != 0) continue;
-            if (s.kind == step_kind::resolve_account) accounts.insert(s.target);
-            if (s.kind == step_kind::capture_app_evidence) apps.insert(s.target);
-        }
-        incident::incident_request request = *inc.request;
-        std::erase_if(request.accounts, [&](const incident::account_request& a) { return !accounts.count(a.upn); });
-        std::erase_if(request.malicious_apps, [&](const incident::app_request& a) { return !apps.count(a.app_id); });
-        auto planned = plan_for(id, inc, request, facts, unresolved);
+        auto planned = plan_for(id, inc, batch_request(inc, 0), facts, unresolved);
         if (!planned) return false;
         // The resolve steps stay as they ran; what follows them is numbered after them.
         int last_resolve = 0;
@@ -283,15 +288,7 @@ struct engine::impl : std::enable_shared_from_this<impl> {
         std::map<std::string, incident::directory_facts> facts;
         std::set<std::string> unresolved;
         read_facts(id, batch, facts, unresolved);
-        std::set<std::string> accounts, apps;
-        for (const auto& s : inc.view.steps) {
-            if (s.batch != batch) continue;
-            if (s.kind == step_kind::resolve_account) accounts.insert(s.target);
-            if (s.kind == step_kind::capture_app_evidence) apps.insert(s.target);
-        }
-        incident::incident_request request = *inc.request;
-        std::erase_if(request.accounts, [&](const incident::account_request& a) { return !accounts.count(a.upn); });
-        std::erase_if(request.malicious_apps, [&](const incident::app_request& a) { return !apps.count(a.app_id); });
+        const incident::incident_request request = batch_request(inc, batch);
         auto planned = plan_for(id, inc, request, facts, unresolved);
         if (!planned) return false;
         std::vector<incident::planned_step> later;
