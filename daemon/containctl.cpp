@@ -484,6 +484,7 @@ int cmd_watch(session& s, const std::string& id, const std::string& until, int i
 
 int main(int argc, char** argv) {
     CLI::App app{"containctl: submit and follow containd incidents (containment of a compromised Microsoft 365 tenant)"};
+    app.set_version_flag("--version", "containctl " CONTAIND_VERSION);
     app.footer(exit_codes_help);
     app.require_subcommand(1);
     app.fallthrough();

@@ -14,6 +14,11 @@ packages=(
   libfaketime
   systemd
 )
+# Test tools, not for an image without tests either: tinyproxy, a real HTTP CONNECT proxy for
+# tests/integration/graph/proxy_test.cpp; promtool (check rules, check metrics: tests/deploy,
+# notify_system_test), which Debian ships only in the prometheus package (~19 MB download; its
+# server is not started here).
+[ -n "${CONTAIND_SETUP_NO_BROWSER:-}" ] || packages+=(tinyproxy prometheus)
 # tests/ui: the dashboard end to end in Debian's chromium (playwright-core drives it; no browser
 # download), fonts so that screenshots have text. Not for an image build without tests
 # (deploy/Containerfile sets CONTAIND_SETUP_NO_BROWSER=1).

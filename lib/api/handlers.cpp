@@ -148,9 +148,14 @@ response handle_healthz(api_state&, const request&, const caller&, const path_pa
 // makes one small durable write, so readiness returns by itself once the disk takes writes.
 response handle_readyz(api_state& st, const request&, const caller&, const path_params&) {
     const bool storage_ok = !st.ctx.db.storage_failing() || st.ctx.db.probe_write();
-    if (st.ready && !st.stopping && storage_ok) return json_response(200, {{"status", "ready"}});
-    const char* status = st.stopping ? "stopping" : !st.ready ? "starting" : "storage_unavailable";
-    auto r = json_response(503, {{"status", status}});
+    const json tenants = st.ctx.tenant_health ? st.ctx.tenant_health() : json::object();
+    bool tenants_ok = true;
+    for (const auto& [name, t] : tenants.items()) tenants_ok = tenants_ok && t.value("healthy", true);
+    json body = {{"status", "ready"}};
+    if (!tenants.empty()) body["tenants"] = tenants;
+    if (st.ready && !st.stopping && storage_ok && tenants_ok) return json_response(200, body);
+    body["status"] = st.stopping ? "stopping" : !st.ready ? "starting" : !storage_ok ? "storage_unavailable" : "tenant_not_ready";
+    auto r = json_response(503, body);
     r.header("Retry-After", "1");
     return r;
 }

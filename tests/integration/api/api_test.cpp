@@ -54,7 +54,7 @@ protected:
 
 TEST_F(ApiTest, route_table_lists_every_route_with_its_role) {
     const auto& routes = api::route_table();
-    EXPECT_EQ(routes.size(), 19u);
+    EXPECT_EQ(routes.size(), 20u);
     std::map<std::string, std::string> role;
     for (const auto& r : routes) role[r.method + " " + r.path] = r.role;
     EXPECT_EQ(role["GET /healthz"], "none");
@@ -69,6 +69,7 @@ TEST_F(ApiTest, route_table_lists_every_route_with_its_role) {
     EXPECT_EQ(role["POST /v1/incidents/{id}/credentials/{upn}/tap"], "operator");
     EXPECT_EQ(role["GET /ui/"], "none");
     EXPECT_EQ(role["GET /ui/{asset}"], "none");
+    EXPECT_EQ(role["GET /v1/notifications"], "viewer");
 }
 
 // The dashboard: static files from the binary, no token, a strict CSP, revalidated by ETag.
