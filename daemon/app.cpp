@@ -1,5 +1,6 @@
 #include "app.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <fstream>
@@ -9,7 +10,15 @@
 #include <stdexcept>
 #include <thread>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <iostream>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -19,10 +28,12 @@
 #include "core/log.hpp"
 #include "core/secret.hpp"
 #include "engine/engine.hpp"
+#include "notify/notifier.hpp"
 #include "runners/runners.hpp"
 #include "sim/simulator.hpp"
 #include "store/store.hpp"
 #include "store/vault.hpp"
+#include "health.hpp"
 #include "tenants.hpp"
 
 namespace containd::daemon {
@@ -70,7 +81,55 @@ std::unique_ptr<clock_source> make_clock(const config::daemon_config& config) {
     return std::make_unique<system_clock_source>();
 }
 
+// Every tenant's preflight at start-up and then every `interval`: recorded for /readyz and
+// /metrics, and handed to the notifier (a change is a tenant_health webhook).
+boost::asio::awaitable<void> watch_tenants(const std::vector<config::tenant_config>& tenants,
+                                           tenant_clients& clients, const clock_source& clock, tenant_health& health,
+                                           notify::notifier& notifier, const bool& stopping,
+                                           boost::asio::steady_timer& timer, std::chrono::steady_clock::duration interval) {
+    while (!stopping) {
+        for (const auto& t : tenants) {
+            auto* tokens = clients.tokens(t.settings.name);
+            if (!tokens || stopping) continue;
+            const tenant_check c = co_await check_tenant(*tokens, t, clock);
+            health.record(c);
+            log_event(c.healthy ? spdlog::level::info : spdlog::level::warn, "tenant_checked",
+                      {{"tenant", c.tenant}, {"healthy", c.healthy}, {"gaps", c.gaps}});
+            try {
+                notifier.tenant_checked(c.tenant, c.healthy, c.gaps);
+            } catch (const std::exception& e) {
+                log_event(spdlog::level::err, "tenant_health_not_recorded", {{"tenant", c.tenant}, {"error", e.what()}});
+            }
+        }
+        timer.expires_after(interval);
+        auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+        if (ec) co_return;
+    }
+}
+
 }  // namespace
+
+int check_tenant(const config::daemon_config& config, const std::string& tenant) {
+    boost::asio::io_context ioc(1);
+    const auto clock = make_clock(config);
+    auto tenants = config.tenants;
+    std::unique_ptr<sim::simulator> simulator;
+    if (config.simulator) simulator = start_embedded_simulator(*config.simulator, *clock, tenants);
+    const auto it = std::find_if(tenants.begin(), tenants.end(), [&](const auto& t) { return t.settings.name == tenant; });
+    if (it == tenants.end()) {
+        std::cerr << "containd: no tenant named '" << tenant << "' is configured\n";
+        return 2;
+    }
+    tenant_clients clients(ioc.get_executor(), {*it}, *clock, config.engine,
+                           simulator ? simulator->ca_certificate_pem() : std::string());
+    auto done = boost::asio::co_spawn(ioc, check_tenant(*clients.tokens(tenant), *it, *clock), boost::asio::use_future);
+    ioc.run();
+    const tenant_check c = done.get();
+    std::cout << c.table();
+    for (const auto& g : c.gaps) std::cout << "gap: " << g << "\n";
+    if (simulator) simulator->stop();
+    return c.healthy ? 0 : 3;
+}
 
 int run(const config::daemon_config& config, const std::function<void(const ready_info&)>& on_ready) {
     // Two threads: this one runs the store, the engine and the Graph clients (ioc); the API's
@@ -105,10 +164,28 @@ int run(const config::daemon_config& config, const std::function<void(const read
     if (config.simulator && config.simulator->time_scale > 1.0) engine_options.max_timer_sleep = milliseconds(100);
     engine::engine eng(ioc.get_executor(), db, *clock, settings, runners, engine_options);
 
-    api::context api_context{db, eng, *clock, settings, [&clients] { return clients.metrics(); }};
+    // Engine log lines and webhooks, from the committed events (lib/notify).
+    notify::notifier notifier(ioc.get_executor(), db, *clock, config.notify);
+
+    tenant_health health;
+    bool stopping = false;
+    boost::asio::steady_timer health_timer(ioc);
+
+    api::context api_context{db, eng, *clock, settings,
+                             [&clients, &notifier, &health] {
+                                 return "# HELP containd_build_info The running containd's version (always 1).\n"
+                                        "# TYPE containd_build_info gauge\ncontaind_build_info{version=\"" CONTAIND_VERSION
+                                        "\"} 1\n" +
+                                        clients.metrics() + notifier.metrics() + health.metrics();
+                             },
+                             [&health] { return health.to_json(); }};
     api::server server(network.get_executor(), ioc.get_executor(), config.api, std::move(api_context));
 
     const std::size_t recovered = eng.start();
+    notifier.start();
+    boost::asio::co_spawn(ioc, watch_tenants(tenants, clients, *clock, health, notifier, stopping, health_timer,
+                                                std::chrono::minutes(5)),
+                          boost::asio::detached);
     const std::uint16_t port = server.start();
     server.set_ready(true);
     log_event(spdlog::level::info, "daemon_started",
@@ -131,10 +208,13 @@ int run(const config::daemon_config& config, const std::function<void(const read
     stop_signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
         if (ec) return;
         stop_requested = std::chrono::steady_clock::now();
+        stopping = true;
+        health_timer.cancel();
         log_event(spdlog::level::info, "daemon_stopping", {{"signal", signal_number}});
         server.set_ready(false);
         boost::asio::post(network, [&server] { server.stop(); });  // in-flight requests finish; streams end
         eng.stop();  // attempts in flight are re-run (reconciled) after the next start
+        notifier.stop();  // pending deliveries are sent after the next start
         hup.cancel();
     });
 

@@ -25,4 +25,8 @@ struct ready_info {
 // start-up failure whose message is safe to print (never a secret).
 int run(const config::daemon_config& config, const std::function<void(const ready_info&)>& on_ready);
 
+// `containd --check-tenant NAME`: one preflight of the tenant (daemon/health.hpp), printed as a
+// table on stdout. Returns 0 when healthy, 3 on a gap, 2 for an unknown tenant.
+int check_tenant(const config::daemon_config& config, const std::string& tenant);
+
 }  // namespace containd::daemon

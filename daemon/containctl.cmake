@@ -11,6 +11,7 @@ containd_set_warnings(containd_ctl)
 containd_add_executable(containctl
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/containctl.cpp ${CMAKE_CURRENT_LIST_DIR}/ctl/http.cpp
   DEPS containd_ctl containd::core containd::asio CLI11::CLI11)
+target_compile_definitions(containctl PRIVATE CONTAIND_VERSION="${PROJECT_VERSION}")
 
 if(CONTAIND_BUILD_TESTS)
   find_package(GTest REQUIRED)

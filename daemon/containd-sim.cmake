@@ -5,3 +5,4 @@ find_package(CLI11 CONFIG REQUIRED)
 containd_add_executable(containd-sim
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/containd-sim.cpp
   DEPS containd::sim containd::core CLI11::CLI11 Threads::Threads)
+target_compile_definitions(containd-sim PRIVATE CONTAIND_VERSION="${PROJECT_VERSION}")

@@ -94,6 +94,7 @@ duration scale_down(duration d, double factor) {
 
 int main(int argc, char** argv) {
     CLI::App app{"containd-sim: a simulated Microsoft 365 tenant (Entra token endpoint + Microsoft Graph) over HTTPS"};
+    app.set_version_flag("--version", "containd-sim " CONTAIND_VERSION);
     app.footer(
         "Prints one JSON line on stdout when listening, then serves until SIGINT/SIGTERM.\n"
         "Exit codes: 0 clean stop, 1 cannot start, 2 usage or unusable input file.");

@@ -3,14 +3,17 @@ if(NOT TARGET containd_api)
   return()  # lib/api is not part of this tree yet
 endif()
 find_package(CLI11 CONFIG REQUIRED)
-add_library(containd_daemon STATIC ${CMAKE_CURRENT_LIST_DIR}/app.cpp ${CMAKE_CURRENT_LIST_DIR}/tenants.cpp)
+add_library(containd_daemon STATIC ${CMAKE_CURRENT_LIST_DIR}/app.cpp ${CMAKE_CURRENT_LIST_DIR}/tenants.cpp
+                            ${CMAKE_CURRENT_LIST_DIR}/health.cpp)
 target_compile_features(containd_daemon PUBLIC cxx_std_20)
 target_include_directories(containd_daemon PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(containd_daemon PUBLIC containd::api containd::config containd::runners containd::graph
-                                             containd::sim containd::engine containd::store containd::asio)
+                                             containd::sim containd::engine containd::store containd::notify containd::asio)
 containd_set_warnings(containd_daemon)
+target_compile_definitions(containd_daemon PRIVATE CONTAIND_VERSION="${PROJECT_VERSION}")
 
 containd_add_executable(containd SOURCES ${CMAKE_CURRENT_LIST_DIR}/containd.cpp DEPS containd_daemon CLI11::CLI11)
+target_compile_definitions(containd PRIVATE CONTAIND_VERSION="${PROJECT_VERSION}")
 
 if(CONTAIND_BUILD_TESTS)
   find_package(GTest REQUIRED)

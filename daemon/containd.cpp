@@ -3,8 +3,10 @@
 //   containd --config /etc/containd/containd.json
 //   containd --config FILE --check-config     validate and exit (0 valid, 2 invalid)
 //   containd --print-routes                   the API's routes, one "METHOD PATH ROLE" per line
+//   containd --config FILE --check-tenant NAME   one tenant preflight as a table (0 ok, 3 a gap)
 //
-// Exit codes: 0 clean stop, 1 start-up failure (message on stderr), 2 bad arguments or config.
+// Exit codes: 0 clean stop, 1 start-up failure (message on stderr), 2 bad arguments or config,
+// 3 --check-tenant found a gap.
 
 #include <cstdio>
 #include <iostream>
@@ -19,12 +21,16 @@
 
 int main(int argc, char** argv) {
     CLI::App cli{"containd: contains a compromised Microsoft 365 / Entra ID tenant, durably"};
+    cli.set_version_flag("--version", "containd " CONTAIND_VERSION);
     std::string config_path;
     bool check_only = false;
     bool print_routes = false;
     cli.add_option("-c,--config", config_path, "JSON configuration file")->check(CLI::ExistingFile);
     cli.add_flag("--check-config", check_only, "validate the configuration and exit");
     cli.add_flag("--print-routes", print_routes, "print the REST API's routes and exit");
+    std::string check_tenant;
+    cli.add_option("--check-tenant", check_tenant,
+                   "check one tenant's token and permissions, print a table, exit 0 (ok) or 3 (a gap)");
     CLI11_PARSE(cli, argc, argv);
 
     if (print_routes) {
@@ -44,6 +50,16 @@ int main(int argc, char** argv) {
     if (check_only) {
         std::cout << config_path << ": valid\n";
         return 0;
+    }
+
+    if (!check_tenant.empty()) {
+        try {
+            containd::setup_logging(std::nullopt, "warn");
+            return containd::daemon::check_tenant(config, check_tenant);
+        } catch (const std::exception& e) {
+            std::cerr << "containd: " << e.what() << '\n';
+            return 1;
+        }
     }
 
     try {

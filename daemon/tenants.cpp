@@ -30,6 +30,18 @@ graph::credential load_credential(const config::tenant_config& t) {
 
 }  // namespace
 
+graph::proxy_settings proxy_for(const config::tenant_config& t) {
+    graph::proxy_settings p = graph::proxy_settings::from_environment();
+    if (t.proxy_url) {
+        p.url = *t.proxy_url == "none" ? std::string() : *t.proxy_url;
+        p.no_proxy = t.no_proxy;
+    } else if (!t.no_proxy.empty()) {
+        p.no_proxy.insert(p.no_proxy.end(), t.no_proxy.begin(), t.no_proxy.end());
+    }
+    if (t.proxy_credentials_file) p.credentials = load_secret_file(*t.proxy_credentials_file);
+    return p;
+}
+
 tenant_clients::tenant_clients(boost::asio::any_io_executor executor, const std::vector<config::tenant_config>& tenants,
                                const clock_source& clock, const config::engine_settings& engine,
                                const std::string& extra_ca_pem) {
@@ -40,6 +52,7 @@ tenant_clients::tenant_clients(boost::asio::any_io_executor executor, const std:
         tls.ca_pem = extra_ca_pem;
         graph::https_options http_options;
         http_options.max_idle_per_host = std::max<std::size_t>(8, max_concurrency);
+        http_options.proxy = proxy_for(t);
         tenant_stack stack;
         stack.http = std::make_unique<graph::https_client>(executor, tls, http_options);
         graph::token_settings ts;
@@ -63,6 +76,11 @@ tenant_clients::~tenant_clients() = default;
 graph::client* tenant_clients::find(const std::string& tenant) const {
     auto it = stacks_.find(tenant);
     return it == stacks_.end() ? nullptr : it->second.client.get();
+}
+
+graph::token_source* tenant_clients::tokens(const std::string& tenant) const {
+    auto it = stacks_.find(tenant);
+    return it == stacks_.end() ? nullptr : it->second.tokens.get();
 }
 
 std::string tenant_clients::metrics() const {

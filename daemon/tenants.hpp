@@ -16,6 +16,10 @@
 
 namespace containd::daemon {
 
+// The proxy for a tenant's calls: its proxy_url / no_proxy / proxy_credentials_file, else the
+// environment's HTTPS_PROXY and NO_PROXY. Reads the credentials file now (throws naming it).
+graph::proxy_settings proxy_for(const config::tenant_config& tenant);
+
 class tenant_clients {
 public:
     // Reads every credential (files or environment) now, so a missing secret stops start-up with
@@ -27,6 +31,7 @@ public:
     ~tenant_clients();
 
     graph::client* find(const std::string& tenant) const;
+    graph::token_source* tokens(const std::string& tenant) const;
     // Prometheus text: containd_graph_calls_total{tenant,status}.
     std::string metrics() const;
 

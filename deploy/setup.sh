@@ -13,10 +13,16 @@ packages=(
   # tests/system/timers_test.cpp: the daemon's wall clock moved and stepped (LD_PRELOAD)
   libfaketime
   systemd
-  # tests/ui: the dashboard end to end in Debian's chromium (playwright-core drives it; no
-  # browser download); fonts so that screenshots have text
-  chromium fonts-dejavu-core
 )
+# Test tools, not for an image without tests either: tinyproxy, a real HTTP CONNECT proxy for
+# tests/integration/graph/proxy_test.cpp; promtool (check rules, check metrics: tests/deploy,
+# notify_system_test), which Debian ships only in the prometheus package (~19 MB download; its
+# server is not started here).
+[ -n "${CONTAIND_SETUP_NO_BROWSER:-}" ] || packages+=(tinyproxy prometheus)
+# tests/ui: the dashboard end to end in Debian's chromium (playwright-core drives it; no browser
+# download), fonts so that screenshots have text. Not for an image build without tests
+# (deploy/Containerfile sets CONTAIND_SETUP_NO_BROWSER=1).
+[ -n "${CONTAIND_SETUP_NO_BROWSER:-}" ] || packages+=(chromium fonts-dejavu-core)
 # node and npm run the OpenAPI lint (tests/openapi). A NodeSource nodejs already bundles npm and
 # conflicts with Debian's npm package, so these are only added when npm is not there yet.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

@@ -27,3 +27,9 @@ containd_add_test(graph_integration_test
     ${CMAKE_CURRENT_LIST_DIR}/integration/graph/api_test.cpp
   DEPS containd::graph containd_test_https
   LABEL integration)
+
+# The HTTPS client through a real CONNECT proxy (tinyproxy, installed by deploy/setup.sh).
+containd_add_test(graph_proxy_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/integration/graph/proxy_test.cpp
+  DEPS containd::graph containd_test_https
+  LABEL integration)

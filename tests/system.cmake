@@ -50,3 +50,19 @@ if(TARGET containd AND TARGET containd-sim)
     add_dependencies(${suite}_system_test containd containd-sim storage_fault_shim)
   endforeach()
 endif()
+
+# Webhooks across a SIGKILL (lib/notify) and tenant health (daemon/health.hpp): the real binaries
+# and a real HTTPS receiver in the test.
+if(TARGET containd AND TARGET containd-sim AND TARGET containd_notify)
+  foreach(t notify tenant_health)
+    containd_add_test(${t}_system_test
+      SOURCES system/${t}_test.cpp support/api_client.cpp
+      DEPS containd::notify containd::store containd::core containd::asio containd_test_https OpenSSL::SSL OpenSSL::Crypto
+      LABEL system)
+    target_compile_definitions(${t}_system_test PRIVATE
+      CONTAIND_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+      CONTAIND_EXE="$<TARGET_FILE:containd>"
+      CONTAIND_SIM_EXE="$<TARGET_FILE:containd-sim>")
+    add_dependencies(${t}_system_test containd containd-sim)
+  endforeach()
+endif()

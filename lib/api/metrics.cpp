@@ -58,16 +58,18 @@ std::string metrics::render(store::store& db, const engine::engine& eng, const g
     }
 
     const auto c = eng.stats();
-    const std::pair<const char*, std::uint64_t> engine_counters[] = {
-        {"containd_engine_step_attempts_total", c.attempts},
-        {"containd_engine_steps_succeeded_total", c.succeeded},
-        {"containd_engine_step_retries_total", c.retries},
-        {"containd_engine_steps_failed_total", c.failed},
-        {"containd_engine_step_timeouts_total", c.timeouts},
+    const std::tuple<const char*, const char*, std::uint64_t> engine_counters[] = {
+        {"containd_engine_step_attempts_total", "Step attempts started (since start).", c.attempts},
+        {"containd_engine_steps_succeeded_total", "Steps that succeeded (since start).", c.succeeded},
+        {"containd_engine_step_retries_total", "Failed step attempts scheduled for another attempt.", c.retries},
+        {"containd_engine_steps_failed_total", "Steps that gave up (the incident needs attention).", c.failed},
+        {"containd_engine_step_timeouts_total", "Step attempts cut by the attempt timeout.", c.timeouts},
     };
-    for (const auto& [name, value] : engine_counters)
-        out << "# TYPE " << name << " counter\n" << name << " " << value << "\n";
-    out << "# TYPE containd_engine_steps_in_flight gauge\ncontaind_engine_steps_in_flight " << eng.in_flight() << "\n";
+    for (const auto& [name, help, value] : engine_counters)
+        out << "# HELP " << name << " " << help << "\n# TYPE " << name << " counter\n" << name << " " << value << "\n";
+    out << "# HELP containd_engine_steps_in_flight Step attempts running now.\n"
+           "# TYPE containd_engine_steps_in_flight gauge\ncontaind_engine_steps_in_flight "
+        << eng.in_flight() << "\n";
 
     const std::lock_guard lock(mutex_);
     out << "# HELP containd_api_requests_total API requests by route template, method and status code.\n"
@@ -92,11 +94,18 @@ std::string metrics::render(store::store& db, const engine::engine& eng, const g
             << "\n";
         out << "containd_api_request_duration_seconds_count{route=\"" << label(route) << "\"} " << h.count << "\n";
     }
-    out << "# TYPE containd_api_open_connections gauge\ncontaind_api_open_connections " << g.open_connections << "\n";
-    out << "# TYPE containd_api_event_streams gauge\ncontaind_api_event_streams " << g.event_streams << "\n";
-    out << "# TYPE containd_api_rejected_connections_total counter\ncontaind_api_rejected_connections_total "
+    out << "# HELP containd_api_open_connections API connections open now.\n"
+           "# TYPE containd_api_open_connections gauge\ncontaind_api_open_connections "
+        << g.open_connections << "\n";
+    out << "# HELP containd_api_event_streams Live event streams (SSE) open now.\n"
+           "# TYPE containd_api_event_streams gauge\ncontaind_api_event_streams "
+        << g.event_streams << "\n";
+    out << "# HELP containd_api_rejected_connections_total Connections refused because max_connections were open.\n"
+           "# TYPE containd_api_rejected_connections_total counter\ncontaind_api_rejected_connections_total "
         << rejected_connections_ << "\n";
-    out << "# TYPE containd_ready gauge\ncontaind_ready " << (g.ready ? 1 : 0) << "\n";
+    out << "# HELP containd_ready Whether the daemon is ready (1) or not (0): started, not stopping, storage writable.\n"
+           "# TYPE containd_ready gauge\ncontaind_ready "
+        << (g.ready ? 1 : 0) << "\n";
     std::string text = out.str();
     if (extra) {
         std::string more = extra();

@@ -158,13 +158,31 @@ std::string method_label(std::string_view m) {
     return "OTHER";
 }
 
+// The incident a request is about: the {id} of an /v1/incidents/{id}... route (as sent, bounded).
+std::string incident_of(std::string_view route, std::string_view path) {
+    constexpr std::string_view prefix = "/v1/incidents/";
+    if (route.rfind("/v1/incidents/{id}", 0) != 0 || path.rfind(prefix, 0) != 0) return {};
+    path.remove_prefix(prefix.size());
+    auto id = percent_decode(path.substr(0, path.find('/')), false);
+    return id && id->size() <= 64 ? *id : std::string();
+}
+
+std::string client_address(tcp::socket& socket) {
+    boost::system::error_code ec;
+    const auto peer = socket.remote_endpoint(ec);
+    if (ec) return {};
+    return peer.address().to_string() + ":" + std::to_string(peer.port());
+}
+
 void log_request(std::string_view method, std::string_view route, int status, std::chrono::nanoseconds elapsed,
-                 const std::string& who) {
+                 const std::string& who, const std::string& client = {}, const std::string& incident_id = {}) {
     nlohmann::json fields = {{"method", std::string(method)},
                              {"route", std::string(route)},
                              {"status", status},
                              {"duration_ms", std::chrono::duration<double, std::milli>(elapsed).count()}};
     if (!who.empty()) fields["caller"] = who;
+    if (!client.empty()) fields["client"] = client;
+    if (!incident_id.empty()) fields["incident_id"] = incident_id;
     log_event(status >= 500 ? spdlog::level::warn : spdlog::level::info, "api_request", fields);
 }
 
@@ -276,6 +294,7 @@ template <class Stream>
 asio::awaitable<void> serve_http(std::shared_ptr<server_state> st, Stream& stream, session_entry& entry) {
     auto& lowest = beast::get_lowest_layer(stream);
     const auto& cfg = st->settings;
+    const std::string client = client_address(lowest.socket());
     beast::flat_buffer buffer(cfg.header_limit + cfg.body_limit + 8192);
     bool first = true;
     for (;;) {
@@ -340,7 +359,7 @@ asio::awaitable<void> serve_http(std::shared_ptr<server_state> st, Stream& strea
             }
             auto res = problem(status, status == 400 ? "malformed-request" : "too-large", title, detail);
             st->stats.observe("unparsed", "OTHER", status, std::chrono::steady_clock::now() - started);
-            log_request("OTHER", "unparsed", status, std::chrono::steady_clock::now() - started, {});
+            log_request("OTHER", "unparsed", status, std::chrono::steady_clock::now() - started, {}, client);
             auto out = to_beast(std::move(res), 11, false);
             lowest.expires_after(cfg.read_timeout);
             auto [wec, wn] = co_await http::async_write(stream, out, use_nothrow);
@@ -381,7 +400,7 @@ asio::awaitable<void> serve_http(std::shared_ptr<server_state> st, Stream& strea
         const auto elapsed = std::chrono::steady_clock::now() - started;
         const std::string method = d.route == "unmatched" ? method_label(req.method) : req.method;
         st->stats.observe(d.route, method, d.res.status, elapsed);
-        log_request(method, d.route, d.res.status, elapsed, d.who);
+        log_request(method, d.route, d.res.status, elapsed, d.who, client, incident_of(d.route, req.path));
 
         if (d.res.stream) {
             co_await run_event_stream(st, stream, std::move(*d.res.stream));

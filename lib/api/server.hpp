@@ -36,6 +36,9 @@ struct context {
     const clock_source& clock;
     std::map<std::string, incident::tenant_settings> tenants;  // by name
     std::function<std::string()> extra_metrics;  // optional: more Prometheus text (Graph calls by status), may be empty
+    // optional: each tenant's last preflight ({name: {healthy, gaps, ...}}); /readyz reports it
+    // and is 503 while a tenant has a gap.
+    std::function<nlohmann::json()> tenant_health = {};
 };
 
 class server {

@@ -173,6 +173,12 @@ void parse_tenant(const json& doc, const std::string& path, const std::string& b
     r.text("certificate_file", t.credential.certificate_file);
     r.text("private_key_file", t.credential.private_key_file);
     r.text("ca_file", t.ca_file);
+    r.text("proxy_url", t.proxy_url);
+    if (t.proxy_url && *t.proxy_url != "none" && t.proxy_url->rfind("http://", 0) != 0)
+        r.error("proxy_url", "must be http://host:port (CONNECT is spoken in clear to the proxy) or none");
+    r.forbid("proxy_password", "secrets never go in the config file: use proxy_credentials_file");
+    r.text("proxy_credentials_file", t.proxy_credentials_file);
+    t.no_proxy = r.strings("no_proxy");
     const int sources = (t.credential.secret_file ? 1 : 0) + (t.credential.secret_env ? 1 : 0) +
                         (t.credential.certificate_file ? 1 : 0);
     if (sources != 1)
@@ -181,7 +187,8 @@ void parse_tenant(const json& doc, const std::string& path, const std::string& b
                 "private_key_file");
     if (t.credential.certificate_file.has_value() != t.credential.private_key_file.has_value())
         r.error("certificate_file", "certificate_file and private_key_file go together");
-    for (auto* p : {&t.credential.secret_file, &t.credential.certificate_file, &t.credential.private_key_file, &t.ca_file})
+    for (auto* p : {&t.credential.secret_file, &t.credential.certificate_file, &t.credential.private_key_file, &t.ca_file,
+                    &t.proxy_credentials_file})
         if (*p) *p = resolve(base, **p);
 
     r.text("emergency_policy_id", t.settings.emergency_policy_id);
@@ -219,6 +226,49 @@ void parse_tenant(const json& doc, const std::string& path, const std::string& b
     r.seconds_value("ingestion_allowance_s", t.settings.ingestion_allowance, 0, 24 * 3600);
     r.seconds_value("revocation_propagation_s", t.settings.revocation_propagation, 0, 24 * 3600);
     r.seconds_value("max_token_lifetime_s", t.settings.max_token_lifetime, 1, 7 * 24 * 3600);
+}
+
+void parse_notify(const json& doc, const std::string& base, notify_settings& n, std::vector<config_error>& errors) {
+    object_reader r(doc, "notify", errors);
+    r.seconds_value("poll_interval_s", n.poll_interval, 0.01, 60);
+    r.seconds_value("retry_first_s", n.retry_first, 0.01, 3600);
+    r.seconds_value("retry_max_s", n.retry_max, 0.01, 86400);
+    r.seconds_value("give_up_after_s", n.give_up_after, 1, 30 * 86400);
+    r.seconds_value("timeout_s", n.timeout, 0.1, 300);
+    const json* subs = r.get("subscribers");
+    if (!subs) return;
+    if (!subs->is_array()) return r.error("subscribers", "must be an array");
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < subs->size(); ++i) {
+        const std::string path = "notify.subscribers[" + std::to_string(i) + "]";
+        object_reader s((*subs)[i], path, errors);
+        notify_subscriber sub;
+        s.text("name", sub.name, true);
+        if (!sub.name.empty() && !names.insert(sub.name).second) s.error("name", "duplicate subscriber name");
+        s.text("url", sub.url);
+        s.text("url_file", sub.url_file);
+        if (sub.url.has_value() == sub.url_file.has_value()) s.error("url", "give exactly one of url and url_file");
+        if (sub.url && (sub.url->rfind("https://", 0) != 0 || sub.url->size() <= 8))
+            s.error("url", "must be an https:// URL");
+        s.text("format", sub.format);
+        if (sub.format != "json" && sub.format != "teams" && sub.format != "slack")
+            s.error("format", "must be json, teams or slack");
+        s.forbid("secret", "secrets never go in the config file: use secret_file");
+        s.text("secret_file", sub.secret_file);
+        if (sub.format == "json" && !sub.secret_file) s.error("secret_file", "is required for the json format");
+        sub.events = s.strings("events");
+        for (std::size_t k = 0; k < sub.events.size(); ++k)
+            if (std::none_of(std::begin(notification_kinds), std::end(notification_kinds),
+                             [&](const char* kind) { return sub.events[k] == kind; }))
+                s.error("events[" + std::to_string(k) + "]",
+                        "must be one of accepted, contained, attention_raised, approval_waiting, "
+                        "verification_verdict, released, tenant_health");
+        sub.tenants = s.strings("tenants");
+        s.text("ca_file", sub.ca_file);
+        for (auto* p : {&sub.url_file, &sub.secret_file, &sub.ca_file})
+            if (*p) *p = resolve(base, **p);
+        n.subscribers.push_back(std::move(sub));
+    }
 }
 
 }  // namespace
@@ -268,6 +318,7 @@ load_result parse_config(const json& doc, const std::string& base) {
             }
             c.simulator = settings;
         }
+        if (const json* notify = r.get("notify")) parse_notify(*notify, base, c.notify, errors);
         const json* tenants = r.get("tenants");
         if (!tenants || !tenants->is_array() || tenants->empty()) {
             r.error("tenants", "must be a non-empty array of tenants");

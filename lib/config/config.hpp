@@ -55,6 +55,11 @@ struct tenant_config {
     std::string client_id;
     credential_source credential;
     std::optional<std::string> ca_file;  // extra trust anchor (the simulator's CA)
+    // The HTTPS proxy (CONNECT) for this tenant's login and Graph calls. Absent: HTTPS_PROXY and
+    // NO_PROXY of the environment. proxy_url "none": direct even when HTTPS_PROXY is set.
+    std::optional<std::string> proxy_url;              // "http://host:port"
+    std::optional<std::string> proxy_credentials_file;  // one line "user:password"
+    std::vector<std::string> no_proxy;
 };
 
 struct engine_settings {
@@ -74,6 +79,31 @@ struct simulator_settings {
     double time_scale = 1.0;  // >1 compresses the simulator's delays (CAE, ingestion, token life)
 };
 
+// Webhook notifications (lib/notify/README.md).
+inline constexpr const char* notification_kinds[] = {"accepted",         "contained",            "attention_raised",
+                                                     "approval_waiting", "verification_verdict", "released",
+                                                     "tenant_health"};
+
+struct notify_subscriber {
+    std::string name;
+    std::optional<std::string> url;       // or url_file: Slack and Teams webhook URLs are secrets
+    std::optional<std::string> url_file;
+    std::string format = "json";          // json | teams | slack
+    std::optional<std::string> secret_file;  // the HMAC-SHA256 key; required for json
+    std::vector<std::string> events;      // notification kinds; empty: all of them
+    std::vector<std::string> tenants;     // empty: every tenant
+    std::optional<std::string> ca_file;   // extra trust anchor for the receiver
+};
+
+struct notify_settings {
+    std::vector<notify_subscriber> subscribers;
+    duration poll_interval = milliseconds(500);  // how often new events and due deliveries are looked at
+    duration retry_first = seconds(5);           // the first backoff; doubles per attempt
+    duration retry_max = minutes(10);
+    duration give_up_after = std::chrono::hours(24);          // then the delivery is marked failed
+    duration timeout = seconds(10);              // one delivery attempt
+};
+
 struct daemon_config {
     std::string database_path = "containd.db";
     std::string vault_key_file = "vault.key";
@@ -82,6 +112,7 @@ struct daemon_config {
     engine_settings engine;
     std::vector<tenant_config> tenants;
     std::optional<simulator_settings> simulator;
+    notify_settings notify;
 };
 
 struct config_error {

@@ -2,7 +2,10 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <optional>
+#include <cstdlib>
 #include <map>
 #include <vector>
 
@@ -14,11 +17,14 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <openssl/ssl.h>
 
+#include "core/crypto.hpp"
 #include "graph/url.hpp"
 
 namespace containd::graph {
@@ -98,6 +104,53 @@ bool looks_alive(connection& c) {
 
 }  // namespace
 
+proxy_settings proxy_settings::from_environment() {
+    proxy_settings p;
+    auto env = [](const char* a, const char* b) -> std::string {
+        if (const char* v = std::getenv(a); v && *v) return v;
+        if (const char* v = std::getenv(b); v && *v) return v;
+        return {};
+    };
+    p.url = env("HTTPS_PROXY", "https_proxy");
+    const std::string no = env("NO_PROXY", "no_proxy");
+    std::size_t start = 0;
+    while (start <= no.size()) {
+        const auto comma = no.find(',', start);
+        std::string item = no.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        item.erase(0, item.find_first_not_of(" \t"));
+        item.erase(item.find_last_not_of(" \t") + 1);
+        if (!item.empty()) p.no_proxy.push_back(item);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    return p;
+}
+
+bool proxy_settings::applies_to(const std::string& host, const std::string& port) const {
+    if (url.empty()) return false;
+    auto lower = [](std::string s) {
+        for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        return s;
+    };
+    const std::string h = lower(host);
+    for (std::string entry : no_proxy) {
+        entry = lower(entry);
+        if (entry == "*") return false;
+        const auto colon = entry.rfind(':');
+        if (colon != std::string::npos && entry.find(']') == std::string::npos && entry.find(':') == colon) {
+            if (entry.substr(colon + 1) != port) continue;
+            entry = entry.substr(0, colon);
+        }
+        if (!entry.empty() && entry.front() == '.') entry.erase(0, 1);
+        if (entry.empty()) continue;
+        if (h == entry) return false;
+        if (h.size() > entry.size() && h.compare(h.size() - entry.size(), entry.size(), entry) == 0 &&
+            h[h.size() - entry.size() - 1] == '.')
+            return false;
+    }
+    return true;
+}
+
 struct https_client::impl {
     impl(asio::any_io_executor ex, https_options opts) : executor(std::move(ex)), options(std::move(opts)) {}
 
@@ -153,44 +206,121 @@ struct open_result {
     http_result error;  // when conn is null
 };
 
-asio::awaitable<open_result> open_connection(std::shared_ptr<https_client::impl> self, url_parts url,
-                                             steady::time_point deadline) {
-    using namespace asio::experimental::awaitable_operators;
-    open_result out;
-    auto c = std::make_unique<connection>(self->executor, self->ctx);
+// "http://host:port" (a trailing '/' tolerated) -> host, port.
+std::optional<std::pair<std::string, std::string>> parse_proxy_url(std::string_view u) {
+    constexpr std::string_view scheme = "http://";
+    if (u.rfind(scheme, 0) != 0) return std::nullopt;
+    u.remove_prefix(scheme.size());
+    if (!u.empty() && u.back() == '/') u.remove_suffix(1);
+    if (u.find_first_of("/@?# ") != std::string_view::npos || u.empty()) return std::nullopt;
+    std::string host, port = "80";
+    if (u.front() == '[') {
+        const auto close = u.find(']');
+        if (close == std::string_view::npos) return std::nullopt;
+        host = std::string(u.substr(1, close - 1));
+        if (close + 1 < u.size()) {
+            if (u[close + 1] != ':') return std::nullopt;
+            port = std::string(u.substr(close + 2));
+        }
+    } else {
+        const auto colon = u.rfind(':');
+        host = std::string(u.substr(0, colon));
+        if (colon != std::string_view::npos) port = std::string(u.substr(colon + 1));
+    }
+    if (host.empty() || port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos)
+        return std::nullopt;
+    return std::make_pair(host, port);
+}
 
+// The TCP connection: to host:port, resolving a DNS name within the deadline.
+asio::awaitable<http_result> connect_tcp(std::shared_ptr<https_client::impl> self, beast::tcp_stream& lowest,
+                                         const std::string& host, const std::string& port_text,
+                                         steady::time_point deadline, const std::string& what) {
+    using namespace asio::experimental::awaitable_operators;
     error_code addr_ec;
-    const auto address = asio::ip::make_address(url.host, addr_ec);
-    const bool is_ip = !addr_ec;
-    const auto port = static_cast<unsigned short>(std::stoi(url.port));
+    const auto address = asio::ip::make_address(host, addr_ec);
+    const auto port = static_cast<unsigned short>(std::stoi(port_text));
     std::vector<tcp::endpoint> endpoints;
-    if (is_ip) {
+    if (!addr_ec) {
         endpoints.emplace_back(address, port);
     } else {
         tcp::resolver resolver(self->executor);
         asio::steady_timer timer(self->executor);
         timer.expires_at(deadline);
-        auto raced = co_await (resolver.async_resolve(url.host, url.port, use_nothrow) || timer.async_wait(use_nothrow));
-        if (raced.index() == 1) {
-            out.error = failure(transport_error::timeout, "name resolution timed out");
-            co_return out;
-        }
+        auto raced = co_await (resolver.async_resolve(host, port_text, use_nothrow) || timer.async_wait(use_nothrow));
+        if (raced.index() == 1) co_return failure(transport_error::timeout, what + "name resolution timed out");
         auto [rec, results] = std::get<0>(raced);
-        if (rec || results.empty()) {
-            out.error = failure(transport_error::resolve, rec ? rec.message() : "no addresses");
-            co_return out;
-        }
+        if (rec || results.empty())
+            co_return failure(transport_error::resolve, what + (rec ? rec.message() : "no addresses"));
         for (const auto& entry : results) endpoints.push_back(entry.endpoint());
     }
-
-    auto& lowest = beast::get_lowest_layer(c->stream);
     lowest.expires_at(deadline);
     auto [cec, ep] = co_await lowest.async_connect(endpoints, use_nothrow);
     (void)ep;
-    if (cec) {
-        out.error = failure(classify(cec, phase::connect), cec.message());
-        co_return out;
+    if (cec) co_return failure(classify(cec, phase::connect), what + cec.message());
+    co_return http_result{};
+}
+
+// CONNECT host:port through the proxy on an open connection to it; ok() when the tunnel is up.
+asio::awaitable<http_result> open_tunnel(beast::tcp_stream& lowest, const url_parts& url, const proxy_settings& proxy,
+                                         const std::string& proxy_name, steady::time_point deadline) {
+    const std::string authority = url.host.find(':') != std::string::npos ? "[" + url.host + "]:" + url.port
+                                                                           : url.host + ":" + url.port;
+    std::string request = "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n";
+    if (!proxy.credentials.empty()) request += "Proxy-Authorization: Basic " + base64_encode(proxy.credentials.reveal()) + "\r\n";
+    request += "\r\n";
+    lowest.expires_at(deadline);
+    auto [wec, wn] = co_await asio::async_write(lowest, asio::buffer(request), use_nothrow);
+    (void)wn;
+    // The request held the proxy credentials: wipe our copy.
+    std::fill(request.begin(), request.end(), '\0');
+    const std::string where = "the proxy " + proxy_name + " ";
+    if (wec) co_return failure(classify(wec, phase::write), where + "closed the connection: " + wec.message());
+    std::string head;
+    auto [rec, rn] = co_await asio::async_read_until(lowest, asio::dynamic_buffer(head, 16 * 1024), "\r\n\r\n", use_nothrow);
+    if (rec) co_return failure(classify(rec, phase::read), where + "did not answer CONNECT: " + rec.message());
+    // "HTTP/1.1 200 Connection established"
+    const auto eol = head.find("\r\n");
+    const std::string status_line = head.substr(0, std::min<std::size_t>(eol, 200));
+    const auto sp = status_line.find(' ');
+    const int status = sp == std::string::npos ? 0 : std::atoi(status_line.c_str() + sp + 1);
+    if (status_line.rfind("HTTP/1.", 0) != 0 || status < 200 || status > 299) {
+        std::string detail = where + "refused CONNECT " + authority + ": " + status_line;
+        if (status == 407 || status == 401)  // tinyproxy answers a wrong password with 401
+            detail += proxy.credentials.empty() ? " (the proxy wants credentials: proxy_credentials_file)"
+                                                               : " (the proxy credentials were not accepted)";
+        co_return failure(transport_error::connect, detail);
     }
+    if (head.size() > rn) co_return failure(transport_error::protocol, where + "sent data before the tunnel was up");
+    co_return http_result{};
+}
+
+asio::awaitable<open_result> open_connection(std::shared_ptr<https_client::impl> self, url_parts url,
+                                             steady::time_point deadline) {
+    open_result out;
+    auto c = std::make_unique<connection>(self->executor, self->ctx);
+
+    error_code addr_ec;
+    (void)asio::ip::make_address(url.host, addr_ec);
+    const bool is_ip = !addr_ec;
+    const auto& proxy = self->options.proxy;
+    const bool via_proxy = proxy.applies_to(url.host, url.port);
+
+    auto& lowest = beast::get_lowest_layer(c->stream);
+    if (via_proxy) {
+        const auto target = parse_proxy_url(proxy.url);
+        if (!target) {
+            out.error = failure(transport_error::invalid_request, "the proxy URL is not http://host:port");
+            co_return out;
+        }
+        const std::string name = target->first + ":" + target->second;
+        out.error = co_await connect_tcp(self, lowest, target->first, target->second, deadline,
+                                         "cannot reach the proxy " + name + ": ");
+        if (out.error.ok()) out.error = co_await open_tunnel(lowest, url, proxy, name, deadline);
+    } else {
+        out.error = co_await connect_tcp(self, lowest, url.host, url.port, deadline, "");
+    }
+    if (!out.error.ok()) co_return out;
     ++self->opened;
     error_code nodelay_ec;
     lowest.socket().set_option(tcp::no_delay(true), nodelay_ec);

@@ -20,11 +20,13 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
 #include "core/clock.hpp"
+#include "core/secret.hpp"
 #include "graph/http.hpp"
 
 namespace containd::graph {
@@ -35,6 +37,20 @@ struct tls_settings {
     std::string ca_pem;            // optional extra trusted CA certificate(s), PEM text
 };
 
+// An HTTP proxy reached with CONNECT (enterprise networks): the TLS session to the server runs
+// inside the tunnel, so the proxy sees the host and port, never the request. Empty url: direct.
+struct proxy_settings {
+    std::string url;                    // "http://host:port" (the proxy itself is spoken to in clear)
+    std::vector<std::string> no_proxy;  // hosts reached directly: "host", ".suffix" / "suffix" (and
+                                        // its subdomains), "host:port", or "*" for every host
+    secret credentials;                 // "user:password" for Proxy-Authorization: Basic; empty: none
+
+    // HTTPS_PROXY (or https_proxy) and NO_PROXY (or no_proxy, comma-separated) of the process.
+    static proxy_settings from_environment();
+    // Whether a request to host:port goes through the proxy.
+    bool applies_to(const std::string& host, const std::string& port) const;
+};
+
 struct https_options {
     duration attempt_timeout = seconds(30);
     std::size_t body_limit = 16 * 1024 * 1024;
@@ -42,6 +58,7 @@ struct https_options {
     std::size_t max_idle_per_host = 8;
     duration max_idle_age = seconds(50);  // pooled connections idle longer are closed, not reused
     std::string user_agent = "containd/0.1";
+    proxy_settings proxy;
 };
 
 class https_client {

@@ -118,7 +118,11 @@ task<step_outcome> verify_signins(const engine::step_context& ctx, graph::client
     // the planned checks still to come are the next look.
     if (!out["final"].get<bool>()) out.erase("confirm_at");
     if (ctx.step.params.value("confirmation", false)) out["confirmation"] = true;
-    co_return step_outcome::success(out);
+    // The engine appends the confirmation check (its follow_up_check) with this result, in one
+    // transaction.
+    auto outcome = step_outcome::success(out);
+    if (out["final"].get<bool>() && result.confirm_at) outcome.follow_up_check = result.confirm_at;
+    co_return outcome;
 }
 
 }  // namespace containd::runners::detail

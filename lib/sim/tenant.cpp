@@ -437,6 +437,7 @@ tenant::tenant(const json& sc, const timing& times, std::uint64_t seed, std::vec
     if (!sc.is_object()) bad_scenario("the scenario must be a JSON object");
     time_scale_ = sc.value("time_scale", 1.0);
     if (!(time_scale_ > 0)) bad_scenario("time_scale must be positive");
+    load_app_roles(sc);
     const json t = sc.value("tenant", json::object());
     id_ = t.value("id", "");
     if (!is_guid(id_)) bad_scenario("tenant.id must be a GUID");
@@ -845,6 +846,7 @@ graph_reply tenant::graph(const graph_call& c, time_point now) {
                 return throttled(c, now, wait);
         }
     }
+    if (auto denied = check_permission(c, now)) return *denied;
     if (c.body_malformed) return error(400, "BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.", c, now);
     return dispatch(c, now);
 }

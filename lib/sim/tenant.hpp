@@ -220,6 +220,12 @@ private:
     http_response token_error(int status, const std::string& error, int code, const std::string& description,
                               time_point now) const;
 
+    // ---- application permissions (permissions.cpp) ----
+    void load_app_roles(const json& scenario);
+    std::string make_access_token(const std::string& client_id) const;
+    std::optional<graph_reply> check_permission(const graph_call& c, time_point now) const;
+    std::vector<std::string> app_roles_;  // granted to containd's app; in every token's roles claim
+
     // ---- data ----
     std::string id_, domain_, display_name_;
     std::vector<std::string> domains_;

@@ -223,7 +223,7 @@ http_response tenant::token_request(const std::string& tenant_segment, const std
             return token_error(401, "invalid_client", 500133, "Assertion is not within its valid time range.", now);
     }
 
-    const std::string token = base64url_encode(random_bytes(48));
+    const std::string token = make_access_token(client_id);
     tokens_[token] = {client_id, now + times_.access_token_lifetime};
     // Forget expired tokens now and then, so a long run does not accumulate them.
     if (tokens_.size() > 1000)

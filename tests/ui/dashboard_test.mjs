@@ -383,6 +383,7 @@ async function main() {
   check('the viewer sees no action button', (await viewer.locator('button[data-action]').count()) === 0 &&
     (await viewer.locator('main button').count()) === 0);
   check('the viewer sees no evidence contents', !(await viewer.content()).includes(EVIDENCE_MARKER));
+  await axe(viewer, 'a viewer\'s incident');
   await shot(viewer, '08-viewer-incident');
   await viewer.click('#open-report');
   await viewer.waitForSelector('#report h1');
@@ -410,6 +411,7 @@ async function main() {
   await phone.goto(`${base}/ui/#/incidents/${id}`);
   await phone.waitForSelector('#status-badge');
   await noHorizontalScroll(phone, 'incident on a phone');
+  await axe(phone, 'incident on a phone');
   await shot(phone, '09-incident-phone');
   await phone.goto(`${base}/ui/#/`);
   await phone.waitForSelector('#incidents');
