@@ -389,6 +389,9 @@ json needs_human(const facts& f) {
     for (const auto& v : f.verification)
         if (v["verdict"] == "attention")
             for (const auto& d : v["diagnosis"]) add("diagnosis", v["seq"].get<int>(), d.get<std::string>());
+    // Methods a targeted cleanup kept, to confirm with their users (from the latest check).
+    if (const json* last = f.final_check())
+        for (const auto& d : (*last)["confirm_with_user"]) add("attention", (*last)["seq"].get<int>(), d.get<std::string>());
     // The engine's attention list repeats failures, approvals and diagnoses in its own words;
     // the exact duplicates are dropped above, the rest are kept as it wrote them.
     for (const auto& a : f.s.incident.attention) {

@@ -365,10 +365,8 @@ TEST_F(Verification, a_new_token_from_the_excluded_location_is_attention_at_the_
     // At once: the incident needs attention now, not at +60; the kept key is there to confirm.
     const auto now = *t.db->get_incident(id);
     EXPECT_EQ(now.status, incident_status::needs_attention);
-    bool confirm = false;
-    for (const auto& a : now.attention)
-        confirm = confirm || (a.find("cfo.assistant@contoso.com: the targeted cleanup kept the fido2") != std::string::npos);
-    EXPECT_TRUE(confirm) << ::testing::PrintToString(now.attention);
+    EXPECT_TRUE(any_line(checks[1].result, "confirm_with_user", "cfo.assistant@contoso.com: the targeted cleanup kept the fido2"))
+        << checks[1].result.dump(2);
 
     // The checks go on; the +60 check sees it again and the incident ends needing attention.
     ASSERT_TRUE(t.drive());
