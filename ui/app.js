@@ -600,6 +600,7 @@ function renderCheck(c) {
 // A value of unknown shape as text or a small definition list (fields added to the API later).
 function plain(v) {
   if (v === null || v === undefined) return '—';
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
   if (typeof v !== 'object') return typeof v === 'string' && /^\d{4}-\d\d-\d\dT/.test(v) ? when(v) : String(v);
   if (Array.isArray(v)) return v.length ? el('ul', {}, v.map((x) => el('li', {}, plain(x)))) : '—';
   return el('dl', { class: 'kv' }, Object.entries(v).map(([k, x]) => [el('dt', {}, k.replace(/_/g, ' ')), el('dd', {}, plain(x))]));

@@ -373,6 +373,10 @@ async function main() {
   await op.goto(`${base}/ui/#/health`);
   await op.waitForSelector('#tenants tr[data-tenant="contoso"]');
   check('tenant health lists the tenant and readiness', /ready/.test(await op.textContent('#service')));
+  const readyz = await (await fetch(`${base}/readyz`)).json();
+  if (readyz.tenants && readyz.tenants.contoso && typeof readyz.tenants.contoso.healthy === 'boolean')
+    check('tenant health shows the tenant\'s own readiness from /readyz', (await op.locator(
+      `#tenants tr[data-tenant="contoso"] .s-${readyz.tenants.contoso.healthy ? 'healthy' : 'unhealthy'}`).count()) === 1);
   await axe(op, 'tenant health');
   await shot(op, '07-tenant-health');
 
