@@ -354,6 +354,18 @@ async function main() {
   check('the second reveal is refused', /Refused/.test(refusal), refusal.trim());
   check('the refused reveal shows no credential', (await stale.textContent('#reveal-value')) === '');
 
+  // Re-verify, where the server serves it: one more sign-in check, run at once.
+  if ((await op.locator('#incident-actions button[data-action="reverify"]').count()) > 0) {
+    const checksBefore = (await call(daemon, tokens.viewer, 'GET', `/v1/incidents/${id}`)).json.verification.length;
+    await op.click('#incident-actions button[data-action="reverify"]');
+    await op.fill('#confirm-reason', 'A late sign-in alert from Sentinel.');
+    await op.click('#confirm-ok');
+    await op.waitForSelector('#confirm', { state: 'hidden' });
+    await op.waitForFunction((n) => document.querySelectorAll('#verification .check').length > n, checksBefore, { timeout: 30000 });
+    check('re-verify adds a check the page shows live', true, `${checksBefore} checks before`);
+    await op.waitForSelector('#status-badge[data-status="contained"]', { timeout: 60000 });
+  }
+
   // Release, with a reason.
   await op.click('#incident-actions button[data-action="release"]');
   await op.fill('#confirm-reason', 'Every user has a new credential and verification passed.');
