@@ -36,3 +36,13 @@ containd_add_test(storage_fault_test
   SOURCES integration/storage/storage_fault_test.cpp support/api_client.cpp
   DEPS containd::api containd::engine containd::store containd::asio SQLite::SQLite3 OpenSSL::SSL OpenSSL::Crypto
   LABEL integration)
+
+# Integration: issue 11's ways forward (partial containment, checks on time, accounts added,
+# release from any state after the block, recovery in the audit trail).
+if(TARGET containd_sim AND TARGET containd_runners)
+  containd_add_test(containment_ways_forward_test
+    SOURCES integration/containment/ways_forward_test.cpp
+    DEPS containd::runners containd::graph containd::sim
+    LABEL integration)
+  target_compile_definitions(containment_ways_forward_test PRIVATE CONTAIND_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+endif()

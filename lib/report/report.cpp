@@ -453,17 +453,25 @@ json recommendations(const facts& f) {
                 ": the next directory sync can undo a cloud-only reset. Check for attacker changes on-premises.",
             synced);
 
+    // In TAP mode the passwords were reset to cut the attacker's and are never phoned: the users
+    // sign in with their TAP and set their own.
+    const bool tap_mode = f.s.incident.plan.is_object() && f.s.incident.plan.value("delivery", "password") == "tap";
     std::vector<std::string> passwords, taps;
     for (const auto& [name, c] : f.credentials) {
         if (c.revealed()) continue;
         if (c.type == "tap") taps.push_back(c.upn);
-        else passwords.push_back(c.upn);
+        else if (!tap_mode) passwords.push_back(c.upn);
     }
     if (!taps.empty())
         add("deliver_taps",
             "Hand the Temporary Access Passes to " + join(taps) +
-                " out of band (phone or in person, never email or chat): reveal each once through the API. A TAP is "
-                "single use and expires after 60 minutes; supervise the registration of a phishing-resistant method.",
+                " out of band (phone or in person, never email or chat): reveal each once through the API. A TAP "
+                "expires after the lifetime chosen when it was issued (within the tenant's TAP policy): if it has, "
+                "issue a fresh one (POST .../credentials/{upn}/tap) and reveal that; supervise the registration of a "
+                "phishing-resistant method." +
+                (tap_mode ? std::string(" Their passwords were reset to random values that nobody is given: they "
+                                        "set their own after signing in with the TAP.")
+                          : std::string()),
             taps);
     if (!passwords.empty())
         add("deliver_passwords",

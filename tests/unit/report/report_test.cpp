@@ -503,6 +503,22 @@ TEST_F(report_fixture, failed_steps_approvals_and_attention_diagnoses_need_a_hum
     EXPECT_TRUE(contains(md, "Failed: step " + std::to_string(rule.seq))) << md;
 }
 
+TEST_F(report_fixture, in_tap_mode_nobody_is_asked_to_phone_a_password) {
+    auto body = submission("BEC in finance", false, "SENTINEL-4790");
+    body["options"] = {{"credential_delivery", "tap"}};
+    const auto id = create(body);
+    contain(id);
+    const json r = report::build_report(snap(id));
+    const json& recs = r["recommendations"];
+    EXPECT_EQ(find_by(recs, "id", "deliver_passwords"), nullptr) << recs.dump();
+    const json* taps = find_by(recs, "id", "deliver_taps");
+    ASSERT_NE(taps, nullptr);
+    EXPECT_EQ(taps->at("subjects"), json({clerk, director}));
+    const std::string text = taps->at("text").get<std::string>();
+    EXPECT_TRUE(contains(text, "nobody is given")) << text;
+    EXPECT_FALSE(contains(text, "60 minutes")) << "the lifetime is chosen at issue, not fixed";
+}
+
 TEST_F(report_fixture, recommendations_follow_the_facts) {
     const auto id = create();
     contain(id);
