@@ -254,9 +254,30 @@ int cmd_step_action(session& s, const char* action, const std::string& id, int s
     return finish_action(s, r, std::string(verb) + " step " + std::to_string(step) + " of incident " + id);
 }
 
-int cmd_simple_action(session& s, const char* action, const std::string& id, const char* verb) {
-    const auto r = s.client->request("POST", incident_path(id, {action}));
-    return finish_action(s, r, std::string(verb) + " incident " + id);
+// An operator action with a body ({"reason": ...} and more).
+int cmd_body_action(session& s, const std::string& id, const std::vector<std::string>& path, const json& body,
+                    const std::string& query, const std::string& what) {
+    const auto r = s.client->request("POST", incident_path(id, path) + query, body.dump(), "application/json");
+    if (!ok(r)) return report_failure(r);
+    if (s.json_out()) {
+        print_json(r.body);
+        return exit_code::ok;
+    }
+    const json doc = body_json(r);
+    std::cout << what << " incident " << id;
+    if (doc.is_object() && doc.contains("status")) std::cout << "; status " << cell(doc, "status");
+    if (doc.is_object() && doc.contains("phase")) std::cout << ", phase " << cell(doc, "phase");
+    std::cout << "\n";
+    // Say plainly what happens to the block (cancel), and what was not added twice.
+    if (doc.is_object() && doc.contains("block")) std::cout << "Emergency block: " << cell(doc, "block") << "\n";
+    if (doc.is_object() && doc.contains("already_present") && doc["already_present"].is_array() &&
+        !doc["already_present"].empty()) {
+        std::cout << "Already part of the incident (not added again):";
+        for (const auto& a : doc["already_present"])
+            if (a.is_string()) std::cout << " " << printable(a.get<std::string>());
+        std::cout << "\n";
+    }
+    return exit_code::ok;
 }
 
 int cmd_reveal(session& s, const std::string& id, const std::string& upn, const std::string& kind) {
@@ -312,6 +333,19 @@ struct watch_view {
     }
 };
 
+// The verification checks still to run, confirmation checks the daemon appended marked as
+// such: "+60m due 10:00:00, +70m (confirmation) due 10:10:00" (empty when none).
+std::string pending_checks(const json& incident) {
+    std::string out;
+    for (const auto& v : incident.value("verification", json::array())) {
+        if (!v.is_object() || v.value("verdict", "") != "pending") continue;
+        const bool confirmation = v.contains("confirmation") && v["confirmation"] == true;
+        out += (out.empty() ? "" : ", ") + cell(v, "check") + (confirmation ? " (confirmation)" : "") + " due " +
+               short_time(v.contains("due_at") ? v["due_at"] : json());
+    }
+    return out;
+}
+
 // The exit code when the incident is final (or at --until-status), else nullopt.
 std::optional<int> watch_outcome(const json& incident, const std::string& until) {
     const std::string st = incident.is_object() ? incident.value("status", "") : "";
@@ -344,6 +378,15 @@ int cmd_watch(session& s, const std::string& id, const std::string& until, int i
     if (!view.json_lines)
         view.line("Watching incident " + cell(incident, "id") + " (" + cell(incident, "title") + "), status " +
                   cell(incident, "status") + ". Ctrl-C stops watching, not the containment.");
+    // Pending checks, shown again whenever they change (a confirmation check appended).
+    std::string shown_pending;
+    auto show_pending = [&] {
+        const std::string pending = pending_checks(incident);
+        if (view.json_lines || pending == shown_pending) return;
+        shown_pending = pending;
+        if (!pending.empty()) view.line("pending checks: " + pending);
+    };
+    show_pending();
 
     sse_parser parser;
     std::optional<int> outcome;  // final (or --until-status) reached: its exit code
@@ -378,6 +421,7 @@ int cmd_watch(session& s, const std::string& id, const std::string& until, int i
                 view.line(printable(e.event + "  " + e.data.substr(0, 200)));
             }
         }
+        show_pending();
         view.progress(render_progress(compute_progress(incident)));
         if (!outcome) outcome = watch_outcome(incident, until);
     };
@@ -530,16 +574,46 @@ int main(int argc, char** argv) {
     reveal->add_option("--kind", reveal_kind, "tap or password, when the account holds both (default: the TAP)")
         ->check(CLI::IsMember({"tap", "password"}));
 
+    int tap_lifetime = 60;
+    auto* issue_tap = app.add_subcommand(
+        "issue-tap", "Issue (or re-issue) an account's Temporary Access Pass now, then reveal it with 'reveal'");
+    issue_tap->add_option("id", id, "Incident id")->required();
+    issue_tap->add_option("upn", upn, "Account UPN")->required();
+    issue_tap->add_option("--lifetime", tap_lifetime, "Minutes the TAP is valid (the tenant's TAP policy bounds it)")
+        ->check(CLI::Range(10, 43200))
+        ->capture_default_str();
+
     auto* approve = app.add_subcommand("approve", "Approve a step that waits for an operator");
     approve->add_option("id", id, "Incident id")->required();
     approve->add_option("step", step, "Step seq")->required()->check(CLI::Range(1, 100000));
     auto* retry = app.add_subcommand("retry", "Retry a failed step");
     retry->add_option("id", id, "Incident id")->required();
     retry->add_option("step", step, "Step seq")->required()->check(CLI::Range(1, 100000));
-    auto* cancel = app.add_subcommand("cancel", "Cancel an incident's remaining steps");
+    std::string reason;
+    bool cancel_release = false;
+    auto* cancel = app.add_subcommand("cancel", "Cancel an incident's remaining steps (the block stays on unless --release)");
     cancel->add_option("id", id, "Incident id")->required();
-    auto* release = app.add_subcommand("release", "Turn the emergency block off for the incident's accounts (409 until contained)");
+    cancel->add_option("--reason", reason, "Why (kept in the audit trail)");
+    cancel->add_flag("--release", cancel_release, "Also release the emergency block for the incident's accounts");
+    auto* release = app.add_subcommand(
+        "release", "Turn the emergency block off for the incident's accounts (any state after the block; audited)");
     release->add_option("id", id, "Incident id")->required();
+    release->add_option("--reason", reason, "Why (required; kept in the audit trail)")->required();
+
+    submit_flags add_flags;
+    auto* add = app.add_subcommand("add", "Add accounts or apps to a running incident (planned in tier order)");
+    add->add_option("id", id, "Incident id")->required();
+    add->add_option("--account", add_flags.accounts, "UPN[:tier]; repeatable");
+    add->add_option("--app", add_flags.apps, "Malicious application appId; repeatable");
+    add->add_option("--reason", reason, "Why (required; kept in the audit trail)")->required();
+    auto* verify = app.add_subcommand("verify", "Run a verification check now, besides the scheduled ones");
+    verify->add_option("id", id, "Incident id")->required();
+    verify->add_option("--reason", reason, "Why (required; kept in the audit trail)")->required();
+    auto* override_guard = app.add_subcommand(
+        "override-guard", "Accept the break-glass lockout risk: the block the guard refused may run (audited)");
+    override_guard->add_option("id", id, "Incident id")->required();
+    override_guard->add_option("--reason", reason, "Why (required; kept in the audit trail)")->required();
+    issue_tap->add_option("--reason", reason, "Why (required; kept in the audit trail)")->required();
 
     try {
         app.parse(argc, argv);
@@ -573,8 +647,29 @@ int main(int argc, char** argv) {
         if (reveal->parsed()) return cmd_reveal(s, id, upn, reveal_kind);
         if (approve->parsed()) return cmd_step_action(s, "approve", id, step, "Approved");
         if (retry->parsed()) return cmd_step_action(s, "retry", id, step, "Retry requested for");
-        if (cancel->parsed()) return cmd_simple_action(s, "cancel", id, "Cancelled");
-        if (release->parsed()) return cmd_simple_action(s, "release", id, "Release requested for");
+        const json with_reason = reason.empty() ? json::object() : json{{"reason", reason}};
+        if (cancel->parsed())
+            return cmd_body_action(s, id, {"cancel"}, with_reason, cancel_release ? "?release=true" : "", "Cancelled");
+        if (release->parsed()) return cmd_body_action(s, id, {"release"}, with_reason, "", "Release requested for");
+        if (verify->parsed()) return cmd_body_action(s, id, {"verify"}, with_reason, "", "Verification scheduled for");
+        if (override_guard->parsed())
+            return cmd_body_action(s, id, {"override-guard"}, with_reason, "", "Break-glass guard overridden for");
+        if (issue_tap->parsed())
+            return cmd_body_action(s, id, {"credentials", upn, "tap"},
+                                   json{{"reason", reason}, {"lifetime_minutes", tap_lifetime}}, "",
+                                   "TAP requested for " + upn + " in");
+        if (add->parsed()) {
+            std::vector<std::string> errors;
+            json body = build_submission(json::object(), add_flags, &errors);
+            for (const auto& e : errors) std::cerr << "containctl: " << e << "\n";
+            if (!errors.empty()) return exit_code::usage;
+            if (!body.contains("accounts") && !body.contains("malicious_apps"))
+                throw usage_error("add needs at least one --account or --app");
+            json out = {{"reason", reason}};
+            if (body.contains("accounts")) out["accounts"] = body["accounts"];
+            if (body.contains("malicious_apps")) out["malicious_apps"] = body["malicious_apps"];
+            return cmd_body_action(s, id, {"accounts"}, out, "", "Added to");
+        }
     } catch (const usage_error& e) {
         std::cerr << "containctl: " << e.what() << "\n";
         return exit_code::usage;

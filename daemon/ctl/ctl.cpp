@@ -338,8 +338,11 @@ progress compute_progress(const json& incident) {
         const std::string st = text(s, "status");
         auto it = std::find_if(p.by_phase.begin(), p.by_phase.end(), [&](const phase_progress& x) { return x.phase == ph; });
         ++p.total;
-        const bool done = st == "succeeded" || st == "skipped";
+        // A cancelled incident's skipped steps were not done: they do not fill its bar.
+        const bool skipped = st == "skipped";
+        const bool done = st == "succeeded" || (skipped && p.status != "cancelled");
         const bool failed = st == "failed";
+        if (skipped) ++p.skipped;
         if (done) ++p.done;
         if (failed) ++p.failed;
         if (it == p.by_phase.end()) continue;  // a phase this CLI does not know: counted overall only
@@ -370,6 +373,7 @@ std::string render_progress(const progress& p, int bar_width) {
     out += " [" + std::string(static_cast<std::size_t>(filled), '#') + std::string(static_cast<std::size_t>(width - filled), '.') + "] ";
     out += std::to_string(p.done) + "/" + std::to_string(p.total);
     if (!p.status.empty()) out += " " + sanitize(p.status);
+    if (p.status == "cancelled" && p.skipped > 0) out += " (" + std::to_string(p.skipped) + " skipped)";
     return out;
 }
 

@@ -136,6 +136,7 @@ struct phase_progress {
 struct progress {
     std::vector<phase_progress> by_phase;  // every phase of phases(), in order
     int total = 0, done = 0, failed = 0;
+    int skipped = 0;  // a cancelled incident's skipped steps are not done (its bar never reads 100 %)
     std::string status, phase;
 };
 

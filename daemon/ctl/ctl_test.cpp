@@ -302,6 +302,18 @@ TEST(Progress, the_release_phase_shows_once_released) {
         << render_progress(p, 2);
 }
 
+TEST(Progress, a_cancelled_incident_does_not_read_100_percent) {
+    const auto p = compute_progress(json{{"status", "cancelled"},
+                                         {"phase", "revoke"},
+                                         {"steps", {{{"phase", "block"}, {"status", "succeeded"}},
+                                                    {{"phase", "revoke"}, {"status", "skipped"}},
+                                                    {{"phase", "verify"}, {"status", "skipped"}}}}});
+    EXPECT_EQ(p.done, 1);
+    EXPECT_EQ(p.skipped, 2);
+    const auto line = render_progress(p, 3);
+    EXPECT_NE(line.find("[#..] 1/3 cancelled (2 skipped)"), std::string::npos) << line;
+}
+
 TEST(Progress, tolerates_malformed_documents) {
     const auto p = compute_progress(json::parse(R"({"steps": [1, "x", {"phase": 3}, {"phase":"later","status":"succeeded"}]})"));
     EXPECT_EQ(p.total, 4);

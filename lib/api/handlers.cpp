@@ -1,6 +1,7 @@
 #include "api/handlers.hpp"
 
 #include <charconv>
+#include <set>
 #include <optional>
 
 #include <nlohmann/json.hpp>
@@ -8,6 +9,7 @@
 #include "api/problem.hpp"
 #include "core/ids.hpp"
 #include "core/text.hpp"
+#include "core/time.hpp"
 #include "incident/planner.hpp"
 #include "incident/validation.hpp"
 #include "report/report.hpp"
@@ -72,6 +74,30 @@ std::variant<int, response> step_from_body(const request& req) {
     if (!it->is_number_integer() || it->get<std::int64_t>() < 1 || it->get<std::int64_t>() > 100000)
         return bad_request("The step must be a positive integer.", {{"step", "must be a positive integer (a seq)"}});
     return static_cast<int>(it->get<std::int64_t>());
+}
+
+// The operator's reason for an action: {"reason": "..."}, 1 to 1000 characters. Required for
+// the actions DOMAIN.md §9 asks to be justified; optional (empty) otherwise.
+std::variant<std::string, response> reason_from(const json& body, bool required) {
+    const auto it = body.find("reason");
+    if (it == body.end()) {
+        if (required)
+            return bad_request("A reason is required; the audit trail keeps it.",
+                               {{"reason", "required: why (kept in the audit trail)"}});
+        return std::string();
+    }
+    if (!it->is_string() || it->get<std::string>().empty() || it->get<std::string>().size() > 1000)
+        return bad_request("The reason must be text.", {{"reason", "must be 1 to 1000 characters"}});
+    return it->get<std::string>();
+}
+
+std::optional<bool> bool_query(const request& req, const std::string& key, std::vector<incident::field_error>& errors) {
+    const auto* v = query(req, key);
+    if (!v) return std::nullopt;
+    if (*v == "true" || *v == "1") return true;
+    if (*v == "false" || *v == "0") return false;
+    errors.push_back({key, "must be true or false"});
+    return std::nullopt;
 }
 
 // The incident document, rendered once per committed change (see view_cache).
@@ -223,6 +249,22 @@ response handle_submit(api_state& st, const request& req, const caller&, const p
     if (first.by_idempotency_key && !first.same_request)
         return problem(422, "idempotency-key-reused", "Unprocessable Content",
                        "This Idempotency-Key was used for a different incident body.");
+    if (!first.by_idempotency_key && !first.same_request) {
+        // The SIEM's id names one incident: a body that differs (a newly found account, an
+        // option) is not silently dropped, nor a second incident. Say where it is and how to add.
+        auto r = problem(409, "external-ref-conflict", "Conflict",
+                         "Incident " + first.id + " already exists for external_ref '" +
+                             request_in.external_ref.value_or("") +
+                             "' with a different body; nothing was stored. To add accounts or apps to it, POST "
+                             "them to /v1/incidents/" + first.id + "/accounts.");
+        auto doc = json::parse(r.body);
+        doc["incident_id"] = first.id;
+        doc["incident"] = "/v1/incidents/" + first.id;
+        doc["add_accounts"] = "/v1/incidents/" + first.id + "/accounts";
+        r.body = doc.dump(-1, ' ', false, json::error_handler_t::replace);
+        r.header("Location", "/v1/incidents/" + first.id);
+        return r;
+    }
     auto r = view_of(st, first.id, 200);
     r.header("Location", "/v1/incidents/" + first.id);
     return r;
@@ -357,26 +399,197 @@ response handle_retry(api_state& st, const request& req, const caller& who, cons
 }
 
 response handle_cancel(api_state& st, const request& req, const caller& who, const path_params& p) {
+    auto errors = unknown_query(req, {"release"});
+    const bool release = bool_query(req, "release", errors).value_or(false);
+    if (!errors.empty()) return bad_request("The query has invalid parameters.", errors);
     json body;
-    if (auto bad = parse_action_body(req, {}, body)) return std::move(*bad);
-    return action_outcome(st, st.ctx.engine.cancel(p.at(0), who.name), p.at(0), "cancelling");
+    if (auto bad = parse_action_body(req, {"reason"}, body)) return std::move(*bad);
+    auto reason = reason_from(body, false);
+    if (auto* bad = std::get_if<response>(&reason)) return std::move(*bad);
+    const std::string& id = p.at(0);
+    const auto out = st.ctx.engine.cancel(id, who.name, std::get<std::string>(reason), release);
+    if (out.result != engine::action_result::done) return action_outcome(st, out.result, id, "cancelling");
+    st.wake_streams(id);
+    auto r = view_of(st, id, 200);
+    // Plainly, beside the incident: what happens to the block.
+    auto doc = json::parse(r.body, nullptr, false);
+    if (doc.is_object()) {
+        doc["block"] = out.releasing    ? "releasing: the emergency block is being taken off for this incident's accounts"
+                       : out.block_stays ? "stays on: the emergency block still blocks this incident's accounts; "
+                                           "release it with POST /v1/incidents/" + id + "/release (or cancel with "
+                                           "?release=true)"
+                                         : "none: the block had not been enabled";
+        r.body = doc.dump(-1, ' ', false, json::error_handler_t::replace);
+    }
+    return r;
 }
 
 response handle_release(api_state& st, const request& req, const caller& who, const path_params& p) {
     json body;
-    if (auto bad = parse_action_body(req, {}, body)) return std::move(*bad);
+    if (auto bad = parse_action_body(req, {"reason"}, body)) return std::move(*bad);
+    auto reason = reason_from(body, true);
+    if (auto* bad = std::get_if<response>(&reason)) return std::move(*bad);
     const std::string& id = p.at(0);
     const auto rec = st.ctx.db.get_incident(id);
     if (!rec) return not_found("No such incident.");
-    if (rec->status != store::incident_status::contained)
-        return conflict("The emergency block can be released once the incident is contained (credentials reset "
-                        "and verification passed); it is " +
-                        std::string(store::to_string(rec->status)) + ".");
-    const auto released = st.ctx.engine.release(id, who.name);
+    const auto released = st.ctx.engine.release(id, who.name, std::get<std::string>(reason));
+    if (released.result == engine::action_result::not_found) return not_found("No such incident.");
     if (released.result != engine::action_result::done)
-        return conflict("The emergency block of this incident has already been released.");
+        return conflict(rec->contained_at
+                            ? "The emergency block of this incident is already being released or was released."
+                            : "The emergency block of this incident is not on yet: there is nothing to release "
+                              "(it is " + std::string(store::to_string(rec->status)) + "; cancel it instead).");
     st.wake_streams(id);
     return json_response(202, {{"id", id}, {"status", "release_requested"}, {"event_id", released.event_id}});
+}
+
+// Accounts or apps found after submission: {"accounts": [...], "malicious_apps": [...],
+// "reason": "..."}, each entry as in a submission.
+response handle_extend(api_state& st, const request& req, const caller& who, const path_params& p) {
+    json body;
+    if (auto bad = parse_action_body(req, {"accounts", "malicious_apps", "reason"}, body)) return std::move(*bad);
+    auto reason = reason_from(body, true);
+    if (auto* bad = std::get_if<response>(&reason)) return std::move(*bad);
+    const std::string& id = p.at(0);
+    const auto rec = st.ctx.db.get_incident(id);
+    if (!rec) return not_found("No such incident.");
+    std::vector<incident::field_error> errors;
+    for (const char* key : {"accounts", "malicious_apps"})
+        if (body.contains(key) && !body[key].is_array()) errors.push_back({key, "must be an array"});
+    if (!body.contains("accounts") && !body.contains("malicious_apps"))
+        errors.push_back({"accounts", "required: the accounts (or malicious_apps) to add"});
+    if (!errors.empty()) return bad_request("The body has invalid fields.", errors);
+
+    // What the incident already holds is not added twice (and listed as such).
+    json merged = rec->request;
+    const std::size_t accounts_before = merged.value("accounts", json::array()).size();
+    const std::size_t apps_before = merged.value("malicious_apps", json::array()).size();
+    std::set<std::string> present;
+    for (const auto& a : merged.value("accounts", json::array())) present.insert("upn:" + lower(a.value("upn", "")));
+    for (const auto& a : merged.value("malicious_apps", json::array()))
+        present.insert("app:" + lower(a.value("app_id", "")));
+    std::vector<std::string> already;
+    auto known = [&](const json& entry, const char* key, const char* prefix) {
+        if (!entry.is_object() || !entry.contains(key) || !entry[key].is_string()) return false;
+        const std::string v = lower(entry[key].get<std::string>());
+        if (!present.count(prefix + v)) return false;
+        already.push_back(v);
+        return true;
+    };
+    // Validated as part of the whole request, so every rule of a submission applies.
+    for (const auto& a : body.value("accounts", json::array()))
+        if (!known(a, "upn", "upn:")) merged["accounts"].push_back(a);
+    for (const auto& a : body.value("malicious_apps", json::array()))
+        if (!known(a, "app_id", "app:")) merged["malicious_apps"].push_back(a);
+    auto parsed = incident::parse_submission(merged, rec->created_at);
+    if (auto* e = std::get_if<std::vector<incident::field_error>>(&parsed)) {
+        // Name the fields as the caller sent them (accounts[0], not accounts[7]).
+        for (auto& fe : *e) {
+            for (auto [key, before] : {std::pair<std::string, std::size_t>{"accounts[", accounts_before},
+                                       std::pair<std::string, std::size_t>{"malicious_apps[", apps_before}}) {
+                if (fe.field.rfind(key, 0) != 0) continue;
+                const auto close = fe.field.find(']');
+                std::size_t n = 0;
+                try {
+                    n = std::stoul(fe.field.substr(key.size(), close - key.size()));
+                } catch (...) {
+                    continue;
+                }
+                if (n >= before) fe.field = key + std::to_string(n - before) + fe.field.substr(close);
+            }
+        }
+        return bad_request("The accounts or apps have " + std::to_string(e->size()) + " invalid field(s); nothing was added.",
+                           *e);
+    }
+    auto& request_in = std::get<incident::incident_request>(parsed);
+    request_in.tenant = rec->tenant;
+    // What is new: an account or app already in the incident is not added twice.
+    const std::vector<incident::account_request> accounts(
+        request_in.accounts.begin() + static_cast<std::ptrdiff_t>(std::min(accounts_before, request_in.accounts.size())),
+        request_in.accounts.end());
+    const std::vector<incident::app_request> apps(
+        request_in.malicious_apps.begin() +
+            static_cast<std::ptrdiff_t>(std::min(apps_before, request_in.malicious_apps.size())),
+        request_in.malicious_apps.end());
+    if (accounts.empty() && apps.empty())
+        return conflict("Every account and app given is already part of this incident; nothing was added.");
+    const auto out = st.ctx.engine.extend(id, request_in, accounts, apps, who.name, std::get<std::string>(reason));
+    if (out.result == engine::action_result::conflict)
+        return conflict("Accounts or apps cannot be added to a cancelled incident; submit a new one.");
+    if (out.result != engine::action_result::done) return action_outcome(st, out.result, id, "adding accounts");
+    st.wake_streams(id);
+    json added = json::array(), added_apps = json::array();
+    for (const auto& a : accounts) added.push_back(a.upn);
+    for (const auto& a : apps) added_apps.push_back(a.app_id);
+    return json_response(202, {{"id", id},
+                               {"status", "accounts_added"},
+                               {"batch", out.batch},
+                               {"accounts", added},
+                               {"malicious_apps", added_apps},
+                               {"already_present", already}});
+}
+
+// Re-run verification now: a check due at once, besides the scheduled ones.
+response handle_reverify(api_state& st, const request& req, const caller& who, const path_params& p) {
+    json body;
+    if (auto bad = parse_action_body(req, {"reason"}, body)) return std::move(*bad);
+    auto reason = reason_from(body, true);
+    if (auto* bad = std::get_if<response>(&reason)) return std::move(*bad);
+    const std::string& id = p.at(0);
+    int seq = 0;
+    const auto result =
+        st.ctx.engine.schedule_check(id, st.ctx.clock.now(), who.name, std::get<std::string>(reason), &seq);
+    if (result == engine::action_result::conflict)
+        return conflict("Verification needs the block to be on (a containment time) and an incident that is not "
+                        "cancelled.");
+    if (result != engine::action_result::done) return action_outcome(st, result, id, "verification");
+    st.wake_streams(id);
+    return json_response(202, {{"id", id}, {"status", "verification_scheduled"}, {"step", seq}});
+}
+
+// The operator accepts the break-glass lockout risk after submission.
+response handle_override_guard(api_state& st, const request& req, const caller& who, const path_params& p) {
+    json body;
+    if (auto bad = parse_action_body(req, {"reason"}, body)) return std::move(*bad);
+    auto reason = reason_from(body, true);
+    if (auto* bad = std::get_if<response>(&reason)) return std::move(*bad);
+    const std::string& id = p.at(0);
+    const auto result = st.ctx.engine.override_guard(id, who.name, std::get<std::string>(reason));
+    if (result == engine::action_result::conflict)
+        return conflict("The break-glass guard is already overridden for this incident, or it is cancelled.");
+    if (result != engine::action_result::done) return action_outcome(st, result, id, "overriding the guard");
+    st.wake_streams(id);
+    return view_of(st, id, 200);
+}
+
+// Issue (or re-issue) a Temporary Access Pass now: {"lifetime_minutes": N (10 to 43200; the
+// tenant's TAP policy has the last word), "reason": "..."}. The step runs at once; reveal it
+// when it has succeeded.
+response handle_issue_tap(api_state& st, const request& req, const caller& who, const path_params& p) {
+    const std::string& id = p.at(0);
+    const std::string upn = lower(p.at(1));
+    json body;
+    if (auto bad = parse_action_body(req, {"lifetime_minutes", "reason"}, body)) return std::move(*bad);
+    auto reason = reason_from(body, true);
+    if (auto* bad = std::get_if<response>(&reason)) return std::move(*bad);
+    std::vector<incident::field_error> errors;
+    if (!incident::is_valid_upn(upn)) errors.push_back({"upn", "must be a UPN"});
+    int lifetime = 60;
+    if (const auto it = body.find("lifetime_minutes"); it != body.end()) {
+        if (!it->is_number_integer() || it->get<std::int64_t>() < 10 || it->get<std::int64_t>() > 43200)
+            errors.push_back({"lifetime_minutes", "must be an integer from 10 to 43200"});
+        else lifetime = static_cast<int>(it->get<std::int64_t>());
+    }
+    if (!errors.empty()) return bad_request("The request has invalid fields.", errors);
+    int seq = 0;
+    const auto result = st.ctx.engine.issue_tap(id, upn, lifetime, who.name, std::get<std::string>(reason), &seq);
+    if (result == engine::action_result::conflict)
+        return conflict("A TAP can be issued for a resolved account of this incident once the block is on, one at a "
+                        "time, and not in a cancelled incident.");
+    if (result != engine::action_result::done) return action_outcome(st, result, id, "issuing a TAP");
+    st.wake_streams(id);
+    return json_response(202, {{"id", id}, {"status", "tap_requested"}, {"upn", upn}, {"step", seq},
+                               {"lifetime_minutes", lifetime}});
 }
 
 // ?kind=tap|password picks one when an account holds both (privileged accounts get a password
@@ -401,6 +614,28 @@ response handle_reveal(api_state& st, const request& req, const caller& who, con
         }
     }
     if (kind.empty()) return not_found("No temporary credential for this account.");
+    const auto rec = st.ctx.db.get_incident(id);
+    // In TAP mode the passwords were reset to cut the attacker's, never to be phoned: the user
+    // signs in with the TAP and sets their own.
+    if (kind == "password" && rec && rec->plan.value("delivery", "password") == "tap")
+        return problem(409, "tap-mode", "Conflict",
+                       "This incident delivers Temporary Access Passes: passwords were reset to unique random values "
+                       "but are never revealed. Reveal the account's TAP (or issue one: POST /v1/incidents/" + id +
+                           "/credentials/" + upn + "/tap).");
+    if (kind == "tap") {
+        // A TAP that has expired is useless to the user: say so, and how to get a fresh one.
+        std::optional<time_point> expires;
+        for (const auto& s : st.ctx.db.steps(id))
+            if (s.kind == incident::step_kind::issue_tap && s.target == upn && s.status == store::step_status::succeeded &&
+                s.result.is_object())
+                if (auto at = parse_rfc3339(s.result.value("tap_issued_at", "")))
+                    expires = *at + minutes(s.result.value("lifetime_minutes", 60));
+        if (expires && *expires <= st.ctx.clock.now())
+            return problem(410, "tap-expired", "Gone",
+                           "The Temporary Access Pass for " + upn + " expired at " + format_rfc3339(*expires) +
+                               "; it is not revealed. Issue a fresh one with POST /v1/incidents/" + id + "/credentials/" +
+                               upn + "/tap {\"lifetime_minutes\": N, \"reason\": \"...\"}, then reveal it.");
+    }
     auto revealed = st.ctx.db.reveal_secret(id, kind + ":" + upn, who.name);
     switch (revealed.status) {
     case store::reveal_status::not_found: return not_found("No temporary credential for this account.");

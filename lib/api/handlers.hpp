@@ -24,6 +24,10 @@ response handle_approve(api_state&, const request&, const caller&, const path_pa
 response handle_cancel(api_state&, const request&, const caller&, const path_params&);
 response handle_retry(api_state&, const request&, const caller&, const path_params&);
 response handle_release(api_state&, const request&, const caller&, const path_params&);
+response handle_extend(api_state&, const request&, const caller&, const path_params&);
+response handle_reverify(api_state&, const request&, const caller&, const path_params&);
+response handle_override_guard(api_state&, const request&, const caller&, const path_params&);
+response handle_issue_tap(api_state&, const request&, const caller&, const path_params&);
 response handle_reveal(api_state&, const request&, const caller&, const path_params&);
 
 }  // namespace containd::api::detail

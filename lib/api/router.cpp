@@ -29,7 +29,11 @@ const std::vector<route>& routes() {
         {"POST", "/v1/incidents/{id}/cancel", access::operator_, handle_cancel},
         {"POST", "/v1/incidents/{id}/retry", access::operator_, handle_retry},
         {"POST", "/v1/incidents/{id}/release", access::operator_, handle_release},
+        {"POST", "/v1/incidents/{id}/accounts", access::operator_, handle_extend},
+        {"POST", "/v1/incidents/{id}/verify", access::operator_, handle_reverify},
+        {"POST", "/v1/incidents/{id}/override-guard", access::operator_, handle_override_guard},
         {"POST", "/v1/incidents/{id}/credentials/{upn}/reveal", access::operator_, handle_reveal},
+        {"POST", "/v1/incidents/{id}/credentials/{upn}/tap", access::operator_, handle_issue_tap},
         {"GET", "/v1/notifications", access::viewer, handle_notifications},
         {"GET", "/ui/", access::none, handle_ui},  // the dashboard (api/ui.hpp); no token: static files only
         {"GET", "/ui/{asset}", access::none, handle_ui},

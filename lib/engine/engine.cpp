@@ -19,6 +19,7 @@
 #include "core/time.hpp"
 #include "incident/validation.hpp"
 #include "store/sqlite.hpp"
+#include "engine/scheduler.hpp"
 
 namespace containd::engine {
 namespace asio = boost::asio;
@@ -30,40 +31,15 @@ using store::step_status;
 
 namespace {
 
-struct step_state {
-    int seq = 0;
-    int stage = 0;
-    phase step_phase = phase::resolve;
-    step_kind kind = step_kind::resolve_account;
-    std::optional<int> depends_on;
-    bool requires_approval = false;
-    step_status status = step_status::pending;
-    std::optional<time_point> not_before;
-    std::optional<std::int64_t> offset_ms;
-    bool dispatched = false;  // queued or in flight in this process
-};
-
+// One tracked incident: the scheduler's view, and the record and parsed request its runners
+// read (loaded once, on the first attempt; shared with attempts in flight, so a refresh never
+// pulls them from under a runner).
 struct incident_state {
-    std::string id;
     std::string tenant;
-    std::vector<step_state> steps;
-    std::optional<time_point> contained_at;
-    bool refined = false;
-    incident_status status = incident_status::running;
-    phase current_phase = phase::resolve;
-    std::vector<std::string> attention;
-
-    step_state* find(int seq) {
-        for (auto& s : steps)
-            if (s.seq == seq) return &s;
-        return nullptr;
-    }
+    incident_view view;
+    std::shared_ptr<const store::incident_record> record;
+    std::shared_ptr<const incident::incident_request> request;
 };
-
-bool finished(step_status s) { return s == step_status::succeeded || s == step_status::skipped; }
-
-// A step holds back later stages until it is finished; an unapproved optional step does not.
-bool blocking(const step_state& s) { return !finished(s.status) && s.status != step_status::waiting_approval; }
 
 std::string check_label(std::int64_t offset_ms) {
     if (offset_ms % 60000 == 0) return "+" + std::to_string(offset_ms / 60000) + "m";
@@ -101,7 +77,11 @@ struct engine::impl : std::enable_shared_from_this<impl> {
     static constexpr duration resync_max_delay = seconds(5);
     bool stopped = false;
     std::function<void(const std::string&)> observer;
+    std::vector<std::function<void(const engine_event&)>> event_observers;
     counters stats;
+    std::uint64_t record_reads = 0;  // incident records read for runners (once per incident)
+    std::map<std::string, std::vector<int>> interrupted;  // steps a dead process left running
+    std::vector<std::pair<std::string, int>> ready_checks, ready_others;
 
     // ------------------------------------------------------------ loading
 
@@ -109,30 +89,35 @@ struct engine::impl : std::enable_shared_from_this<impl> {
         auto sched = db.load_schedule(only);
         for (auto& si : sched.incidents) {
             incident_state st;
-            st.id = si.id;
             st.tenant = si.tenant;
-            st.contained_at = si.contained_at;
-            st.refined = si.plan_refined;
-            st.status = si.status;
-            st.current_phase = si.current_phase;
-            st.attention = si.attention;
+            st.view.id = si.id;
+            st.view.contained_at = si.contained_at;
+            st.view.refined = si.plan_refined;
+            st.view.status = si.status;
+            st.view.current_phase = si.current_phase;
+            st.view.attention = si.attention;
             incidents[si.id] = std::move(st);
         }
         for (auto& ss : sched.steps) {
             auto it = incidents.find(ss.incident_id);
             if (it == incidents.end()) continue;
-            step_state s;
+            step_view s;
             s.seq = ss.seq;
             s.stage = ss.stage;
+            s.batch = ss.batch;
             s.step_phase = ss.step_phase;
             s.kind = ss.kind;
+            s.target = std::move(ss.target);
             s.depends_on = ss.depends_on;
-            s.requires_approval = ss.requires_approval;
             // A step left running by a dead process runs again: its runner reconciles.
+            if (ss.status == step_status::running) interrupted[ss.incident_id].push_back(ss.seq);
             s.status = ss.status == step_status::running ? step_status::pending : ss.status;
             s.not_before = ss.not_before;
             s.offset_ms = ss.offset_ms;
-            it->second.steps.push_back(s);
+            s.error = std::move(ss.error);
+            s.verdict = std::move(ss.verdict);
+            s.diagnosis = std::move(ss.diagnosis);
+            it->second.view.steps.push_back(std::move(s));
         }
     }
 
@@ -142,122 +127,74 @@ struct engine::impl : std::enable_shared_from_this<impl> {
         load(id);
         auto it = incidents.find(id);
         if (it == incidents.end()) return;
-        for (auto& s : it->second.steps) {
+        for (auto& s : it->second.view.steps) {
             const std::pair<std::string, int> key{id, s.seq};
             if (running.count(key) || std::find(ready.begin(), ready.end(), key) != ready.end()) s.dispatched = true;
         }
     }
 
+    // The incident record and parsed request for runners: read once, then kept.
+    void ensure_record(incident_state& inc) {
+        if (inc.record && inc.request) return;
+        auto rec = db.get_incident(inc.view.id);
+        if (!rec) return;
+        ++record_reads;
+        inc.request = std::make_shared<const incident::incident_request>(parse_request(*rec));
+        inc.record = std::make_shared<const store::incident_record>(std::move(*rec));
+    }
+
     // ------------------------------------------------------------ evaluation
 
+    // Asks the scheduler what to do with one incident and does it: persists what it decided
+    // (check times, status), queues the ready steps, arms the wake-up.
     void evaluate(const std::string& id) {
         if (stopped) return;
         auto it = incidents.find(id);
         if (it == incidents.end()) return;
         incident_state& inc = it->second;
         const time_point now = clock.now();
+        decision d = schedule(inc.view, now);
 
-        if (inc.status == incident_status::cancelled) {
-            incidents.erase(it);
+        if (d.refine) {
+            if (refine_plan(id)) evaluate(id);
             return;
         }
-
-        // A failed step stops the incident where it stands: nothing after it runs.
-        std::vector<std::string> failures;
-        for (const auto& s : inc.steps)
-            if (s.status == step_status::failed) failures.push_back(describe_failure(inc, s));
-        if (!failures.empty()) {
-            phase p = inc.current_phase;
-            for (const auto& s : inc.steps)
-                if (s.status == step_status::failed) {
-                    p = s.step_phase;
-                    break;
-                }
-            publish(inc, incident_status::needs_attention, p, failures);
+        if (d.refine_batch) {
+            if (plan_batch(id, *d.refine_batch)) evaluate(id);
             return;
         }
-
-        // The frontier: the lowest stage that still has blocking work.
-        std::optional<int> frontier;
-        for (const auto& s : inc.steps)
-            if (blocking(s) && (!frontier || s.stage < *frontier)) frontier = s.stage;
-
-        // Once the resolve phase is done, re-derive the plan from what the directory said.
-        if (!inc.refined && (!frontier || inc.steps.empty() || phase_of_stage(inc, *frontier) != phase::resolve)) {
-            if (!refine_plan(inc)) return;
-            evaluate(id);
-            return;
+        for (const auto& [seq, at] : d.due_times) {
+            db.set_not_before(id, seq, at);
+            if (auto* s = inc.view.find(seq)) s->not_before = at;
         }
-
-        if (!frontier) {
-            finish(inc);
-            return;
-        }
-
-        std::optional<time_point> earliest;
-        for (auto& s : inc.steps) {
-            if (s.dispatched || s.status != step_status::pending || s.stage > *frontier) continue;
-            if (s.depends_on) {
-                const step_state* dep = inc.find(*s.depends_on);
-                if (dep && !finished(dep->status)) continue;
-            }
-            if (s.kind == step_kind::verify_signins && !s.not_before) {
-                if (!inc.contained_at) continue;  // cannot happen once the block step succeeded
-                s.not_before = *inc.contained_at + milliseconds(s.offset_ms.value_or(0));
-                db.set_not_before(inc.id, s.seq, *s.not_before);
-            }
-            if (s.not_before && *s.not_before > now) {
-                if (!earliest || *s.not_before < *earliest) earliest = s.not_before;
-                continue;
-            }
-            s.dispatched = true;
+        for (auto r = d.ready.rbegin(); r != d.ready.rend(); ++r) {
+            step_view* s = inc.view.find(*r);
+            s->dispatched = true;
             // A check is due at a fixed time and measures the window since containment; every
             // other step is as-soon-as-possible. So a due check goes ahead of the queue.
-            if (s.kind == step_kind::verify_signins) ready.emplace_front(inc.id, s.seq);
-            else ready.emplace_back(inc.id, s.seq);
+            if (s->kind == step_kind::verify_signins) ready_checks.push_back({id, *r});
+            else ready_others.push_back({id, *r});
         }
-        if (earliest) add_wakeup(*earliest, inc.id);
-
-        const phase p = phase_of_stage(inc, *frontier);
-        std::vector<std::string> attention = pending_approvals(inc);
-        publish(inc, p == phase::verify ? incident_status::verifying : incident_status::running, p, attention);
+        for (auto r = ready_checks.rbegin(); r != ready_checks.rend(); ++r) ready.push_front(*r);
+        for (auto r = ready_others.rbegin(); r != ready_others.rend(); ++r) ready.push_back(*r);
+        ready_checks.clear();
+        ready_others.clear();
+        if (d.wake_at) add_wakeup(*d.wake_at, id);
+        publish(inc, d.status, d.current_phase, d.attention);
+        if (d.done) incidents.erase(id);
         pump();
     }
 
-    phase phase_of_stage(const incident_state& inc, int stage) const {
-        for (const auto& s : inc.steps)
-            if (s.stage == stage) return s.step_phase;
-        return phase::done;
-    }
-
-    std::vector<std::string> pending_approvals(const incident_state& inc) {
-        std::vector<std::string> out;
-        for (const auto& s : inc.steps)
-            if (s.status == step_status::waiting_approval)
-                out.push_back("step " + std::to_string(s.seq) + " (" + std::string(incident::to_string(s.kind)) +
-                              ") waits for an operator's approval");
-        return out;
-    }
-
-    std::string describe_failure(const incident_state& inc, const step_state& s) {
-        auto rec = db.step(inc.id, s.seq);
-        return "step " + std::to_string(s.seq) + " (" + std::string(incident::to_string(s.kind)) + " " +
-               (rec ? rec->target : "") + ") failed: " + (rec ? rec->error : "unknown error");
-    }
-
-    bool refine_plan(incident_state& inc) {
-        auto rec = db.get_incident(inc.id);
-        if (!rec) return false;
-        auto tenant = tenants.find(inc.tenant);
-        if (tenant == tenants.end()) {
-            publish(inc, incident_status::needs_attention, phase::resolve,
-                    {"tenant '" + inc.tenant + "' is no longer configured"});
-            return false;
-        }
-        auto request = parse_request(*rec);
-        std::map<std::string, incident::directory_facts> facts;
-        for (const auto& s : db.steps(inc.id)) {
-            if (s.kind != step_kind::resolve_account || s.status != step_status::succeeded) continue;
+    // The directory facts that the resolve steps learned, by UPN; and the UPNs that did not resolve.
+    void read_facts(const std::string& id, int batch, std::map<std::string, incident::directory_facts>& facts,
+                    std::set<std::string>& unresolved) {
+        for (const auto& s : db.steps(id)) {
+            if (s.kind != step_kind::resolve_account || s.params.value("batch", 0) != batch) continue;
+            if (s.status == step_status::failed) {
+                unresolved.insert(s.target);
+                continue;
+            }
+            if (s.status != step_status::succeeded) continue;
             incident::directory_facts f;
             f.object_id = s.result.value("object_id", "");
             f.admin_roles = s.result.value("admin_roles", std::vector<std::string>{});
@@ -265,15 +202,112 @@ struct engine::impl : std::enable_shared_from_this<impl> {
             f.passwordless = s.result.value("passwordless", false);
             facts[s.target] = std::move(f);
         }
+    }
+
+    // The plan for what resolved: accounts that did not resolve are left out (they are attention
+    // items); with no account left, there is nobody to block.
+    std::optional<incident::plan> plan_for(const std::string& id, incident_state& inc, incident::incident_request request,
+                                           const std::map<std::string, incident::directory_facts>& facts,
+                                           const std::set<std::string>& unresolved) {
+        auto tenant = tenants.find(inc.tenant);
+        if (tenant == tenants.end()) {
+            publish(inc, incident_status::needs_attention, phase::resolve,
+                    {"tenant '" + inc.tenant + "' is no longer configured"});
+            return std::nullopt;
+        }
+        const bool had_accounts = !request.accounts.empty();
+        std::erase_if(request.accounts, [&](const incident::account_request& a) { return unresolved.count(a.upn) > 0; });
         auto planned = incident::make_plan(request, tenant->second, facts);
         if (auto* refused = std::get_if<incident::refusal>(&planned)) {
             std::vector<std::string> reasons = refused->reasons;
-            db.append_event(inc.id, "plan_refused", std::nullopt, {{"reasons", reasons}});
+            db.append_event(id, "plan_refused", std::nullopt, {{"reasons", reasons}});
+            for (const auto& s : inc.view.steps)
+                if (s.status == step_status::failed) reasons.push_back(describe_failure(s));
             publish(inc, incident_status::needs_attention, phase::resolve, reasons);
-            return false;
+            return std::nullopt;
         }
-        const std::string id = inc.id;  // reload() replaces inc
-        db.replace_pending_plan(id, std::get<incident::plan>(planned));
+        auto p = std::get<incident::plan>(std::move(planned));
+        if (had_accounts && request.accounts.empty() && request.scope == incident::scope_kind::accounts)
+            std::erase_if(p.steps, [](const incident::planned_step& s) {
+                return s.kind == step_kind::enable_emergency_policy || s.kind == step_kind::verify_signins;
+            });
+        return p;
+    }
+
+    // The request with only the accounts and apps that one batch resolves.
+    static incident::incident_request batch_request(const incident_state& inc, int batch) {
+        std::set<std::string> accounts, apps;
+        for (const auto& s : inc.view.steps) {
+            if (s.batch != batch) continue;
+            if (s.kind == step_kind::resolve_account) accounts.insert(s.target);
+            if (s.kind == step_kind::capture_app_evidence) apps.insert(s.target);
+        }
+        incident::incident_request request = *inc.request;
+        std::erase_if(request.accounts, [&](const incident::account_request& a) { return !accounts.count(a.upn); });
+        std::erase_if(request.malicious_apps, [&](const incident::app_request& a) { return !apps.count(a.app_id); });
+        return request;
+    }
+
+    // Batch 0's resolve phase is over: re-derive the plan from what the directory said.
+    bool refine_plan(const std::string& id) {
+        auto& inc = incidents.at(id);
+        ensure_record(inc);
+        if (!inc.record) return false;
+        std::map<std::string, incident::directory_facts> facts;
+        std::set<std::string> unresolved;
+        read_facts(id, 0, facts, unresolved);
+        // Only what batch 0 resolved: accounts or apps added since have batches of their own.
+        auto planned = plan_for(id, inc, batch_request(inc, 0), facts, unresolved);
+        if (!planned) return false;
+        // The resolve steps stay as they ran; what follows them is numbered after them.
+        int last_resolve = 0;
+        for (const auto& s : inc.view.steps)
+            if (s.step_phase == phase::resolve) last_resolve = std::max(last_resolve, s.seq);
+        std::map<int, int> renumbered;
+        int next = last_resolve;
+        for (auto& s : planned->steps)
+            if (s.step_phase != phase::resolve) renumbered[s.seq] = ++next;
+        for (auto& s : planned->steps) {
+            if (s.step_phase == phase::resolve) continue;
+            s.seq = renumbered[s.seq];
+            if (s.depends_on) s.depends_on = renumbered.count(*s.depends_on) ? renumbered[*s.depends_on] : *s.depends_on;
+        }
+        db.replace_pending_plan(id, *planned);
+        reload(id);
+        notify(id);
+        return true;
+    }
+
+    // A later batch (accounts or apps added to a running incident) has resolved: plan the rest
+    // of it, from the directory facts, after everything planned so far.
+    bool plan_batch(const std::string& id, int batch) {
+        auto& inc = incidents.at(id);
+        inc.record.reset();  // the request holds the added accounts: read it afresh
+        ensure_record(inc);
+        if (!inc.record) return false;
+        std::map<std::string, incident::directory_facts> facts;
+        std::set<std::string> unresolved;
+        read_facts(id, batch, facts, unresolved);
+        const incident::incident_request request = batch_request(inc, batch);
+        auto planned = plan_for(id, inc, request, facts, unresolved);
+        if (!planned) return false;
+        std::vector<incident::planned_step> later;
+        for (auto& s : planned->steps) {
+            // Checks already scheduled cover the added accounts too (they read the whole incident).
+            if (s.step_phase == phase::resolve || s.kind == step_kind::verify_signins) continue;
+            if (request.accounts.empty() && (s.kind == step_kind::enable_emergency_policy ||
+                                             s.kind == step_kind::confirm_compromised))
+                continue;
+            s.params["batch"] = batch;
+            later.push_back(std::move(s));
+        }
+        std::vector<std::string> upns;
+        for (const auto& a : request.accounts) upns.push_back(a.upn);
+        db.atomically([&] {
+            db.add_to_plan(id, *planned);
+            db.append_steps(id, later, "batch_planned", {{"batch", batch}, {"accounts", upns}});
+        });
+        inc.record.reset();
         reload(id);
         notify(id);
         return true;
@@ -286,34 +320,43 @@ struct engine::impl : std::enable_shared_from_this<impl> {
         throw std::runtime_error("stored request of incident " + rec.id + " no longer validates");
     }
 
-    void finish(incident_state& inc) {
-        // The last check gives the verdict; without checks, containment itself is the verdict.
-        std::vector<std::string> attention = pending_approvals(inc);
-        incident_status verdict = incident_status::contained;
-        const step_state* last_check = nullptr;
-        for (const auto& s : inc.steps)
-            if (s.kind == step_kind::verify_signins && s.status == step_status::succeeded &&
-                (!last_check || s.stage > last_check->stage))
-                last_check = &s;
-        if (last_check) {
-            auto rec = db.step(inc.id, last_check->seq);
-            if (rec && rec->result.value("verdict", "contained") != "contained") {
-                verdict = incident_status::needs_attention;
-                for (const auto& d : rec->result.value("diagnosis", std::vector<std::string>{}))
-                    attention.push_back(d);
-            }
+    void publish(incident_state& inc, incident_status status, phase p, const std::vector<std::string>& attention) {
+        auto& v = inc.view;
+        if (v.status == status && v.current_phase == p && v.attention == attention) return;
+        db.set_incident_state(v.id, status, p, attention);  // committed first, then believed
+        const bool moved = v.status != status;
+        v.status = status;
+        v.current_phase = p;
+        v.attention = attention;
+        if (moved) {
+            engine_event e;
+            e.what = engine_event::kind::status_changed;
+            e.incident_id = v.id;
+            e.status = status;
+            e.current_phase = p;
+            e.attention = attention;
+            emit(e);
         }
-        publish(inc, verdict, phase::done, attention);
-        incidents.erase(inc.id);
+        notify(v.id);
     }
 
-    void publish(incident_state& inc, incident_status status, phase p, const std::vector<std::string>& attention) {
-        if (inc.status == status && inc.current_phase == p && inc.attention == attention) return;
-        db.set_incident_state(inc.id, status, p, attention);  // committed first, then believed
-        inc.status = status;
-        inc.current_phase = p;
-        inc.attention = attention;
-        notify(inc.id);
+    void emit(const engine_event& e) {
+        for (const auto& o : event_observers) o(e);
+    }
+
+    void emit_step(engine_event::kind k, const std::string& id, const step_view& s, int attempt,
+                   std::string message = {}, std::optional<time_point> not_before = {}) {
+        if (event_observers.empty()) return;
+        engine_event e;
+        e.what = k;
+        e.incident_id = id;
+        e.seq = s.seq;
+        e.step = s.kind;
+        e.target = s.target;
+        e.attempt = attempt;
+        e.message = std::move(message);
+        e.not_before = not_before;
+        emit(e);
     }
 
     void notify(const std::string& id) {
@@ -480,25 +523,28 @@ struct engine::impl : std::enable_shared_from_this<impl> {
     asio::awaitable<void> attempt(const std::string& id, int seq) {
         auto inc_it = incidents.find(id);
         if (inc_it == incidents.end()) co_return;
-        const auto record = db.get_incident(id);
+        ensure_record(inc_it->second);
+        // Held by this frame: a refresh of the cache while the runner works leaves these alive.
+        const std::shared_ptr<const store::incident_record> record = inc_it->second.record;
+        const std::shared_ptr<const incident::incident_request> request = inc_it->second.request;
         auto tenant = tenants.find(inc_it->second.tenant);
-        if (!record || tenant == tenants.end()) co_return;
-        const step_state* planned = inc_it->second.find(seq);
+        if (!record || !request || tenant == tenants.end()) co_return;
+        const step_view* planned = inc_it->second.view.find(seq);
         if (!planned) co_return;
         auto runner_it = runners.find(planned->kind);
 
         const time_point now = clock.now();
         const int attempt_no = db.begin_attempt(id, seq, now + options.retry.step_deadline);
-        const auto step = db.step(id, seq);
+        const auto step = db.step(id, seq);  // one row: the step's params and the intent a runner left
         ++stats.attempts;
+        emit_step(engine_event::kind::step_started, id, *planned, attempt_no);
         notify(id);
 
         step_outcome outcome;
         if (runner_it == runners.end() || !runner_it->second) {
             outcome = step_outcome::give_up("no runner is configured for this step kind");
         } else {
-            const auto request = parse_request(*record);
-            const step_context ctx{db, *record, request, *step, tenant->second, clock, attempt_no};
+            const step_context ctx{db, *record, *request, *step, tenant->second, clock, attempt_no};
             std::exception_ptr storage_failure;
             auto result = co_await (guarded_run(runner_it->second, ctx, &storage_failure) ||
                                     attempt_timeout(options.retry.attempt_timeout));
@@ -513,24 +559,57 @@ struct engine::impl : std::enable_shared_from_this<impl> {
         if (stopped) co_return;
 
         auto inc_now = incidents.find(id);
-        step_state* state = inc_now == incidents.end() ? nullptr : inc_now->second.find(seq);
+        step_view* state = inc_now == incidents.end() ? nullptr : inc_now->second.view.find(seq);
+        const std::optional<time_point> contained_at = inc_now == incidents.end() ? record->contained_at
+                                                                                  : inc_now->second.view.contained_at;
         if (outcome.succeeded) {
-            if (step->kind == step_kind::verify_signins && record->contained_at) {
-                // A timer's lateness: how long after contained_at + offset the check ran.
+            std::optional<int> follow_up;
+            if (step->kind == step_kind::verify_signins && contained_at) {
+                // A timer's lateness: how long after its due time the check ran.
                 const std::int64_t offset_ms = step->params.value("offset_ms", std::int64_t{0});
-                const time_point due = *record->contained_at + milliseconds(offset_ms);
+                const time_point due = *contained_at + milliseconds(offset_ms);
                 const time_point ran = clock.now();
                 outcome.result["check"] = check_label(offset_ms);
                 outcome.result["due_at"] = format_rfc3339(due);
                 outcome.result["ran_at"] = format_rfc3339(ran);
                 outcome.result["lateness_ms"] = std::max<std::int64_t>(0, to_unix_ms(ran) - to_unix_ms(due));
             }
-            db.complete_step(id, seq, outcome.result);
+            if (step->kind == step_kind::verify_signins && contained_at && outcome.follow_up_check) {
+                db.atomically([&] {
+                    db.complete_step(id, seq, outcome.result);
+                    auto confirmation = check_step(*outcome.follow_up_check, *contained_at);
+                    confirmation.params["confirmation"] = true;  // asked for by a check (issue 10)
+                    follow_up = db.append_steps(id, {std::move(confirmation)},
+                                                "check_scheduled",
+                                                {{"by", "verification"},
+                                                 {"after_check", step->target},
+                                                 {"due_at", format_rfc3339(*outcome.follow_up_check)}})
+                                    .front();
+                });
+            } else {
+                db.complete_step(id, seq, outcome.result);
+            }
             ++stats.succeeded;
-            if (state) state->status = step_status::succeeded;
-            if (step->kind == step_kind::enable_emergency_policy && inc_now != incidents.end()) {
-                auto fresh = db.get_incident(id);
-                if (fresh) inc_now->second.contained_at = fresh->contained_at;
+            if (state) {
+                state->status = step_status::succeeded;
+                state->error.clear();
+                if (step->kind == step_kind::verify_signins) {
+                    state->verdict = outcome.result.value("verdict", "contained");
+                    // What needs a human ("attention"; older results: the whole diagnosis).
+                    state->diagnosis = outcome.result.value(
+                        "attention", outcome.result.value("diagnosis", std::vector<std::string>{}));
+                }
+                emit_step(engine_event::kind::step_succeeded, id, *state, attempt_no);
+            }
+            if (inc_now != incidents.end() && (step->kind == step_kind::enable_emergency_policy || follow_up)) {
+                // The block recorded the containment time (and a follow-up added a step): re-read.
+                if (follow_up) {
+                    reload(id);
+                } else {
+                    inc_now->second.record.reset();
+                    ensure_record(inc_now->second);
+                    if (inc_now->second.record) inc_now->second.view.contained_at = inc_now->second.record->contained_at;
+                }
             }
         } else {
             const time_point deadline = step->deadline.value_or(clock.now());
@@ -546,15 +625,37 @@ struct engine::impl : std::enable_shared_from_this<impl> {
                 if (state) {
                     state->status = step_status::pending;
                     state->not_before = decision.not_before;
+                    state->error = outcome.failure.message;
+                    emit_step(engine_event::kind::step_retry_scheduled, id, *state, attempt_no,
+                              outcome.failure.message, decision.not_before);
                 }
             } else {
                 db.fail_step(id, seq, decision.reason);
                 ++stats.failed;
-                if (state) state->status = step_status::failed;
+                if (state) {
+                    state->status = step_status::failed;
+                    state->error = decision.reason;
+                    emit_step(engine_event::kind::step_failed, id, *state, attempt_no, decision.reason);
+                }
             }
         }
-        if (state) state->dispatched = false;
+        inc_now = incidents.find(id);
+        if (inc_now != incidents.end())
+            if (auto* s = inc_now->second.view.find(seq)) s->dispatched = false;
         notify(id);
+    }
+
+    // A verification check due at `at`, as a plan step (appended by store::append_steps).
+    static incident::planned_step check_step(time_point at, time_point contained_at) {
+        const std::int64_t offset_ms = std::max<std::int64_t>(0, to_unix_ms(at) - to_unix_ms(contained_at));
+        incident::planned_step check;
+        check.seq = 1;
+        check.stage = 0;
+        check.step_phase = phase::verify;
+        check.kind = step_kind::verify_signins;
+        check.target = check_label(offset_ms);
+        check.params = {{"offset_ms", offset_ms}};
+        return check;
     }
 };
 
@@ -565,9 +666,32 @@ engine::engine(asio::any_io_executor executor, store::store& db, const clock_sou
 engine::~engine() { stop(); }
 
 std::size_t engine::start() {
+    impl_->interrupted.clear();
     impl_->load(std::nullopt);
     std::vector<std::string> ids;
     for (const auto& [id, _] : impl_->incidents) ids.push_back(id);
+    // The audit trail says the daemon started again and took the incident up where the database
+    // had it (and which steps a dead process left running: they run again, reconciling). One
+    // transaction for them all: a resume of thousands costs one sync, not one each.
+    if (!ids.empty()) {
+        try {
+            impl_->db.atomically([&] {
+                for (const auto& id : ids) {
+                    const auto& inc = impl_->incidents.at(id);
+                    auto it = impl_->interrupted.find(id);
+                    impl_->db.append_event(id, "recovered", std::nullopt,
+                                           {{"status", incident::to_string(inc.view.status)},
+                                            {"phase", incident::to_string(inc.view.current_phase)},
+                                            {"interrupted_steps", it == impl_->interrupted.end()
+                                                                      ? std::vector<int>{}
+                                                                      : it->second}});
+                }
+            });
+        } catch (const store::storage_error& e) {
+            spdlog::error("engine: could not record the recovery in the audit trail: {}", e.what());
+        }
+    }
+    impl_->interrupted.clear();
     for (const auto& id : ids) impl_->evaluate_guarded(id);
     return ids.size();
 }
@@ -610,6 +734,11 @@ action_result engine::retry(const std::string& incident_id, int seq, const std::
     auto rec = impl_->db.get_incident(incident_id);
     if (!rec) return action_result::not_found;
     if (rec->status == incident_status::cancelled) return action_result::conflict;
+    // An account that did not resolve was planned out once the others went ahead: a retry of
+    // its resolve step would resolve it and contain nothing. Adding the account does it all.
+    if (auto s = impl_->db.step(incident_id, seq);
+        s && s->kind == step_kind::resolve_account && rec->plan.value("refined", false) && s->params.value("batch", 0) == 0)
+        return action_result::conflict;
     bool reset = false;
     impl_->db.atomically([&] {  // the step and the incident's status move together, or neither
         reset = impl_->db.reset_failed_step(incident_id, seq, who);
@@ -620,30 +749,167 @@ action_result engine::retry(const std::string& incident_id, int seq, const std::
     return action_result::done;
 }
 
-action_result engine::cancel(const std::string& incident_id, const std::string& who) {
+engine::cancel_result engine::cancel(const std::string& incident_id, const std::string& who, const std::string& reason,
+                                     bool release) {
     auto rec = impl_->db.get_incident(incident_id);
-    if (!rec) return action_result::not_found;
-    if (store::is_final(rec->status)) return action_result::conflict;
+    if (!rec) return {action_result::not_found};
+    if (store::is_final(rec->status)) return {action_result::conflict};
+    cancel_result out;
+    bool blocked = false;
     // One transaction: a cancel cut short by a storage failure must not leave steps skipped in
     // an incident that runs on (a skipped step counts as finished: it would be skipped for good).
     impl_->db.atomically([&] {
-        for (const auto& s : impl_->db.steps(incident_id))
+        for (const auto& s : impl_->db.steps(incident_id)) {
+            if (s.kind == step_kind::enable_emergency_policy && s.status == step_status::succeeded) blocked = true;
             if (s.status == step_status::pending || s.status == step_status::waiting_approval)
                 impl_->db.set_step_status(incident_id, s.seq, step_status::skipped, "step_cancelled", {{"by", who}});
-        impl_->db.set_incident_state(incident_id, incident_status::cancelled, rec->current_phase,
-                                     {"cancelled by " + who});
+        }
+        std::string note = "cancelled by " + who + (reason.empty() ? "" : ": " + reason);
+        std::vector<std::string> attention = {note};
+        if (blocked && !release)
+            attention.push_back("the emergency block stays on for this incident's accounts until an operator "
+                                "releases it (POST /v1/incidents/" + incident_id + "/release)");
+        impl_->db.set_incident_state(incident_id, incident_status::cancelled, rec->current_phase, attention);
+        impl_->db.append_event(incident_id, "cancel_requested", std::nullopt,
+                               {{"by", who}, {"reason", reason}, {"release", release}, {"block_on", blocked}});
+        if (blocked && release) out.releasing = impl_->db.append_release_step(incident_id, who, reason).has_value();
     });
+    out.block_stays = blocked && !out.releasing;
     impl_->incidents.erase(incident_id);
+    if (out.releasing) submit(incident_id);
     impl_->notify(incident_id);
-    return action_result::done;
+    return out;
 }
 
-engine::release_result engine::release(const std::string& incident_id, const std::string& who) {
+engine::release_result engine::release(const std::string& incident_id, const std::string& who,
+                                       const std::string& reason) {
     if (!impl_->db.get_incident(incident_id)) return {action_result::not_found};
-    const auto event_id = impl_->db.append_release_step(incident_id, who);
+    const auto event_id = impl_->db.append_release_step(incident_id, who, reason);
     if (!event_id) return {action_result::conflict};
     submit(incident_id);
     return {action_result::done, *event_id};
+}
+
+action_result engine::schedule_check(const std::string& incident_id, time_point at, const std::string& who,
+                                     const std::string& reason, int* seq) {
+    auto rec = impl_->db.get_incident(incident_id);
+    if (!rec) return action_result::not_found;
+    if (!rec->contained_at || rec->status == incident_status::cancelled) return action_result::conflict;
+    std::vector<int> seqs;
+    impl_->db.atomically([&] {
+        seqs = impl_->db.append_steps(incident_id, {impl::check_step(at, *rec->contained_at)}, "check_scheduled",
+                                      {{"by", who}, {"reason", reason}, {"due_at", format_rfc3339(at)}});
+        // A contained incident verifies again: it is tracked (and resumed after a crash) until then.
+        if (rec->status == incident_status::contained)
+            impl_->db.set_incident_state(incident_id, incident_status::verifying, phase::verify, rec->attention);
+    });
+    if (seq && !seqs.empty()) *seq = seqs.front();
+    submit(incident_id);
+    return action_result::done;
+}
+
+engine::extend_result engine::extend(const std::string& incident_id, const incident::incident_request& merged,
+                                     const std::vector<incident::account_request>& accounts,
+                                     const std::vector<incident::app_request>& apps, const std::string& who,
+                                     const std::string& reason) {
+    auto rec = impl_->db.get_incident(incident_id);
+    if (!rec) return {action_result::not_found};
+    if (rec->status == incident_status::cancelled || (accounts.empty() && apps.empty()))
+        return {action_result::conflict};
+    auto tenant = impl_->tenants.find(rec->tenant);
+    // Their resolve phase first (who they are, the evidence); the rest is planned from what the
+    // directory says once it is over (plan_batch), in tier order.
+    std::vector<incident::planned_step> steps;
+    std::vector<incident::planned_account> rows;
+    auto add = [&](step_kind k, const std::string& target) {
+        incident::planned_step s;
+        s.seq = static_cast<int>(steps.size()) + 1;
+        s.stage = 0;
+        s.step_phase = phase::resolve;
+        s.kind = k;
+        s.target = target;
+        steps.push_back(std::move(s));
+    };
+    for (const auto& a : accounts) {
+        add(step_kind::resolve_account, a.upn);
+        incident::planned_account row;
+        row.upn = a.upn;
+        row.assigned_tier = a.declared_tier.value_or(incident::tier::standard);
+        row.tier_reason = a.declared_tier ? "declared by the operator who added it" : "default";
+        if (tenant != impl_->tenants.end() &&
+            std::find(tenant->second.break_glass_upns.begin(), tenant->second.break_glass_upns.end(), a.upn) !=
+                tenant->second.break_glass_upns.end()) {
+            row.assigned_tier = incident::tier::break_glass;
+            row.tier_reason = "configured break-glass account";
+        }
+        rows.push_back(std::move(row));
+    }
+    for (const auto& a : accounts) add(step_kind::capture_account_evidence, a.upn);
+    for (const auto& a : apps) add(step_kind::capture_app_evidence, a.app_id);
+    int batch = 0;
+    impl_->db.atomically([&] {
+        batch = impl_->db.extend_incident(incident_id, incident::to_json(merged), rows, steps, who, reason);
+        // A contained incident runs again for what was added.
+        if (rec->status == incident_status::contained)
+            impl_->db.set_incident_state(incident_id, incident_status::running, phase::resolve, rec->attention);
+    });
+    submit(incident_id);
+    return {action_result::done, batch};
+}
+
+action_result engine::override_guard(const std::string& incident_id, const std::string& who, const std::string& reason) {
+    auto rec = impl_->db.get_incident(incident_id);
+    if (!rec) return action_result::not_found;
+    if (rec->status == incident_status::cancelled) return action_result::conflict;
+    nlohmann::json request = rec->request;
+    if (request["options"].value("override_lockout_guard", false)) return action_result::conflict;
+    request["options"]["override_lockout_guard"] = true;
+    impl_->db.atomically([&] {
+        impl_->db.set_request(incident_id, request, "guard_overridden", {{"by", who}, {"reason", reason}});
+        // A block the guard refused runs again, now overridden.
+        for (const auto& s : impl_->db.steps(incident_id))
+            if (s.kind == step_kind::enable_emergency_policy && s.status == step_status::failed)
+                impl_->db.reset_failed_step(incident_id, s.seq, who);
+        if (rec->status == incident_status::needs_attention)
+            impl_->db.set_incident_state(incident_id, incident_status::running, rec->current_phase, {});
+    });
+    submit(incident_id);
+    return action_result::done;
+}
+
+action_result engine::issue_tap(const std::string& incident_id, const std::string& upn, int lifetime_minutes,
+                                const std::string& who, const std::string& reason, int* seq) {
+    auto rec = impl_->db.get_incident(incident_id);
+    if (!rec) return action_result::not_found;
+    if (!rec->contained_at || rec->status == incident_status::cancelled) return action_result::conflict;
+    bool known = false;  // an account of the incident that resolved
+    for (const auto& s : impl_->db.steps(incident_id))
+        known = known || (s.kind == step_kind::resolve_account && s.target == upn && s.status == step_status::succeeded);
+    if (!known) return action_result::conflict;
+    for (const auto& s : impl_->db.steps(incident_id))
+        if (s.kind == step_kind::issue_tap && s.target == upn &&
+            (s.status == step_status::pending || s.status == step_status::running) && s.attempt > 0)
+            return action_result::conflict;
+    incident::planned_step tap;
+    tap.seq = 1;
+    tap.stage = 0;
+    tap.step_phase = phase::methods;
+    tap.kind = step_kind::issue_tap;
+    tap.target = upn;
+    tap.params = {{"lifetime_minutes", lifetime_minutes}, {"issued_on_request", true}};
+    std::vector<int> seqs;
+    impl_->db.atomically([&] {
+        // A batch of its own (negative: one step an operator asked for), so it waits for nothing.
+        const int next = impl_->db.steps(incident_id).back().seq + 1;
+        tap.params["batch"] = -next;
+        seqs = impl_->db.append_steps(incident_id, {tap}, "tap_requested",
+                                      {{"by", who}, {"reason", reason}, {"upn", upn}, {"lifetime_minutes", lifetime_minutes}});
+        if (rec->status == incident_status::contained)
+            impl_->db.set_incident_state(incident_id, incident_status::running, phase::methods, rec->attention);
+    });
+    if (seq && !seqs.empty()) *seq = seqs.front();
+    submit(incident_id);
+    return action_result::done;
 }
 
 bool engine::idle() const {
@@ -661,6 +927,25 @@ std::optional<time_point> engine::next_wakeup() const {
 
 void engine::on_change(std::function<void(const std::string&)> observer) { impl_->observer = std::move(observer); }
 
-engine::counters engine::stats() const { return impl_->stats; }
+void engine::on_event(std::function<void(const engine_event&)> observer) {
+    impl_->event_observers.push_back(std::move(observer));
+}
+
+engine::counters engine::stats() const {
+    counters c = impl_->stats;
+    c.record_reads = impl_->record_reads;
+    return c;
+}
+
+std::string_view to_string(engine_event::kind k) {
+    switch (k) {
+    case engine_event::kind::step_started: return "step_started";
+    case engine_event::kind::step_succeeded: return "step_succeeded";
+    case engine_event::kind::step_retry_scheduled: return "step_retry_scheduled";
+    case engine_event::kind::step_failed: return "step_failed";
+    case engine_event::kind::status_changed: return "status_changed";
+    }
+    return "unknown";
+}
 
 }  // namespace containd::engine

@@ -38,6 +38,10 @@ struct step_outcome {
     nlohmann::json result = nlohmann::json::object();  // on success: what was done (never a secret)
     attempt_failure failure;                            // on failure
     bool permanent = false;  // the runner knows a retry cannot help (e.g. a 400 it understood)
+    // A verification check that succeeded but could not settle the window may ask for a
+    // confirmation check at this time (e.g. +70 min, or the end of a residual exposure window):
+    // the engine appends it, in the same transaction as this step's result, and runs it then.
+    std::optional<time_point> follow_up_check;
 
     static step_outcome success(nlohmann::json result = nlohmann::json::object()) {
         step_outcome o;

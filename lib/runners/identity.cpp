@@ -220,7 +220,10 @@ task<step_outcome> issue_tap(const engine::step_context& ctx, graph::client& c, 
                 co_return step_outcome::success({{"tap_id", m.id}, {"secret", name}, {"reconciled", true}});
     }
     // A new TAP replaces any earlier one: creating twice after a crash is harmless.
-    auto tap = co_await graph::create_tap(c, user, settings.tap_lifetime_minutes, true);
+    // The lifetime an operator chose at (re-)issue, else the configured one; the tenant's TAP
+    // policy bounds it (Graph refuses a lifetime outside it with a 400 that says so).
+    const int lifetime = ctx.step.params.value("lifetime_minutes", settings.tap_lifetime_minutes);
+    auto tap = co_await graph::create_tap(c, user, lifetime, true);
     if (!tap.ok()) co_return failure(tap.call, "creating a Temporary Access Pass");
     ctx.db.put_secret(ctx.incident.id, name, tap.value.pass.reveal());
     ctx.db.record_intent(ctx.incident.id, ctx.step.seq, {{"tap_id", tap.value.id}, {"secret", name}});

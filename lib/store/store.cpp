@@ -1,6 +1,7 @@
 #include "store/store.hpp"
 
-#include <array>
+#include <algorithm>
+#include <map>
 
 #include "core/crypto.hpp"
 #include "core/time.hpp"
@@ -13,17 +14,6 @@ namespace {
 using incident::phase;
 using incident::step_kind;
 using incident::tier;
-
-constexpr std::array incident_status_names = {"running",         "waiting_approval", "verifying",
-                                              "contained",       "needs_attention",  "cancelled"};
-constexpr std::array step_status_names = {"pending", "running", "succeeded", "failed", "skipped", "waiting_approval"};
-
-template <typename Enum, std::size_t N>
-std::optional<Enum> lookup(const std::array<const char*, N>& names, std::string_view s) {
-    for (std::size_t i = 0; i < N; ++i)
-        if (s == names[i]) return static_cast<Enum>(i);
-    return std::nullopt;
-}
 
 std::optional<time_point> time_or_null(const std::optional<std::int64_t>& v) {
     if (!v) return std::nullopt;
@@ -113,16 +103,6 @@ step_record read_step(const statement& s) {
 std::string secret_aad(const std::string& incident_id, const std::string& name) { return incident_id + '\n' + name; }
 
 }  // namespace
-
-std::string_view to_string(incident_status s) { return incident_status_names[static_cast<std::size_t>(s)]; }
-std::string_view to_string(step_status s) { return step_status_names[static_cast<std::size_t>(s)]; }
-std::optional<incident_status> incident_status_from_string(std::string_view s) {
-    return lookup<incident_status>(incident_status_names, s);
-}
-std::optional<step_status> step_status_from_string(std::string_view s) {
-    return lookup<step_status>(step_status_names, s);
-}
-bool is_final(incident_status s) { return s == incident_status::contained || s == incident_status::cancelled; }
 
 store::store(const std::string& path, const clock_source& clock, vault secrets)
     : clock_(clock), vault_(std::move(secrets)), db_(std::make_unique<connection>(path)) {
@@ -260,13 +240,18 @@ std::map<std::string, std::int64_t> store::count_by_status() {
     return out;
 }
 
+// An incident whose release is still to run (a cancelled one, released after the cancel).
+#define RELEASING                                                                                        \
+    "EXISTS (SELECT 1 FROM steps r WHERE r.incident_id = i.id AND r.kind = 'release_block' AND r.status " \
+    "IN ('pending', 'running'))"
+
 schedule store::load_schedule(const std::optional<std::string>& incident_id) {
     schedule out;
     std::map<std::string, std::size_t> position;
     auto& qi = cached(
         "SELECT id, tenant, status, phase, contained_at, coalesce(json_extract(plan_json, '$.refined'), 0), "
-        "attention_json FROM incidents WHERE status NOT IN ('contained', 'cancelled') AND (?1 IS NULL OR id = ?1) "
-        "ORDER BY created_at, id");
+        "attention_json FROM incidents i WHERE (status NOT IN ('contained', 'cancelled') OR " RELEASING ") "
+        "AND (?1 IS NULL OR id = ?1) ORDER BY created_at, id");
     qi.bind(1, incident_id);
     while (qi.step()) {
         schedule_incident i;
@@ -281,8 +266,13 @@ schedule store::load_schedule(const std::optional<std::string>& incident_id) {
     }
     auto& qs = cached(
         "SELECT s.incident_id, s.seq, s.stage, s.phase, s.kind, s.depends_on, s.requires_approval, s.status, "
-        "s.not_before, json_extract(s.params_json, '$.offset_ms') FROM steps s JOIN incidents i ON i.id = s.incident_id "
-        "WHERE i.status NOT IN ('contained', 'cancelled') AND (?1 IS NULL OR i.id = ?1) "
+        "s.not_before, json_extract(s.params_json, '$.offset_ms'), s.target, "
+        "coalesce(json_extract(s.params_json, '$.batch'), 0), coalesce(s.error, ''), "
+        "CASE WHEN s.kind = 'verify_signins' AND s.status = 'succeeded' THEN json_extract(s.result_json, '$.verdict') END, "
+        "CASE WHEN s.kind = 'verify_signins' AND s.status = 'succeeded' THEN "
+        "coalesce(json_extract(s.result_json, '$.attention'), json_extract(s.result_json, '$.diagnosis')) END "
+        "FROM steps s JOIN incidents i ON i.id = s.incident_id "
+        "WHERE (i.status NOT IN ('contained', 'cancelled') OR " RELEASING ") AND (?1 IS NULL OR i.id = ?1) "
         "ORDER BY i.created_at, i.id, s.seq");
     qs.bind(1, incident_id);
     while (qs.step()) {
@@ -297,6 +287,16 @@ schedule store::load_schedule(const std::optional<std::string>& incident_id) {
         s.status = step_status_from_string(qs.text(7)).value_or(step_status::failed);
         s.not_before = time_or_null(qs.optional_int64(8));
         s.offset_ms = qs.optional_int64(9);
+        s.target = qs.text(10);
+        s.batch = static_cast<int>(qs.int64(11));
+        s.error = qs.text(12);
+        if (auto v = qs.optional_text(13)) s.verdict = *v;
+        if (auto d = qs.optional_text(14)) {
+            const auto parsed = nlohmann::json::parse(*d, nullptr, false);
+            if (parsed.is_array())
+                for (const auto& item : parsed)
+                    if (item.is_string()) s.diagnosis.push_back(item.get<std::string>());
+        }
         out.steps.push_back(std::move(s));
     }
     return out;
@@ -513,7 +513,7 @@ void store::replace_pending_plan(const std::string& incident_id, const incident:
     transaction tx(*db_);
     auto& del = cached(
         "DELETE FROM steps WHERE incident_id = ?1 AND phase <> 'resolve' AND status IN ('pending', "
-        "'waiting_approval') AND attempt = 0");
+        "'waiting_approval') AND attempt = 0 AND coalesce(json_extract(params_json, '$.batch'), 0) = 0");
     del.bind(1, incident_id);
     del.run();
     std::vector<incident::planned_step> later;
@@ -540,42 +540,173 @@ void store::replace_pending_plan(const std::string& incident_id, const incident:
     tx.commit();
 }
 
-std::optional<std::int64_t> store::append_release_step(const std::string& incident_id, const std::string& who) {
+std::vector<int> store::append_steps(const std::string& incident_id, std::vector<incident::planned_step> steps,
+                                     std::string_view event_kind, const nlohmann::json& event_data) {
+    transaction tx(*db_);
+    const std::vector<int> seqs = transaction_free_append(incident_id, steps);
+    nlohmann::json data = event_data;
+    if (!data.is_object()) data = nlohmann::json::object();
+    data["seqs"] = seqs;
+    append_event_locked(incident_id, event_kind, std::nullopt, data);
+    tx.commit();
+    return seqs;
+}
+
+std::vector<int> store::transaction_free_append(const std::string& incident_id, std::vector<incident::planned_step>& steps) {
+    auto& cur = cached(
+        "SELECT COALESCE(MAX(seq), 0), COALESCE(MAX(stage), 0) FROM steps WHERE incident_id = ?1");
+    cur.bind(1, incident_id);
+    if (!cur.step()) throw storage_error(0, "append_steps: no result");
+    const int max_seq = static_cast<int>(cur.int64(0));
+    const int max_stage = static_cast<int>(cur.int64(1));
+    cur.reset();
+    std::map<int, int> renumbered;
+    int min_stage = steps.empty() ? 0 : steps.front().stage;
+    for (const auto& s : steps) min_stage = std::min(min_stage, s.stage);
+    std::vector<int> seqs;
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+        const int seq = max_seq + 1 + static_cast<int>(i);
+        renumbered[steps[i].seq] = seq;
+        steps[i].seq = seq;
+        steps[i].stage = max_stage + 1 + (steps[i].stage - min_stage);
+        seqs.push_back(seq);
+    }
+    for (auto& s : steps)
+        if (s.depends_on) {
+            auto it = renumbered.find(*s.depends_on);
+            if (it != renumbered.end()) s.depends_on = it->second;
+        }
+    insert_steps(incident_id, steps);
+    return seqs;
+}
+
+int store::extend_incident(const std::string& incident_id, const nlohmann::json& request,
+                           const std::vector<incident::planned_account>& accounts,
+                           std::vector<incident::planned_step> resolve_steps, const std::string& who,
+                           const std::string& reason) {
     transaction tx(*db_);
     auto& cur = cached(
-        "SELECT i.status, i.phase, (SELECT COUNT(*) FROM steps WHERE incident_id = i.id AND kind = 'release_block'), "
+        "SELECT COALESCE(MAX(coalesce(json_extract(params_json, '$.batch'), 0)), 0) FROM steps WHERE incident_id = ?1");
+    cur.bind(1, incident_id);
+    if (!cur.step()) throw storage_error(0, "extend_incident: no result");
+    const int batch = static_cast<int>(cur.int64(0)) + 1;
+    cur.reset();
+    auto& up = cached("UPDATE incidents SET request_json = ?2, updated_at = ?3, version = version + 1 WHERE id = ?1");
+    up.bind(1, incident_id).bind(2, request.dump()).bind(3, to_unix_ms(clock_.now()));
+    up.run();
+    auto& acc = cached(
+        "INSERT OR IGNORE INTO accounts (incident_id, upn, tier, tier_reason, synced) VALUES (?1, ?2, ?3, ?4, ?5)");
+    nlohmann::json upns = nlohmann::json::array();
+    for (const auto& a : accounts) {
+        acc.reset();
+        acc.bind(1, incident_id).bind(2, a.upn).bind(3, incident::to_string(a.assigned_tier)).bind(4, a.tier_reason);
+        acc.bind(5, a.synced ? 1 : 0);
+        acc.run();
+        upns.push_back(a.upn);
+    }
+    nlohmann::json apps = nlohmann::json::array();
+    for (auto& s : resolve_steps) {
+        s.params["batch"] = batch;
+        if (s.kind == step_kind::capture_app_evidence) apps.push_back(s.target);
+    }
+    transaction_free_append(incident_id, resolve_steps);
+    append_event_locked(incident_id, "incident_extended", std::nullopt,
+                        {{"by", who}, {"reason", reason}, {"batch", batch}, {"accounts", upns}, {"apps", apps}});
+    tx.commit();
+    return batch;
+}
+
+void store::set_request(const std::string& incident_id, const nlohmann::json& request, std::string_view event_kind,
+                        const nlohmann::json& event_data) {
+    transaction tx(*db_);
+    auto& up = cached("UPDATE incidents SET request_json = ?2, updated_at = ?3, version = version + 1 WHERE id = ?1");
+    up.bind(1, incident_id).bind(2, request.dump()).bind(3, to_unix_ms(clock_.now()));
+    up.run();
+    append_event_locked(incident_id, event_kind, std::nullopt, event_data);
+    tx.commit();
+}
+
+void store::add_to_plan(const std::string& incident_id, const incident::plan& batch_plan) {
+    transaction tx(*db_);
+    auto rec = get_incident(incident_id);
+    if (!rec) return;
+    nlohmann::json plan = rec->plan;
+    auto& scope = plan["scope"];
+    auto& include = scope["include_users"];
+    if (!include.is_array()) include = nlohmann::json::array();
+    for (const auto& upn : batch_plan.scope.include_users)
+        if (std::find(include.begin(), include.end(), upn) == include.end()) include.push_back(upn);
+    auto& planned_accounts = plan["accounts"];
+    if (!planned_accounts.is_array()) planned_accounts = nlohmann::json::array();
+    auto& warnings = plan["warnings"];
+    if (!warnings.is_array()) warnings = nlohmann::json::array();
+    for (const auto& w : batch_plan.warnings) warnings.push_back(w);
+    auto& acc = cached("UPDATE accounts SET tier = ?3, tier_reason = ?4, synced = ?5 WHERE incident_id = ?1 AND upn = ?2");
+    for (const auto& a : batch_plan.accounts) {
+        acc.reset();
+        acc.bind(1, incident_id).bind(2, a.upn).bind(3, incident::to_string(a.assigned_tier)).bind(4, a.tier_reason);
+        acc.bind(5, a.synced ? 1 : 0);
+        acc.run();
+        planned_accounts.push_back({{"upn", a.upn},
+                                    {"tier", incident::to_string(a.assigned_tier)},
+                                    {"tier_reason", a.tier_reason},
+                                    {"method_cleanup", incident::to_string(a.cleanup)},
+                                    {"synced", a.synced}});
+    }
+    auto& up = cached("UPDATE incidents SET plan_json = ?2, version = version + 1 WHERE id = ?1");
+    up.bind(1, incident_id).bind(2, plan.dump());
+    up.run();
+    tx.commit();
+}
+
+std::optional<std::int64_t> store::append_release_step(const std::string& incident_id, const std::string& who,
+                                                       const std::string& reason) {
+    transaction tx(*db_);
+    auto& cur = cached(
+        "SELECT i.status, i.phase, (SELECT COUNT(*) FROM steps WHERE incident_id = i.id AND kind = 'release_block' "
+        "AND status IN ('pending', 'running', 'succeeded')), "
         "(SELECT COALESCE(MAX(seq), 0) FROM steps WHERE incident_id = i.id), "
-        "(SELECT COALESCE(MAX(stage), 0) FROM steps WHERE incident_id = i.id) FROM incidents i WHERE i.id = ?1");
+        "(SELECT COALESCE(MAX(stage), 0) FROM steps WHERE incident_id = i.id), "
+        "(SELECT COUNT(*) FROM steps WHERE incident_id = i.id AND kind = 'enable_emergency_policy' "
+        "AND status = 'succeeded') FROM incidents i WHERE i.id = ?1");
     cur.bind(1, incident_id);
     if (!cur.step()) return std::nullopt;
-    const bool contained = cur.text(0) == to_string(incident_status::contained);
+    const std::string old_status = cur.text(0);
+    const bool contained = old_status == to_string(incident_status::contained);
     const std::string old_phase = cur.text(1);
     const bool already = cur.int64(2) > 0;
     incident::planned_step release;
     release.seq = static_cast<int>(cur.int64(3)) + 1;
     release.stage = static_cast<int>(cur.int64(4)) + 1;
+    const bool blocked = cur.int64(5) > 0;
     cur.reset();
-    if (!contained || already) return std::nullopt;
+    if (!blocked || already) return std::nullopt;
     release.step_phase = phase::release;
     release.kind = step_kind::release_block;
     release.target = "emergency policy";
     insert_steps(incident_id, {release});
+    // A contained incident runs again (so a crash resumes the release); any other keeps its status
+    // (a cancelled one stays cancelled while its release runs).
+    const std::string new_status = contained ? std::string(to_string(incident_status::running)) : old_status;
     auto& up = cached(
-        "UPDATE incidents SET status = 'running', phase = 'release', attention_json = '[]', updated_at = ?2, "
-        "version = version + 1 WHERE id = ?1");
-    up.bind(1, incident_id).bind(2, to_unix_ms(clock_.now()));
+        "UPDATE incidents SET status = ?3, phase = 'release', updated_at = ?2, version = version + 1 WHERE id = ?1");
+    up.bind(1, incident_id).bind(2, to_unix_ms(clock_.now())).bind(3, new_status);
     up.run();
-    const auto event_id = append_event_locked(incident_id, "release_requested", release.seq, {{"by", who}});
-    append_event_locked(incident_id, "status_changed", std::nullopt,
-                        {{"from", "contained"}, {"to", "running"}, {"attention", nlohmann::json::array()}});
-    append_event_locked(incident_id, "phase_changed", std::nullopt, {{"from", old_phase}, {"to", "release"}});
+    nlohmann::json data = {{"by", who}, {"from_status", old_status}};
+    if (!reason.empty()) data["reason"] = reason;
+    const auto event_id = append_event_locked(incident_id, "release_requested", release.seq, data);
+    if (new_status != old_status)
+        append_event_locked(incident_id, "status_changed", std::nullopt,
+                            {{"from", old_status}, {"to", new_status}, {"attention", nlohmann::json::array()}});
+    if (old_phase != "release")
+        append_event_locked(incident_id, "phase_changed", std::nullopt, {{"from", old_phase}, {"to", "release"}});
     tx.commit();
     return event_id;
 }
 
 std::vector<std::string> store::incidents_holding_block(const std::string& tenant, const std::string& except_incident_id) {
     auto& q = cached(
-        "SELECT i.id FROM incidents i WHERE i.tenant = ?1 AND i.id <> ?2 AND i.status <> 'cancelled' "
+        "SELECT i.id FROM incidents i WHERE i.tenant = ?1 AND i.id <> ?2 "
         "AND EXISTS (SELECT 1 FROM steps s WHERE s.incident_id = i.id AND s.kind = 'enable_emergency_policy' "
         "AND s.status = 'succeeded') "
         "AND NOT EXISTS (SELECT 1 FROM steps s WHERE s.incident_id = i.id AND s.kind = 'release_block' "

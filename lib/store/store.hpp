@@ -18,6 +18,7 @@
 #include "core/clock.hpp"
 #include "incident/model.hpp"
 #include "incident/planner.hpp"
+#include "incident/status.hpp"
 #include "store/vault.hpp"
 
 namespace containd::store {
@@ -25,14 +26,14 @@ namespace containd::store {
 class connection;
 class statement;
 
-enum class incident_status { running, waiting_approval, verifying, contained, needs_attention, cancelled };
-enum class step_status { pending, running, succeeded, failed, skipped, waiting_approval };
-
-std::string_view to_string(incident_status s);
-std::string_view to_string(step_status s);
-std::optional<incident_status> incident_status_from_string(std::string_view s);
-std::optional<step_status> step_status_from_string(std::string_view s);
-bool is_final(incident_status s);  // contained, cancelled (needs_attention can still be retried)
+// The status vocabulary lives with the incident model (incident/status.hpp), where the pure
+// scheduler uses it; these names keep the store's callers as they were.
+using incident::incident_status;
+using incident::incident_status_from_string;
+using incident::is_final;
+using incident::step_status;
+using incident::step_status_from_string;
+using incident::to_string;
 
 struct incident_record {
     std::string id;
@@ -151,6 +152,11 @@ struct schedule_step {
     step_status status = step_status::pending;
     std::optional<time_point> not_before;
     std::optional<std::int64_t> offset_ms;  // verification checks
+    std::string target;
+    int batch = 0;                          // params.batch: 0 for the submitted plan
+    std::string error;                      // the last failure
+    std::string verdict;                    // verification checks that succeeded
+    std::vector<std::string> diagnosis;
 };
 struct schedule {
     std::vector<schedule_incident> incidents;  // ordered by creation
@@ -173,7 +179,8 @@ public:
     std::vector<incident_record> list_incidents(const list_filter& filter);
     std::vector<std::string> unfinished_incident_ids();  // every status but contained and cancelled
     std::map<std::string, std::int64_t> count_by_status();
-    // Every unfinished incident (or just one) with its steps, without their JSON payloads.
+    // Every unfinished incident (or just one) with its steps, without their JSON payloads; a
+    // cancelled incident whose release an operator asked for is unfinished until it is done.
     schedule load_schedule(const std::optional<std::string>& incident_id = std::nullopt);
 
     // Status, phase and attention list; writes a "status_changed" event when the status moves.
@@ -207,13 +214,36 @@ public:
     // Replaces every not-yet-started step after the resolve phase with a refined plan (tiers
     // learned from the directory), and updates the accounts' tiers, in one transaction.
     void replace_pending_plan(const std::string& incident_id, const incident::plan& refined);
-    // An operator's release of a contained incident's block: appends the release_block step as the
-    // plan's last stage, moves the incident back to running (so a crash resumes it) and records
-    // "release_requested", in one transaction. Refused (nullopt) unless the incident is contained
-    // and has no release step yet. Returns the event id.
-    std::optional<std::int64_t> append_release_step(const std::string& incident_id, const std::string& who);
-    // Other incidents of the tenant whose emergency block is on and not released (cancelled ones
-    // excepted): their accounts stay in the policy when this one releases.
+    // Appends steps after the plan's last, in one transaction with an event (kind, data): seq and
+    // stage are shifted past the current maximum (their relative order kept, depends_on following
+    // its step). Returns the seq given to each, in order.
+    std::vector<int> append_steps(const std::string& incident_id, std::vector<incident::planned_step> steps,
+                                  std::string_view event_kind, const nlohmann::json& event_data);
+    // Accounts or apps added to a running incident: the request (its JSON) gains them, the
+    // accounts get their rows, and their resolve-phase steps are appended as a new batch
+    // (params.batch), with an "incident_extended" event naming who and why; one transaction.
+    // Returns the batch number.
+    int extend_incident(const std::string& incident_id, const nlohmann::json& request,
+                        const std::vector<incident::planned_account>& accounts,
+                        std::vector<incident::planned_step> resolve_steps, const std::string& who,
+                        const std::string& reason);
+    // Replaces the stored request (an operator changed an option after submission), with an
+    // event (kind, data), in one transaction.
+    void set_request(const std::string& incident_id, const nlohmann::json& request, std::string_view event_kind,
+                     const nlohmann::json& event_data);
+    // A later batch's plan, merged into the stored plan: its accounts' tiers, the block's scope
+    // (its accounts join include_users) and its warnings.
+    void add_to_plan(const std::string& incident_id, const incident::plan& batch_plan);
+    // An operator's release of an incident's block: appends the release_block step as the plan's
+    // last stage, moves a contained incident back to running (so a crash resumes it) and records
+    // "release_requested" with who and why, in one transaction. Any state after the block will
+    // do (needs_attention, cancelled, tenant-wide): refused (nullopt) unless the block step
+    // succeeded and no release step is pending, running or done. Returns the event id.
+    std::optional<std::int64_t> append_release_step(const std::string& incident_id, const std::string& who,
+                                                    const std::string& reason = {});
+    // Other incidents of the tenant whose emergency block is on and not released (a cancelled
+    // incident still holds its block until an operator releases it): their accounts stay in the
+    // policy when this one releases.
     std::vector<std::string> incidents_holding_block(const std::string& tenant, const std::string& except_incident_id);
 
     // --- events ---
@@ -254,6 +284,8 @@ public:
 private:
     statement& cached(const char* sql);
     void insert_steps(const std::string& incident_id, const std::vector<incident::planned_step>& steps);
+    // append_steps without its transaction and event (the caller holds one).
+    std::vector<int> transaction_free_append(const std::string& incident_id, std::vector<incident::planned_step>& steps);
     std::int64_t append_event_locked(const std::string& incident_id, std::string_view kind,
                                      std::optional<int> step_seq, const nlohmann::json& data);
 

@@ -32,6 +32,15 @@ protected:
     std::size_t stored() {
         return on_io([&] { return h.db->list_incidents({}).size(); });
     }
+    // When the scripted runner last started the step with this seq (the injected clock's time).
+    time_point calls_at(int seq) {
+        return on_io([&] {
+            time_point at{};
+            for (const auto& i : *h.runners.log)
+                if (i.seq == seq) at = i.at;
+            return at;
+        });
+    }
     int step_of_kind(const std::string& id, const std::string& kind) {
         api_client c(port);
         const auto doc = c.get("/v1/incidents/" + id, viewer_token).json();
@@ -45,7 +54,7 @@ protected:
 
 TEST_F(ApiTest, route_table_lists_every_route_with_its_role) {
     const auto& routes = api::route_table();
-    EXPECT_EQ(routes.size(), 16u);
+    EXPECT_EQ(routes.size(), 20u);
     std::map<std::string, std::string> role;
     for (const auto& r : routes) role[r.method + " " + r.path] = r.role;
     EXPECT_EQ(role["GET /healthz"], "none");
@@ -54,6 +63,10 @@ TEST_F(ApiTest, route_table_lists_every_route_with_its_role) {
     EXPECT_EQ(role["GET /v1/incidents/{id}/events"], "viewer");
     EXPECT_EQ(role["POST /v1/incidents/{id}/approve"], "operator");
     EXPECT_EQ(role["POST /v1/incidents/{id}/credentials/{upn}/reveal"], "operator");
+    EXPECT_EQ(role["POST /v1/incidents/{id}/accounts"], "operator");
+    EXPECT_EQ(role["POST /v1/incidents/{id}/verify"], "operator");
+    EXPECT_EQ(role["POST /v1/incidents/{id}/override-guard"], "operator");
+    EXPECT_EQ(role["POST /v1/incidents/{id}/credentials/{upn}/tap"], "operator");
     EXPECT_EQ(role["GET /ui/"], "none");
     EXPECT_EQ(role["GET /ui/{asset}"], "none");
     EXPECT_EQ(role["GET /v1/notifications"], "viewer");
@@ -489,18 +502,48 @@ TEST_F(ApiTest, retry_a_failed_step) {
     EXPECT_TRUE(drive_to(id, store::incident_status::contained)) << c.get("/v1/incidents/" + id, viewer_token).body;
 }
 
-TEST_F(ApiTest, release_is_409_until_contained_then_202_and_audited) {
-    auto body = walkthrough_submission();
-    body["malicious_apps"][0]["delete_application"] = true;  // holds it before contained
-    const auto id = submit(body);
+TEST_F(ApiTest, release_needs_a_reason_and_the_block_then_202_from_any_state_and_audited) {
+    // The block fails for good: nothing to release yet.
+    on_io([&] {
+        *h.runners.behaviour = [healthy = healthy_tenant()](const engine::step_context& ctx) {
+            if (ctx.step.kind == incident::step_kind::enable_emergency_policy)
+                return script_result{engine::step_outcome::give_up("the policy is gone"), {}};
+            if (ctx.step.kind == incident::step_kind::remove_inbox_rules)  // the clerk's cleanup fails alone
+                if (ctx.step.target == "ap.clerk@contoso.com")
+                    return script_result{engine::step_outcome::give_up("rules API said no"), {}};
+            return healthy(ctx);
+        };
+    });
+    const auto id = submit();
+    ASSERT_TRUE(drive_to(id, store::incident_status::needs_attention));
     api_client c(port);
-    const auto early = c.post("/v1/incidents/" + id + "/release", operator_token);
-    EXPECT_EQ(early.status, 409);
+    const auto no_reason = c.post("/v1/incidents/" + id + "/release", operator_token);
+    EXPECT_EQ(no_reason.status, 400) << no_reason.body;
+    EXPECT_TRUE(fields_of(no_reason.json()).count("reason"));
+    const auto early = c.post("/v1/incidents/" + id + "/release", operator_token, {{"reason", "too early"}});
+    EXPECT_EQ(early.status, 409) << early.body;
     EXPECT_EQ(early.header("content-type"), "application/problem+json");
-    const int seq = step_of_kind(id, "delete_application");
-    EXPECT_EQ(c.post("/v1/incidents/" + id + "/approve", operator_token, {{"step", seq}}).status, 200);
-    ASSERT_TRUE(drive_to(id, store::incident_status::contained));
-    const auto r = c.post("/v1/incidents/" + id + "/release", operator_token);
+    EXPECT_NE(early.body.find("not on yet"), std::string::npos) << early.body;
+
+    // The block works after a retry; the clerk's rule cleanup still fails: needs_attention,
+    // after the block. Release is allowed from there, with a reason the audit trail keeps.
+    on_io([&] {
+        *h.runners.behaviour = [healthy = healthy_tenant()](const engine::step_context& ctx) {
+            if (ctx.step.kind == incident::step_kind::remove_inbox_rules && ctx.step.target == "ap.clerk@contoso.com")
+                return script_result{engine::step_outcome::give_up("rules API said no"), {}};
+            return healthy(ctx);
+        };
+    });
+    const int block = step_of_kind(id, "enable_emergency_policy");
+    ASSERT_EQ(c.post("/v1/incidents/" + id + "/retry", operator_token, {{"step", block}}).status, 200);
+    ASSERT_TRUE(drive_until(id, [&](store::incident_status st) {
+        // (drive_until calls this on the io thread already)
+        if (st != store::incident_status::needs_attention) return false;
+        for (const auto& s : h.db->steps(id))
+            if (s.kind == incident::step_kind::verify_signins && s.status != store::step_status::succeeded) return false;
+        return true;
+    }));
+    const auto r = c.post("/v1/incidents/" + id + "/release", operator_token, {{"reason", "users need mail back"}});
     EXPECT_EQ(r.status, 202) << r.body;
     EXPECT_EQ(r.json().value("status", ""), "release_requested");
     const auto event_id = r.json().value("event_id", std::int64_t{0});
@@ -508,18 +551,181 @@ TEST_F(ApiTest, release_is_409_until_contained_then_202_and_audited) {
     const auto page = events.json();
     ASSERT_FALSE(page["events"].empty()) << events.body;
     const auto& requested = page["events"][0];
-    EXPECT_EQ(requested.value("id", std::int64_t{0}), event_id);
     EXPECT_EQ(requested.value("kind", ""), "release_requested");
     EXPECT_EQ(requested["data"].value("by", ""), "alice");
-    // The engine runs the release step; the incident is contained again, and once is enough.
+    EXPECT_EQ(requested["data"].value("reason", ""), "users need mail back");
+    EXPECT_EQ(requested["data"].value("from_status", ""), "needs_attention");
+    // The release runs; the failure still stands, so the incident still needs attention.
+    ASSERT_TRUE(drive_until(id, [&](store::incident_status) {
+        for (const auto& s : h.db->steps(id))
+            if (s.kind == incident::step_kind::release_block) return s.status == store::step_status::succeeded;
+        return false;
+    }));
+    EXPECT_EQ(status_of(id), store::incident_status::needs_attention);
+    const auto again = c.post("/v1/incidents/" + id + "/release", operator_token, {{"reason", "twice"}});
+    EXPECT_EQ(again.status, 409);
+    EXPECT_NE(again.body.find("already"), std::string::npos) << again.body;
+    EXPECT_EQ(c.post("/v1/incidents/0b7c6d5e-4f3a-4b2c-9d1e-0f9e8d7c6b5a/release", operator_token,
+                     {{"reason", "x"}}).status,
+              404);
+}
+
+TEST_F(ApiTest, cancel_says_the_block_stays_or_releases_it) {
+    auto body = walkthrough_submission("CANCEL-1");
+    body["malicious_apps"][0]["delete_application"] = true;  // waits for approval: not final
+    const auto kept = submit(body);
+    ASSERT_TRUE(drive_to(kept, store::incident_status::verifying));
+    api_client c(port);
+    const auto stays = c.post("/v1/incidents/" + kept + "/cancel", operator_token, {{"reason", "false positive"}});
+    ASSERT_EQ(stays.status, 200) << stays.body;
+    EXPECT_EQ(stays.json().value("status", ""), "cancelled");
+    EXPECT_EQ(stays.json().value("block", "").rfind("stays on", 0), 0u) << stays.body;
+    bool release_steps = on_io([&] {
+        for (const auto& s : h.db->steps(kept))
+            if (s.kind == incident::step_kind::release_block) return true;
+        return false;
+    });
+    EXPECT_FALSE(release_steps);
+    // The cancelled incident can still be released, and stays cancelled.
+    const auto later = c.post("/v1/incidents/" + kept + "/release", operator_token, {{"reason", "cleanup"}});
+    EXPECT_EQ(later.status, 202) << later.body;
+
+    body["external_ref"] = "CANCEL-2";
+    const auto released = submit(body);
+    ASSERT_TRUE(drive_to(released, store::incident_status::verifying));
+    const auto r = c.post("/v1/incidents/" + released + "/cancel?release=true", operator_token, {{"reason", "done"}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.json().value("block", "").rfind("releasing", 0), 0u) << r.body;
+    for (const auto& id : {kept, released}) {
+        ASSERT_TRUE(drive_until(id, [&](store::incident_status) {
+            for (const auto& s : h.db->steps(id))
+                if (s.kind == incident::step_kind::release_block) return s.status == store::step_status::succeeded;
+            return false;
+        })) << id;
+        EXPECT_EQ(status_of(id), store::incident_status::cancelled);
+    }
+    EXPECT_EQ(c.post("/v1/incidents/" + kept + "/cancel?release=maybe", operator_token).status, 400);
+}
+
+TEST_F(ApiTest, external_ref_with_another_body_is_409_pointing_at_the_incident) {
+    api_client c(port);
+    const auto first = c.post("/v1/incidents", submitter_token, walkthrough_submission("SIEM-12"));
+    ASSERT_EQ(first.status, 201);
+    const std::string id = first.json().value("id", "");
+    auto more = walkthrough_submission("SIEM-12");
+    more["accounts"].push_back({{"upn", "new.victim@contoso.com"}});
+    const auto r = c.post("/v1/incidents", submitter_token, more);
+    EXPECT_EQ(r.status, 409) << r.body;
+    EXPECT_EQ(r.header("content-type"), "application/problem+json");
+    const auto doc = r.json();
+    EXPECT_EQ(doc.value("incident_id", ""), id);
+    EXPECT_EQ(doc.value("add_accounts", ""), "/v1/incidents/" + id + "/accounts");
+    EXPECT_NE(doc.value("detail", "").find(id), std::string::npos);
+    EXPECT_EQ(stored(), 1u);
+    EXPECT_EQ(c.post("/v1/incidents", submitter_token, walkthrough_submission("SIEM-12")).status, 200);
+}
+
+TEST_F(ApiTest, add_accounts_validates_and_plans_only_what_is_new) {
+    const auto id = submit();
+    ASSERT_TRUE(drive_to(id, store::incident_status::verifying));
+    api_client c(port);
+    const std::string path = "/v1/incidents/" + id + "/accounts";
+    EXPECT_EQ(c.post(path, operator_token, {{"accounts", {{{"upn", "x@contoso.com"}}}}}).status, 400) << "no reason";
+    EXPECT_EQ(c.post(path, viewer_token, {{"accounts", {{{"upn", "x@contoso.com"}}}}, {"reason", "r"}}).status, 403);
+    const auto bad = c.post(path, operator_token, {{"accounts", {{{"upn", "not a upn"}}}}, {"reason", "found"}});
+    EXPECT_EQ(bad.status, 400) << bad.body;
+    EXPECT_TRUE(fields_of(bad.json()).count("accounts[0].upn")) << bad.body;
+    const auto r = c.post(path, operator_token,
+                          {{"accounts", {{{"upn", "Treasury.Analyst@contoso.com"}}, {{"upn", "AP.Clerk@contoso.com"}}}},
+                           {"reason", "found in the mail trace"}});
+    ASSERT_EQ(r.status, 202) << r.body;
+    EXPECT_EQ(r.json()["accounts"], nlohmann::json::array({"treasury.analyst@contoso.com"}));
+    EXPECT_EQ(r.json()["already_present"], nlohmann::json::array({"ap.clerk@contoso.com"}));
+    EXPECT_EQ(r.json().value("batch", 0), 1);
     ASSERT_TRUE(drive_to(id, store::incident_status::contained));
     const auto doc = c.get("/v1/incidents/" + id, viewer_token).json();
-    EXPECT_EQ(doc["steps"].back().value("kind", ""), "release_block");
-    EXPECT_EQ(doc["steps"].back().value("status", ""), "succeeded");
-    const auto again = c.post("/v1/incidents/" + id + "/release", operator_token);
-    EXPECT_EQ(again.status, 409);
-    EXPECT_NE(again.body.find("already been released"), std::string::npos) << again.body;
-    EXPECT_EQ(c.post("/v1/incidents/0b7c6d5e-4f3a-4b2c-9d1e-0f9e8d7c6b5a/release", operator_token).status, 404);
+    std::vector<std::string> kinds;
+    for (const auto& s : doc["steps"])
+        if (s.value("target", "") == "treasury.analyst@contoso.com") kinds.push_back(s.value("kind", ""));
+    for (const char* k : {"resolve_account", "revoke_sessions", "reset_password", "revoke_after_reset"})
+        EXPECT_NE(std::find(kinds.begin(), kinds.end(), k), kinds.end()) << k;
+    const auto again = c.post(path, operator_token, {{"accounts", {{{"upn", "treasury.analyst@contoso.com"}}}}, {"reason", "x"}});
+    EXPECT_EQ(again.status, 409) << again.body;
+}
+
+TEST_F(ApiTest, reverify_runs_a_check_now_and_override_guard_is_audited_once) {
+    const auto id = submit();
+    api_client c(port);
+    ASSERT_TRUE(drive_to(id, store::incident_status::verifying));
+    EXPECT_EQ(c.post("/v1/incidents/" + id + "/verify", operator_token).status, 400) << "a reason is required";
+    const auto r = c.post("/v1/incidents/" + id + "/verify", operator_token, {{"reason", "the user called"}});
+    ASSERT_EQ(r.status, 202) << r.body;
+    const int seq = r.json().value("step", 0);
+    ASSERT_GT(seq, 0);
+    const auto now = on_io([&] { return h.clock.now(); });
+    ASSERT_TRUE(drive_until(id, [&](store::incident_status) {
+        return h.db->step(id, seq)->status == store::step_status::succeeded;
+    }));
+    const auto ran = calls_at(seq);
+    EXPECT_EQ(ran, now) << "ran at once, not at the next scheduled check";
+
+    const auto o = c.post("/v1/incidents/" + id + "/override-guard", operator_token, {{"reason", "no spare account"}});
+    EXPECT_EQ(o.status, 200) << o.body;
+    EXPECT_EQ(c.post("/v1/incidents/" + id + "/override-guard", operator_token, {{"reason", "again"}}).status, 409);
+    const auto events = c.get("/v1/incidents/" + id + "/events", viewer_token).json()["events"];
+    int overridden = 0;
+    for (const auto& e : events)
+        if (e.value("kind", "") == "guard_overridden") {
+            ++overridden;
+            EXPECT_EQ(e["data"].value("by", ""), "alice");
+            EXPECT_EQ(e["data"].value("reason", ""), "no spare account");
+        }
+    EXPECT_EQ(overridden, 1);
+}
+
+TEST_F(ApiTest, in_tap_mode_an_expired_tap_is_refused_a_fresh_one_revealed_and_passwords_never) {
+    on_io([&] {
+        *h.runners.behaviour = [healthy = healthy_tenant()](const engine::step_context& ctx) {
+            if (ctx.step.kind == incident::step_kind::reset_password)
+                ctx.db.put_secret_once(ctx.incident.id, "password:" + ctx.step.target, "PW-" + ctx.step.target);
+            if (ctx.step.kind != incident::step_kind::issue_tap) return healthy(ctx);
+            ctx.db.put_secret(ctx.incident.id, "tap:" + ctx.step.target, "TAP-" + std::to_string(ctx.step.seq));
+            script_result r;
+            r.outcome.result = {{"tap_issued_at", format_rfc3339(ctx.clock.now())},
+                                {"lifetime_minutes", ctx.step.params.value("lifetime_minutes", 60)}};
+            return r;
+        };
+    });
+    auto body = walkthrough_submission("TAP-1");
+    body["options"] = {{"credential_delivery", "tap"}};
+    const auto id = submit(body);
+    ASSERT_TRUE(drive_to(id, store::incident_status::contained));
+    const auto contained_at = on_io([&] { return *h.db->get_incident(id)->contained_at; });
+    on_io([&] { h.clock.set(contained_at + minutes(70)); });
+    api_client c(port);
+    const std::string base = "/v1/incidents/" + id + "/credentials/finance.director%40contoso.com/";
+    const auto expired = c.post(base + "reveal", operator_token);
+    EXPECT_EQ(expired.status, 410) << expired.body;
+    EXPECT_NE(expired.body.find("expired"), std::string::npos) << expired.body;
+    EXPECT_NE(expired.body.find("/tap"), std::string::npos) << "offers a re-issue: " << expired.body;
+    EXPECT_EQ(expired.body.find("TAP-"), std::string::npos);
+    const auto password = c.post(base + "reveal?kind=password", operator_token);
+    EXPECT_EQ(password.status, 409) << password.body;
+    EXPECT_EQ(password.body.find("PW-"), std::string::npos);
+
+    EXPECT_EQ(c.post(base + "tap", operator_token, {{"lifetime_minutes", 120}}).status, 400) << "a reason is required";
+    EXPECT_EQ(c.post(base + "tap", operator_token, {{"lifetime_minutes", 5}, {"reason", "r"}}).status, 400);
+    const auto issued = c.post(base + "tap", operator_token, {{"lifetime_minutes", 120}, {"reason", "user on the phone"}});
+    ASSERT_EQ(issued.status, 202) << issued.body;
+    const int seq = issued.json().value("step", 0);
+    ASSERT_TRUE(drive_until(id, [&](store::incident_status) {
+        return h.db->step(id, seq)->status == store::step_status::succeeded;
+    }));
+    EXPECT_EQ(calls_at(seq), contained_at + minutes(70)) << "issued at once, when asked";
+    const auto fresh = c.post(base + "reveal", operator_token);
+    ASSERT_EQ(fresh.status, 200) << fresh.body;
+    EXPECT_EQ(fresh.json().value("value", ""), "TAP-" + std::to_string(seq));
+    EXPECT_TRUE(drive_to(id, store::incident_status::contained));
 }
 
 TEST_F(ApiTest, reveal_once_then_410_and_never_logged) {

@@ -127,17 +127,83 @@ TEST(Engine, exhausting_the_step_deadline_needs_attention_and_nothing_after_runs
         EXPECT_LE(*s.finished_at, *s.deadline);
     }
     EXPECT_GE(failed, 1);
-    EXPECT_TRUE(check_invariants(*h.db, id).empty());
+    EXPECT_TRUE(check_invariants(*h.db, id).empty()) << ::testing::PrintToString(check_invariants(*h.db, id));
 
-    // An operator's retry gives the step a new budget; once the upstream heals, it finishes.
+    // Each account's revocation failed alone (partial containment): an operator's retry gives
+    // each a new budget; once the upstream heals, the incident finishes.
     *h.runners.behaviour = healthy_tenant();
-    int seq = 0;
     for (const auto& s : h.db->steps(id))
-        if (s.status == step_status::failed) seq = s.seq;
-    EXPECT_EQ(h.eng->retry(id, seq, "operator"), engine::action_result::done);
+        if (s.status == step_status::failed) {
+            EXPECT_EQ(h.eng->retry(id, s.seq, "operator"), engine::action_result::done);
+        }
     ASSERT_TRUE(h.drive());
     EXPECT_EQ(h.db->get_incident(id)->status, incident_status::contained);
     EXPECT_TRUE(check_invariants(*h.db, id).empty());
+}
+
+// Issue 11: one account's method cleanup fails (503) for longer than the step deadline. The
+// other accounts go all the way, and the +15/+30/+60 checks run exactly when due.
+TEST(Engine, a_cleanup_failing_for_30_minutes_never_delays_a_check) {
+    engine_harness h;
+    *h.runners.behaviour = [base = healthy_tenant()](const engine::step_context& ctx) {
+        if (ctx.step.kind == step_kind::cleanup_methods && ctx.step.target == "ap.clerk@contoso.com") {
+            script_result r;
+            r.outcome = engine::step_outcome::failed(503, "service unavailable");
+            return r;
+        }
+        return base(ctx);
+    };
+    h.open();
+    const auto id = h.submit(walkthrough_submission());
+    ASSERT_TRUE(h.drive());
+    const auto incident = h.db->get_incident(id);
+    ASSERT_TRUE(incident->contained_at);
+    EXPECT_EQ(incident->status, incident_status::needs_attention);
+    ASSERT_EQ(incident->attention.size(), 1u);
+    EXPECT_NE(incident->attention[0].find("cleanup_methods ap.clerk@contoso.com"), std::string::npos)
+        << incident->attention[0];
+    const auto cleanups = calls_of(*h.runners.log, step_kind::cleanup_methods);
+    EXPECT_GE(cleanups.back()->at - cleanups.front()->at, minutes(25)) << "it kept trying for its deadline";
+    const auto checks = calls_of(*h.runners.log, step_kind::verify_signins);
+    ASSERT_EQ(checks.size(), 3u);
+    EXPECT_EQ(checks[0]->at, *incident->contained_at + minutes(15));
+    EXPECT_EQ(checks[1]->at, *incident->contained_at + minutes(30));
+    EXPECT_EQ(checks[2]->at, *incident->contained_at + minutes(60));
+    for (const auto& s : h.db->steps(id)) {
+        if (s.target == "ap.clerk@contoso.com" && s.kind == step_kind::cleanup_methods) {
+            EXPECT_EQ(s.status, step_status::failed);
+        } else if (s.target == "ap.clerk@contoso.com" && s.step_phase == incident::phase::apps) {
+            EXPECT_EQ(s.status, step_status::pending) << "held back by its own account's failure only";
+        } else if (s.kind != step_kind::delete_application) {
+            EXPECT_EQ(s.status, step_status::succeeded) << s.seq << " " << incident::to_string(s.kind) << " " << s.target;
+        }
+    }
+    EXPECT_TRUE(check_invariants(*h.db, id).empty()) << ::testing::PrintToString(check_invariants(*h.db, id));
+}
+
+// Issue 11: one UPN that does not exist; the others are blocked, revoked and reset all the same.
+TEST(Engine, an_unresolved_account_never_blocks_the_others) {
+    engine_harness h;
+    *h.runners.behaviour = [base = healthy_tenant()](const engine::step_context& ctx) {
+        if (ctx.step.kind == step_kind::resolve_account && ctx.step.target == "ap.clerk@contoso.com")
+            return script_result{engine::step_outcome::give_up("no user ap.clerk@contoso.com in the directory"), {}};
+        return base(ctx);
+    };
+    h.open();
+    const auto id = h.submit(walkthrough_submission());
+    ASSERT_TRUE(h.drive());
+    const auto incident = h.db->get_incident(id);
+    EXPECT_EQ(incident->status, incident_status::needs_attention);
+    ASSERT_EQ(incident->attention.size(), 1u);
+    EXPECT_NE(incident->attention[0].find("ap.clerk@contoso.com did not resolve"), std::string::npos);
+    EXPECT_EQ(calls_of(*h.runners.log, step_kind::enable_emergency_policy).size(), 1u);
+    const auto resets = calls_of(*h.runners.log, step_kind::reset_password);
+    EXPECT_EQ(resets.size(), 3u);
+    for (const auto* r : resets) EXPECT_NE(r->target, "ap.clerk@contoso.com");
+    EXPECT_EQ(calls_of(*h.runners.log, step_kind::verify_signins).size(), 3u);
+    const auto plan = h.db->get_incident(id)->plan;
+    for (const auto& upn : plan["scope"]["include_users"]) EXPECT_NE(upn, "ap.clerk@contoso.com") << "not in the block";
+    EXPECT_TRUE(check_invariants(*h.db, id).empty()) << ::testing::PrintToString(check_invariants(*h.db, id));
 }
 
 TEST(Engine, an_attempt_that_hangs_times_out_and_is_never_doubled) {
@@ -307,7 +373,7 @@ TEST(Engine, cancel_stops_an_incident_and_skips_what_was_left) {
     h.open();
     const auto id = h.submit(walkthrough_submission());
     ASSERT_TRUE(h.drive(h.clock.now() + minutes(5)));
-    EXPECT_EQ(h.eng->cancel(id, "operator"), engine::action_result::done);
+    EXPECT_EQ(h.eng->cancel(id, "operator").result, engine::action_result::done);
     ASSERT_TRUE(h.drive());
     EXPECT_EQ(h.db->get_incident(id)->status, incident_status::cancelled);
     EXPECT_TRUE(calls_of(*h.runners.log, step_kind::verify_signins).empty());
@@ -315,7 +381,7 @@ TEST(Engine, cancel_stops_an_incident_and_skips_what_was_left) {
         if (s.kind == step_kind::verify_signins) {
             EXPECT_EQ(s.status, step_status::skipped);
         }
-    EXPECT_EQ(h.eng->cancel(id, "operator"), engine::action_result::conflict);
+    EXPECT_EQ(h.eng->cancel(id, "operator").result, engine::action_result::conflict);
 }
 
 // A real kill -9 of a child process that holds the database, several times, then a clean finish.
