@@ -497,7 +497,7 @@ function renderIncident(state, refresh) {
   const actions = el('div', { class: 'actions', id: 'incident-actions' },
     el('a', { href: `#/incidents/${inc.id}/report`, id: 'open-report' }, 'Report (HTML)'));
   if (session.operator) {
-    if (inc.status === 'contained' && !released)
+    if (inc.contained_at && inc.status !== 'cancelled' && !released)
       actions.append(actionButton('release', 'Release the emergency block', inc, {}, refresh));
     if (inc.contained_at && inc.status !== 'cancelled' && hasRoute('reverify'))
       actions.append(actionButton('reverify', 'Re-verify now', inc, {}, refresh));
@@ -600,6 +600,7 @@ function renderCheck(c) {
 // A value of unknown shape as text or a small definition list (fields added to the API later).
 function plain(v) {
   if (v === null || v === undefined) return '—';
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
   if (typeof v !== 'object') return typeof v === 'string' && /^\d{4}-\d\d-\d\dT/.test(v) ? when(v) : String(v);
   if (Array.isArray(v)) return v.length ? el('ul', {}, v.map((x) => el('li', {}, plain(x)))) : '—';
   return el('dl', { class: 'kv' }, Object.entries(v).map(([k, x]) => [el('dt', {}, k.replace(/_/g, ' ')), el('dd', {}, plain(x))]));
@@ -637,9 +638,9 @@ function attentionItems(inc) {
 const ROUTES = { approve: 'approve', retry: 'retry', cancel: 'cancel', release: 'release' };
 const OPTIONAL_ROUTES = { reverify: 'verify', addAccounts: 'accounts' };
 function hasRoute(action) { return Object.prototype.hasOwnProperty.call(ROUTES, action); }
-// Whether POST .../cancel takes ?release=true. No probe can tell (an older server ignores the
-// query of this route), so it is set by hand once the API serves it.
-const CANCEL_CAN_RELEASE = false;
+// Whether POST .../cancel takes ?release=true (it does since the API took reasons). No probe can
+// tell (an older server ignores the query of this route), so it is set by hand.
+const CANCEL_CAN_RELEASE = true;
 
 // A GET of a POST-only route is a 405 (the router answers it before any token check), a route
 // the server does not have a 404: so asking changes nothing and needs no role.

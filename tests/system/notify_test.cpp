@@ -98,7 +98,7 @@ TEST_F(notify_system, every_kind_arrives_once_per_subscriber_across_a_sigkill) {
 
     const std::string status = wait_final(id);
     ASSERT_EQ(status, "contained") << incident(id).dump(2);
-    auto released = api->post("/v1/incidents/" + id + "/release", operator_token);
+    auto released = api->post("/v1/incidents/" + id + "/release", operator_token, {{"reason", "contained and verified"}});
     ASSERT_EQ(released.status, 202) << released.body;
     ASSERT_TRUE(wait_for([&] {
         auto s = seen();

@@ -354,6 +354,18 @@ async function main() {
   check('the second reveal is refused', /Refused/.test(refusal), refusal.trim());
   check('the refused reveal shows no credential', (await stale.textContent('#reveal-value')) === '');
 
+  // Re-verify, where the server serves it: one more sign-in check, run at once.
+  if ((await op.locator('#incident-actions button[data-action="reverify"]').count()) > 0) {
+    const checksBefore = (await call(daemon, tokens.viewer, 'GET', `/v1/incidents/${id}`)).json.verification.length;
+    await op.click('#incident-actions button[data-action="reverify"]');
+    await op.fill('#confirm-reason', 'A late sign-in alert from Sentinel.');
+    await op.click('#confirm-ok');
+    await op.waitForSelector('#confirm', { state: 'hidden' });
+    await op.waitForFunction((n) => document.querySelectorAll('#verification .check').length > n, checksBefore, { timeout: 30000 });
+    check('re-verify adds a check the page shows live', true, `${checksBefore} checks before`);
+    await op.waitForSelector('#status-badge[data-status="contained"]', { timeout: 60000 });
+  }
+
   // Release, with a reason.
   await op.click('#incident-actions button[data-action="release"]');
   await op.fill('#confirm-reason', 'Every user has a new credential and verification passed.');
@@ -373,6 +385,10 @@ async function main() {
   await op.goto(`${base}/ui/#/health`);
   await op.waitForSelector('#tenants tr[data-tenant="contoso"]');
   check('tenant health lists the tenant and readiness', /ready/.test(await op.textContent('#service')));
+  const readyz = await (await fetch(`${base}/readyz`)).json();
+  if (readyz.tenants && readyz.tenants.contoso && typeof readyz.tenants.contoso.healthy === 'boolean')
+    check('tenant health shows the tenant\'s own readiness from /readyz', (await op.locator(
+      `#tenants tr[data-tenant="contoso"] .s-${readyz.tenants.contoso.healthy ? 'healthy' : 'unhealthy'}`).count()) === 1);
   await axe(op, 'tenant health');
   await shot(op, '07-tenant-health');
 
