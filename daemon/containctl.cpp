@@ -332,6 +332,19 @@ struct watch_view {
     }
 };
 
+// The verification checks still to run, confirmation checks the daemon appended marked as
+// such: "+60m due 10:00:00, +70m (confirmation) due 10:10:00" (empty when none).
+std::string pending_checks(const json& incident) {
+    std::string out;
+    for (const auto& v : incident.value("verification", json::array())) {
+        if (!v.is_object() || v.value("verdict", "") != "pending") continue;
+        const bool confirmation = v.contains("confirmation") && v["confirmation"] == true;
+        out += (out.empty() ? "" : ", ") + cell(v, "check") + (confirmation ? " (confirmation)" : "") + " due " +
+               short_time(v.contains("due_at") ? v["due_at"] : json());
+    }
+    return out;
+}
+
 // The exit code when the incident is final (or at --until-status), else nullopt.
 std::optional<int> watch_outcome(const json& incident, const std::string& until) {
     const std::string st = incident.is_object() ? incident.value("status", "") : "";
@@ -364,6 +377,15 @@ int cmd_watch(session& s, const std::string& id, const std::string& until, int i
     if (!view.json_lines)
         view.line("Watching incident " + cell(incident, "id") + " (" + cell(incident, "title") + "), status " +
                   cell(incident, "status") + ". Ctrl-C stops watching, not the containment.");
+    // Pending checks, shown again whenever they change (a confirmation check appended).
+    std::string shown_pending;
+    auto show_pending = [&] {
+        const std::string pending = pending_checks(incident);
+        if (view.json_lines || pending == shown_pending) return;
+        shown_pending = pending;
+        if (!pending.empty()) view.line("pending checks: " + pending);
+    };
+    show_pending();
 
     sse_parser parser;
     std::optional<int> outcome;  // final (or --until-status) reached: its exit code
@@ -398,6 +420,7 @@ int cmd_watch(session& s, const std::string& id, const std::string& until, int i
                 view.line(printable(e.event + "  " + e.data.substr(0, 200)));
             }
         }
+        show_pending();
         view.progress(render_progress(compute_progress(incident)));
         if (!outcome) outcome = watch_outcome(incident, until);
     };

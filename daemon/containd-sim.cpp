@@ -124,10 +124,11 @@ int main(int argc, char** argv) {
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
     app.add_option("--timing-scale", timing_scale,
-                   "Additionally divide the simulated delays (CAE, ingestion, attacker interval) by this factor")
+                   "Additionally divide the simulated delays (CAE, ingestion and its per-record draws, attacker interval) by "
+                   "this factor")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
-    app.add_option("--seed", seed, "Seed for faults and generated ids")->capture_default_str();
+    app.add_option("--seed", seed, "Seed for faults, generated ids, sign-in ingestion delays and token lifetimes")->capture_default_str();
     app.add_option("--fault", faults, "Fault rule path_regex:kind[:rate] (repeatable; kinds: 429_seconds 429_decimal "
                                       "429_http_date 429_none 500 502 503 504 reset hang slow_body)");
     app.add_option("--latency-ms", latency_ms, "Real-time delay added to every response")->check(CLI::NonNegativeNumber);
@@ -190,6 +191,7 @@ int main(int argc, char** argv) {
         opts.times.cae_delay = scale_down(opts.times.cae_delay, timing_scale);
         opts.times.ingestion_delay = scale_down(opts.times.ingestion_delay, timing_scale);
         opts.times.attacker_interval = scale_down(opts.times.attacker_interval, timing_scale);
+        opts.times.delay_divisor = timing_scale;  // the per-record sign-in ingestion draws too
     }
 
     // Scenario times written as "now..." are relative to this instant.

@@ -29,6 +29,17 @@ if(TARGET containd_sim AND TARGET containd_runners)
   target_compile_definitions(containment_scenarios_test PRIVATE CONTAIND_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 endif()
 
+# Integration: issue 10's verification scenarios (a)-(f): the real verification runner and
+# engine against the simulated tenant's realistic logs (ingestion delays, token lifetimes, CAE,
+# legacy clients, paths the block misses). Seeds printed; CONTAIND_VERIFY_SEED replays one.
+if(TARGET containd_sim AND TARGET containd_runners)
+  containd_add_test(containment_verification_test
+    SOURCES integration/containment/verification_test.cpp
+    DEPS containd::runners containd::graph containd::sim
+    LABEL integration)
+  target_compile_definitions(containment_verification_test PRIVATE CONTAIND_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+endif()
+
 # Integration: storage faults (a SQLite VFS failing writes and syncs) under the real store,
 # engine and API: no 2xx for what did not commit, 503 and not ready while the disk fails,
 # recovery without a restart once it works.

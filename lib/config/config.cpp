@@ -223,6 +223,9 @@ void parse_tenant(const json& doc, const std::string& path, const std::string& b
         }
     }
     r.integer("tap_threshold", t.settings.tap_threshold, 0, 100000);
+    r.seconds_value("ingestion_allowance_s", t.settings.ingestion_allowance, 0, 24 * 3600);
+    r.seconds_value("revocation_propagation_s", t.settings.revocation_propagation, 0, 24 * 3600);
+    r.seconds_value("max_token_lifetime_s", t.settings.max_token_lifetime, 1, 7 * 24 * 3600);
 }
 
 void parse_notify(const json& doc, const std::string& base, notify_settings& n, std::vector<config_error>& errors) {

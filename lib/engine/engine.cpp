@@ -602,7 +602,9 @@ struct engine::impl : std::enable_shared_from_this<impl> {
             if (step->kind == step_kind::verify_signins && contained_at && outcome.follow_up_check) {
                 db.atomically([&] {
                     db.complete_step(id, seq, outcome.result);
-                    follow_up = db.append_steps(id, {check_step(*outcome.follow_up_check, *contained_at)},
+                    auto confirmation = check_step(*outcome.follow_up_check, *contained_at);
+                    confirmation.params["confirmation"] = true;  // asked for by a check (issue 10)
+                    follow_up = db.append_steps(id, {std::move(confirmation)},
                                                 "check_scheduled",
                                                 {{"by", "verification"},
                                                  {"after_check", step->target},
@@ -618,7 +620,9 @@ struct engine::impl : std::enable_shared_from_this<impl> {
                 state->error.clear();
                 if (step->kind == step_kind::verify_signins) {
                     state->verdict = outcome.result.value("verdict", "contained");
-                    state->diagnosis = outcome.result.value("diagnosis", std::vector<std::string>{});
+                    // What needs a human ("attention"; older results: the whole diagnosis).
+                    state->diagnosis = outcome.result.value(
+                        "attention", outcome.result.value("diagnosis", std::vector<std::string>{}));
                 }
                 emit_step(engine_event::kind::step_succeeded, id, *state, attempt_no);
             }

@@ -229,6 +229,12 @@ decision schedule(const incident_view& inc, time_point now) {
         d.status = failures ? incident_status::needs_attention
                    : (!frontier && !release_left) ? incident_status::verifying
                                                   : incident_status::running;
+        // A check's "attention" (an attacker success after propagation, an unknown app or
+        // account from an attacker IP...) is raised at once; the later checks still run.
+        if (const step_view* last = latest_check(inc); last && last->verdict == "attention") {
+            d.status = incident_status::needs_attention;
+            for (const auto& item : last->diagnosis) attention.push_back(item);
+        }
         d.attention = attention;
         return d;
     }

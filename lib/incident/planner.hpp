@@ -23,6 +23,13 @@ struct tenant_settings {
     std::vector<std::string> break_glass_upns;    // lower-case
     std::vector<duration> verification_offsets = {minutes(15), minutes(30), minutes(60)};
     std::size_t tap_threshold = 10;               // more accounts than this: TAP delivery
+    // Verification (DOMAIN.md step 7): a check at T has settled the sign-in window only up to
+    // T - ingestion_allowance; an attacker token issued after revocation + propagation is a miss;
+    // a token issued before it may be used up to max_token_lifetime (90 min by default, longer
+    // under a token-lifetime policy).
+    duration ingestion_allowance = minutes(10);
+    duration revocation_propagation = minutes(15);
+    duration max_token_lifetime = minutes(90);
 };
 
 // What the resolve phase learned about one account (absent before it has run).

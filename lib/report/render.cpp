@@ -201,15 +201,37 @@ document build_document(const json& r) {
     if (checks.empty()) {
         d.paragraph("No verification checks are planned.");
     } else {
-        table t{{"Check", "Due", "Ran", "Verdict", "Sign-ins read"}, {}};
+        table t{{"Check", "Due", "Ran", "Settled through", "Verdict", "Sign-ins read"}, {}};
         for (const auto& v : checks)
-            t.rows.push_back({str(v, "check"), str(v, "due_at"), str(v, "ran_at", "not yet"), str(v, "verdict"),
-                              str(v, "sign_ins_read")});
+            t.rows.push_back({str(v, "check") + (member(v, "confirmation") == true ? " (confirmation)" : ""),
+                              str(v, "due_at"), str(v, "ran_at", "not yet"), str(v, "settled_through", "-"),
+                              str(v, "verdict"), str(v, "sign_ins_read")});
         d.grid(std::move(t));
+        const json* last_ran = nullptr;
         for (const auto& v : checks) {
             if (str(v, "verdict", "pending") == "pending" && member(v, "error").is_null()) continue;
+            if (str(v, "verdict", "pending") != "pending") last_ran = &v;
             d.subheading("Check " + str(v, "check") + ": " + str(v, "verdict"), tone_of_verdict(str(v, "verdict")));
             if (!member(v, "error").is_null()) d.paragraph("The check failed: " + str(v, "error"), "bad");
+            if (!member(v, "settled_through").is_null()) {
+                const json& tail = member(v, "unsettled");
+                d.paragraph("Settled through " + str(v, "settled_through") + "; in the unsettled tail after it: " +
+                            str(tail, "records", "0") + " record(s), " + str(tail, "attacker_successes", "0") +
+                            " attacker success(es)." +
+                            (member(v, "confirm_at").is_null() ? std::string()
+                                                               : " A confirmation check follows at " + str(v, "confirm_at") + "."));
+            }
+            const json& windows = member(v, "residual_windows");
+            if (!windows.empty()) {
+                table w{{"Residual exposure", "App", "IP", "Client", "Last token issued", "Ends", "Basis", "Ended"}, {}};
+                for (const auto& x : windows)
+                    w.rows.push_back({str(x, "subject"), str(x, "app_name"), str(x, "ip"), str(x, "client_app"),
+                                      str(x, "opened_at"), str(x, "ends_at"),
+                                      str(x, "basis") == "refused" ? "refused at " + str(x, "refused_at") + " (observed)"
+                                                                   : "maximum token lifetime (at the latest)",
+                                      member(x, "ended") == true ? "yes" : "no"});
+                d.grid(std::move(w));
+            }
             const json& findings = member(v, "findings");
             if (!findings.empty()) {
                 table f{{"Account or app", "IP", "Successes", "Failures", "Failure codes", "Last success"}, {}};
@@ -223,6 +245,15 @@ document build_document(const json& r) {
             std::vector<std::string> diagnosis;
             for (const auto& x : member(v, "diagnosis")) diagnosis.push_back(x.is_string() ? x.get<std::string>() : x.dump());
             if (!diagnosis.empty()) d.list(std::move(diagnosis), false, tone_of_verdict(str(v, "verdict")));
+            std::vector<std::string> confirm;
+            for (const auto& x : member(v, "confirm_with_user")) confirm.push_back(x.is_string() ? x.get<std::string>() : x.dump());
+            if (!confirm.empty()) d.list(std::move(confirm), false, "warn");
+        }
+        if (last_ran && !member(*last_ran, "cannot_prove").empty()) {
+            d.subheading("What sign-in logs cannot prove");
+            std::vector<std::string> limits;
+            for (const auto& x : member(*last_ran, "cannot_prove")) limits.push_back(x.is_string() ? x.get<std::string>() : x.dump());
+            d.list(std::move(limits), false);
         }
     }
 

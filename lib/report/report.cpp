@@ -389,6 +389,9 @@ json needs_human(const facts& f) {
     for (const auto& v : f.verification)
         if (v["verdict"] == "attention")
             for (const auto& d : v["diagnosis"]) add("diagnosis", v["seq"].get<int>(), d.get<std::string>());
+    // Methods a targeted cleanup kept, to confirm with their users (from the latest check).
+    if (const json* last = f.final_check())
+        for (const auto& d : (*last)["confirm_with_user"]) add("attention", (*last)["seq"].get<int>(), d.get<std::string>());
     // The engine's attention list repeats failures, approvals and diagnoses in its own words;
     // the exact duplicates are dropped above, the rest are kept as it wrote them.
     for (const auto& a : f.s.incident.attention) {
@@ -438,11 +441,21 @@ json recommendations(const facts& f) {
         add("fix_policy_scope",
             "A compromised account signed in with Conditional Access not applied: the emergency policy's scope "
             "misses that user or app. Fix the scope and re-check.");
-    if (causes.count("persistence"))
+    if (causes.count("persistence") || causes.count("new_token_after_revocation") || causes.count("unknown_app") ||
+        causes.count("unknown_account"))
         add("hunt_persistence",
-            "Sign-ins succeeded where revocation cannot reach (after +60 minutes, or by a disabled service "
-            "principal): look for a second secret or certificate, another app, or a federated path; remove it and "
-            "re-verify.");
+            "The attacker obtained tokens where the block and revocation do not reach (after the revocation had "
+            "propagated, by a service principal whose credentials were removed, or through an app or account the "
+            "incident does not name): find the path (a second secret or certificate, another app, an app password, "
+            "an excluded location, a federated path), remove it, add what is missing to the incident, and re-verify.");
+    if (causes.count("excluded_location") || causes.count("attacker_ip_excluded"))
+        add("narrow_ir_location",
+            "The attacker signed in from, or is listed with an IP inside, the IR named location the emergency "
+            "policy excludes: narrow that named location to the IR team's own addresses and re-check.");
+    if (causes.count("legacy_protocol"))
+        add("block_legacy_auth",
+            "Tokens were issued over a legacy protocol (IMAP, POP, SMTP AUTH and the like): block legacy "
+            "authentication tenant-wide and remove app passwords of the affected accounts.");
 
     std::vector<std::string> synced;
     for (const auto& a : f.s.accounts)
@@ -554,7 +567,8 @@ json summary(const facts& f) {
     const json* last = f.final_check();
     std::string verdict = "pending";
     if (last && f.all_checks_ran()) verdict = (*last)["verdict"].get<std::string>();
-    else if (last && (*last)["verdict"] == "attention") verdict = "attention";
+    else if (last && ((*last)["verdict"] == "attention" || (*last)["verdict"] == "verifying"))
+        verdict = (*last)["verdict"].get<std::string>();
     return {{"accounts", f.s.accounts.size()},
             {"steps", f.s.steps.size()},
             {"steps_by_status", by_status},

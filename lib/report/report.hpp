@@ -50,7 +50,7 @@ nlohmann::json event_view(const store::event_record& e);
 //                    contained_at, released_at, as_of (the last event), compromise_start, scope,
 //                    credential_delivery, attacker_ips, malicious_apps, warnings, attention
 //   summary          counts (accounts, steps, steps_by_status, events, evidence,
-//                    credentials_sealed / _revealed) and verdict: contained | attention | pending
+//                    credentials_sealed / _revealed) and verdict: contained | verifying | attention | pending
 //   needs_human      [{source: failed_step | diagnosis | attention | approval, step, text}], no
 //                    duplicates: the engine's attention lines are attributed to their step
 //   recommendations  [{id, text, subjects?}] derived from the facts; the block's release is last

@@ -85,7 +85,7 @@ json verification_view(const store::incident_record& incident, const std::vector
         const std::int64_t offset = offset_ms_of(s);
         const bool ran = s.status == store::step_status::succeeded && s.result.is_object();
         std::string verdict = ran ? text_of(s.result, "verdict") : std::string();
-        if (verdict != "contained" && verdict != "attention") verdict = "pending";
+        if (verdict != "contained" && verdict != "attention" && verdict != "verifying") verdict = "pending";
         json findings = json::array();
         if (ran && s.result.contains("findings") && s.result["findings"].is_array())
             for (const auto& f : s.result["findings"]) findings.push_back(finding_view(f));
@@ -105,6 +105,16 @@ json verification_view(const store::incident_record& incident, const std::vector
                   {"error", s.error.empty() ? json() : json(s.error)}};
         if (ran && s.result.contains("sign_ins_read") && s.result["sign_ins_read"].is_number_integer())
             v["sign_ins_read"] = s.result["sign_ins_read"];
+        // What the check could and could not see (DOMAIN.md step 7): the window it settled, the
+        // unsettled tail, the residual exposure windows, when it asked to look again.
+        v["confirmation"] = s.params.value("confirmation", false);
+        v["settled_through"] = ran && s.result.contains("settled_through") ? s.result["settled_through"] : json();
+        v["unsettled"] = ran && s.result.contains("unsettled") ? s.result["unsettled"] : json();
+        v["residual_windows"] =
+            ran && s.result.contains("residual_windows") && s.result["residual_windows"].is_array() ? s.result["residual_windows"] : json::array();
+        v["confirm_at"] = ran && s.result.contains("confirm_at") ? s.result["confirm_at"] : json();
+        v["cannot_prove"] = ran ? strings_of(s.result, "cannot_prove") : json::array();
+        v["confirm_with_user"] = ran ? strings_of(s.result, "confirm_with_user") : json::array();
         out.push_back(std::move(v));
     }
     return out;

@@ -34,18 +34,36 @@ task<step_outcome> verify_signins(const engine::step_context& ctx, graph::client
     check.contained_at = *ctx.incident.contained_at;
     check.offset = milliseconds(ctx.step.params.value("offset_ms", std::int64_t{0}));
     const auto& offsets = ctx.tenant.verification_offsets;
-    check.final_check = offsets.empty() || check.offset >= *std::max_element(offsets.begin(), offsets.end());
+    check.horizon = offsets.empty() ? duration::zero() : *std::max_element(offsets.begin(), offsets.end());
+    check.allowance = ctx.tenant.ingestion_allowance;
+    check.propagation = ctx.tenant.revocation_propagation;
+    check.max_token_lifetime = ctx.tenant.max_token_lifetime;
     for (const auto& a : ctx.request.accounts) check.upns.push_back(a.upn);
     for (const auto& a : ctx.request.malicious_apps) check.app_ids.push_back(a.app_id);
     check.attacker_ips = ctx.request.attacker_ips;
     for (const auto& upn : ctx.tenant.break_glass_upns)
         if (std::find(check.upns.begin(), check.upns.end(), upn) == check.upns.end()) check.protected_upns.push_back(upn);
-    for (const auto& s : ctx.db.steps(ctx.incident.id))
+    for (const auto& s : ctx.db.steps(ctx.incident.id)) {
+        if (s.status != store::step_status::succeeded) continue;
         if (s.kind == incident::step_kind::remove_app_credentials && s.finished_at &&
             (!check.apps_contained_at || *s.finished_at > *check.apps_contained_at))
             check.apps_contained_at = s.finished_at;
+        // Each account's last revocation: propagation runs from there.
+        if (s.kind == incident::step_kind::revoke_sessions || s.kind == incident::step_kind::revoke_after_reset) {
+            const auto at = parse_rfc3339(s.result.value("revoked_at", ""));
+            if (!at) continue;
+            auto& last = check.revoked_at[s.target];
+            if (*at > last) last = *at;
+        }
+        // Methods a targeted cleanup kept: the user must confirm them (the seeds require it).
+        if (s.kind == incident::step_kind::cleanup_methods && s.result.value("mode", "") == "targeted")
+            for (const auto& m : s.result.value("kept", nlohmann::json::array()))
+                check.confirm_with_user.push_back(s.target + ": the targeted cleanup kept the " +
+                                                  m.value("type", std::string("unknown")) + " method " +
+                                                  m.value("id", std::string()) + "; confirm with the user that it is theirs");
+    }
 
-    // The IR team's named locations, to tell a lockout of our own people.
+    // The IR team's named locations, to tell a lockout of our own people and an excluded path.
     if (!ctx.tenant.ir_named_locations.empty()) {
         auto locations = co_await graph::list_named_locations(c);
         if (!locations.ok()) co_return failure(locations.call, "reading named locations");
@@ -58,32 +76,53 @@ task<step_outcome> verify_signins(const engine::step_context& ctx, graph::client
         }
     }
 
+    // The whole window every time (records arrive late), from far enough before containment to
+    // see the attacker's last token issuance before it (a token lives at most
+    // max_token_lifetime; a day of history at most).
+    const duration lookback = std::min<duration>(check.max_token_lifetime, std::chrono::hours(24));
     std::vector<verify::signin> signins;
     using graph::requests::sign_in_kind;
     for (const auto kind : {sign_in_kind::interactive, sign_in_kind::non_interactive, sign_in_kind::service_principal}) {
         graph::requests::sign_in_query q;
         q.kind = kind;
-        q.since = check.contained_at;
+        q.since = check.contained_at - lookback;
         auto page = co_await graph::list_sign_ins(c, q);
         if (!page.ok()) co_return failure(page.call, "reading sign-in logs");
         for (const auto& s : page.items) {
             verify::signin v;
             v.at = s.created;
             v.source = source_of(kind);
+            v.id = s.id;
+            v.correlation_id = s.raw.is_object() && s.raw.contains("correlationId") && s.raw["correlationId"].is_string()
+                                   ? s.raw["correlationId"].get<std::string>()
+                                   : std::string();
             v.upn = lower(s.user_principal_name);
             v.app_id = lower(s.app_id);
             v.app_name = s.app_display_name;
             v.ip = s.ip_address;
+            v.client_app = s.client_app_used;
             v.error_code = s.error_code;
             v.ca_status = s.conditional_access_status;
             signins.push_back(std::move(v));
         }
     }
+    // Read after the logs: nothing read can be newer than this.
+    check.now = ctx.clock.now();
     const auto result = verify::analyse(check, signins);
     nlohmann::json out = verify::to_json(result);
     out["sign_ins_read"] = signins.size();
-    out["final"] = check.final_check;
-    co_return step_outcome::success(out);
+    out["allowance_s"] = std::chrono::duration_cast<std::chrono::seconds>(check.allowance).count();
+    out["horizon"] = format_rfc3339(check.contained_at + check.horizon);
+    out["final"] = check.offset >= check.horizon;
+    // Only the last planned check (or a confirmation) asks for a confirmation check: before it,
+    // the planned checks still to come are the next look.
+    if (!out["final"].get<bool>()) out.erase("confirm_at");
+    if (ctx.step.params.value("confirmation", false)) out["confirmation"] = true;
+    // The engine appends the confirmation check (its follow_up_check) with this result, in one
+    // transaction.
+    auto outcome = step_outcome::success(out);
+    if (out["final"].get<bool>() && result.confirm_at) outcome.follow_up_check = result.confirm_at;
+    co_return outcome;
 }
 
 }  // namespace containd::runners::detail

@@ -32,11 +32,14 @@ struct registered_client {
 };
 
 // All delays are configurable: tests use milliseconds on the manual clock, the demo seconds.
+// Sign-in ingestion is drawn per record (seeded) unless the scenario's "ingestion" says
+// otherwise (lib/sim/README.md); audits use ingestion_delay.
 struct timing {
-    duration cae_delay = minutes(5);               // CAE-capable apps cut this long after revocation
-    duration ingestion_delay = minutes(3);         // sign-ins and audits visible this long after they happen
+    duration cae_delay = minutes(5);               // CAE-capable apps cut this long after revocation (<= 15 min)
+    duration ingestion_delay = minutes(3);         // audits (and sign-ins under "fixed") visible this long after
     duration access_token_lifetime = minutes(60);  // tokens the simulator issues to our daemon
     duration attacker_interval = minutes(2);       // default period of each attacker activity stream
+    double delay_divisor = 1.0;                    // divides the drawn sign-in ingestion delays (--timing-scale)
 };
 
 struct options {

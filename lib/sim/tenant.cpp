@@ -468,6 +468,31 @@ tenant::tenant(const json& sc, const timing& times, std::uint64_t seed, std::vec
     read_rate("protection", protection_rate_);
     read_rate("reports", reports_rate_);
 
+    // Sign-in ingestion: "realistic" (default) draws each record's delay: most within
+    // fast_max_seconds, the rest up to tail_max_seconds, and a share of MFA-related records up
+    // to mfa_late_max_seconds; "fixed" uses the timing's ingestion_delay for every record.
+    behaviour_rng_.seed(seed ^ 0x9e3779b97f4a7c15ULL);
+    const json ing = sc.value("ingestion", json::object());
+    if (!ing.is_object()) bad_scenario("ingestion must be an object");
+    const std::string model = ing.value("model", "realistic");
+    if (model != "realistic" && model != "fixed") bad_scenario("ingestion.model must be realistic or fixed");
+    ingestion_realistic_ = model == "realistic";
+    const auto secs = [](double v) { return std::chrono::duration_cast<duration>(std::chrono::duration<double>(v)); };
+    if (ing.contains("delay_seconds")) times_.ingestion_delay = secs(ing["delay_seconds"].get<double>());
+    ingestion_fast_share_ = ing.value("fast_share", ingestion_fast_share_);
+    ingestion_mfa_late_share_ = ing.value("mfa_late_share", ingestion_mfa_late_share_);
+    if (ing.contains("fast_max_seconds")) ingestion_fast_max_ = secs(ing["fast_max_seconds"].get<double>());
+    if (ing.contains("tail_max_seconds")) ingestion_tail_max_ = secs(ing["tail_max_seconds"].get<double>());
+    if (ing.contains("mfa_late_max_seconds")) ingestion_mfa_late_max_ = secs(ing["mfa_late_max_seconds"].get<double>());
+    if (!(ingestion_fast_share_ >= 0 && ingestion_fast_share_ <= 1 && ingestion_mfa_late_share_ >= 0 &&
+          ingestion_mfa_late_share_ <= 1) ||
+        ingestion_fast_max_ > ingestion_tail_max_)
+        bad_scenario("ingestion: shares must be within 0..1 and fast_max_seconds <= tail_max_seconds");
+    // A tenant-wide token-lifetime policy (e.g. 1440 for 24 h): access tokens without an
+    // activity-level lifetime get it instead of the default 60-90 minutes.
+    if (sc.contains("token_lifetime_policy_minutes"))
+        token_lifetime_policy_ = secs(sc["token_lifetime_policy_minutes"].get<double>() * 60.0 / time_scale_);
+
     // Groups and roles are created on first mention.
     auto role_for = [&](const std::string& name) -> role_rec& {
         for (auto& r : roles_)
@@ -1025,10 +1050,21 @@ json tenant::state(time_point now) const {
     json si = json::array();
     for (const auto& r : signins_) {
         json e = r.e;
-        e["_visible"] = r.at + times_.ingestion_delay <= now;
+        e["_visible"] = r.visible <= now;
+        e["_visible_at"] = format_rfc3339(r.visible);
         si.push_back(e);
     }
     s["signIns"] = si;
+    // Ground truth the logs do not show: each activity stream's use of a token it already held.
+    json streams = json::array();
+    for (const auto& st : streams_)
+        streams.push_back({{"name", st.spec.value("name", "")},
+                           {"kind", st.kind},
+                           {"client_kind", st.client_kind},
+                           {"used_without_sign_in", st.used_without_sign_in},
+                           {"last_used", st.last_used ? json(format_rfc3339(*st.last_used)) : json(nullptr)},
+                           {"token_expires", st.token_expires ? json(format_rfc3339(*st.token_expires)) : json(nullptr)}});
+    s["_activity"] = streams;
     json au = json::array();
     for (const auto& a : audits_) {
         json e = a.e;

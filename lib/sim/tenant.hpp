@@ -117,7 +117,7 @@ private:
     struct app_rec { json g; bool deleted = false; };
     struct sp_rec { json g; bool deleted = false; std::vector<json> assignments; };
     struct policy_rec { json g; std::optional<time_point> enabled_at; };
-    struct signin_rec { time_point at; json e; std::string event_type; };  // e in beta shape
+    struct signin_rec { time_point at; json e; std::string event_type; time_point visible; };  // e in beta shape
     struct audit_rec { time_point at; json e; };
     struct token_rec { std::string client_id; time_point expires; };
     struct stream {
@@ -126,9 +126,14 @@ private:
         duration interval{};
         time_point next_tick;
         std::optional<time_point> end;
-        duration token_lifetime{};
+        std::optional<duration> token_lifetime;    // activity[].token_lifetime_minutes, else drawn per token
+        std::optional<duration> ingestion;         // activity[].ingestion_delay_seconds, else drawn per record
         // user streams
+        std::string client_kind;                   // "cae" | "non_cae" | "legacy"
+        std::string credential = "password";       // "password" | "app_password" (legacy clients)
         std::optional<time_point> token_issued, token_expires, session_issued;
+        int used_without_sign_in = 0;              // ticks served by a held token (no sign-in record)
+        std::optional<time_point> last_used;
         // service principal streams
         std::set<std::string> known_keys;
     };
@@ -207,7 +212,9 @@ private:
     void user_tick(stream& s, time_point t);
     void sp_tick(stream& s, time_point t);
     json signin_base(const stream& s, time_point t);
-    void record_signin(time_point t, json e, const std::string& event_type);
+    void record_signin(const stream& s, time_point t, json e, const std::string& event_type);
+    duration draw_ingestion(const stream& s, const json& e);
+    duration draw_token_lifetime(const stream& s);
 
     // ---- token endpoint (token.cpp) ----
     http_response token_error(int status, const std::string& error, int code, const std::string& description,
@@ -252,6 +259,13 @@ private:
     std::map<std::string, token_rec> tokens_;
     std::map<std::string, std::string> secret_values_;  // keyId -> secret text (sim-only)
     std::vector<stream> streams_;
+    // Sign-in ingestion (scenario "ingestion") and token lifetimes: drawn from their own seeded
+    // generator, so they do not move generated ids.
+    std::mt19937_64 behaviour_rng_;
+    bool ingestion_realistic_ = true;
+    double ingestion_fast_share_ = 0.90, ingestion_mfa_late_share_ = 0.05;
+    duration ingestion_fast_max_ = minutes(2), ingestion_tail_max_ = minutes(10), ingestion_mfa_late_max_ = minutes(120);
+    std::optional<duration> token_lifetime_policy_;  // scenario token_lifetime_policy_minutes
     time_point generated_until_;
 
     friend class tenant_test_access;

@@ -69,6 +69,23 @@ std::optional<time_point> snapshot_of(const graph_call& c) {
     }
 }
 
+// A DateTimeOffset property compared with a quoted (string) literal, as in
+// "createdDateTime ge '2026-03-12T10:00:00Z'": Graph refuses it (400); the literal must be bare.
+bool quoted_datetime(const odata::node& n, const std::string& property) {
+    if (n.k == odata::node::kind::compare && n.args.size() == 2) {
+        for (int i = 0; i < 2; ++i) {
+            const auto& a = *n.args[i];
+            const auto& b = *n.args[1 - i];
+            if (a.k == odata::node::kind::property && a.path.size() == 1 && a.path[0] == property &&
+                b.k == odata::node::kind::literal && b.value.is_string() && !b.is_datetime)
+                return true;
+        }
+    }
+    for (const auto& arg : n.args)
+        if (arg && quoted_datetime(*arg, property)) return true;
+    return false;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -95,7 +112,7 @@ graph_reply tenant::sign_ins(const graph_call& c, time_point now) {
     };
     if (c.segs.size() == 3) {
         for (const auto& r : signins_)
-            if (r.e["id"] == c.segs[2] && r.at + times_.ingestion_delay <= now &&
+            if (r.e["id"] == c.segs[2] && r.visible <= now &&
                 (beta || r.event_type == "interactiveUser")) {
                 json v = project(r.e);
                 v["@odata.context"] = ctx(c, "auditLogs/signIns/$entity");
@@ -110,13 +127,16 @@ graph_reply tenant::sign_ins(const graph_call& c, time_point now) {
     bool has = false;
     auto f = filter_of(c, now, allowed, "signIn", err, has);
     if (has && !f) return err;
+    if (f && quoted_datetime(*f, "createdDateTime"))
+        return error(400, "BadRequest",
+                     "Invalid filter clause: The types 'Edm.DateTimeOffset' and 'Edm.String' are not compatible.", c, now);
     bool typed = false;
     if (f)
         for (const auto& p : odata::referenced_properties(*f)) typed = typed || p == "signInEventTypes";
     const time_point cutoff = snapshot_of(c).value_or(now);
     std::vector<const signin_rec*> recs;
     for (const auto& r : signins_) {
-        if (r.at + times_.ingestion_delay > cutoff) continue;
+        if (r.visible > cutoff) continue;
         if (!typed && r.event_type != "interactiveUser") continue;  // the default view: interactive only
         if (f && !odata::evaluate(*f, r.e)) continue;
         recs.push_back(&r);
@@ -178,9 +198,24 @@ void tenant::load_streams(const json& activity, time_point now) {
         if (s.interval < milliseconds(1)) s.interval = milliseconds(1);
         s.next_tick = parse_time(spec.value("start", json("now")), "activity[].start");
         if (spec.contains("end") && !spec["end"].is_null()) s.end = parse_time(spec["end"], "activity[].end");
-        s.token_lifetime = scaled(spec.value("token_lifetime_minutes", 60.0) * 60.0);
+        if (spec.contains("token_lifetime_minutes")) s.token_lifetime = scaled(spec["token_lifetime_minutes"].get<double>() * 60.0);
+        if (spec.contains("ingestion_delay_seconds"))
+            s.ingestion = std::chrono::duration_cast<duration>(
+                std::chrono::duration<double>(spec["ingestion_delay_seconds"].get<double>() / time_scale_));
         if (!spec.contains("ip") || !spec["ip"].is_string()) throw std::invalid_argument("scenario: activity[].ip is required");
         if (s.kind == "user") {
+            // The client: "legacy" (IMAP/POP/SMTP AUTH style: never CAE, legacy client-app type in
+            // Conditional Access), "cae" (cut on critical events), "non_cae" (keeps its token).
+            const std::string client_app = spec.value("clientAppUsed", "Browser");
+            const bool legacy = client_app != "Browser" && client_app != "Mobile Apps and Desktop clients";
+            s.client_kind = spec.value("client", legacy ? "legacy" : spec.value("cae_capable", false) ? "cae" : "non_cae");
+            if (s.client_kind != "legacy" && s.client_kind != "cae" && s.client_kind != "non_cae")
+                throw std::invalid_argument("scenario: activity[].client must be cae, non_cae or legacy");
+            s.credential = spec.value("credential", "password");
+            if (s.credential != "password" && s.credential != "app_password")
+                throw std::invalid_argument("scenario: activity[].credential must be password or app_password");
+            if (s.credential == "app_password" && s.client_kind != "legacy")
+                throw std::invalid_argument("scenario: activity[].credential app_password is for legacy clients only");
             if (!find_user(spec.value("user", ""))) throw std::invalid_argument("scenario: activity[].user: unknown user '" + spec.value("user", "") + "'");
             if (!spec.contains("app") || !spec["app"].is_object() || !spec["app"].contains("appId"))
                 throw std::invalid_argument("scenario: activity[].app.appId is required for user activity");
@@ -226,8 +261,36 @@ void tenant::run_stream_tick(stream& s, time_point t) {
     else sp_tick(s, t);
 }
 
-void tenant::record_signin(time_point t, json e, const std::string& event_type) {
-    signins_.push_back({t, std::move(e), event_type});
+void tenant::record_signin(const stream& s, time_point t, json e, const std::string& event_type) {
+    const duration delay = draw_ingestion(s, e);
+    signins_.push_back({t, std::move(e), event_type, t + delay});
+}
+
+// Per record (seeded): an activity's fixed delay; else the scenario's model. "realistic": a
+// share of MFA-related records (authenticationRequirement multiFactorAuthentication) arrives
+// late (up to mfa_late_max), most records within fast_max, the rest up to tail_max.
+duration tenant::draw_ingestion(const stream& s, const json& e) {
+    if (s.ingestion) return *s.ingestion;
+    if (!ingestion_realistic_) return times_.ingestion_delay;
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    const auto between = [&](duration lo, duration hi) {
+        const double a = std::chrono::duration<double>(lo).count(), b = std::chrono::duration<double>(hi).count();
+        const double v = (a + (b - a) * unit(behaviour_rng_)) / std::max(times_.delay_divisor, 1e-9);
+        return std::chrono::duration_cast<duration>(std::chrono::duration<double>(v));
+    };
+    const bool mfa = e.value("authenticationRequirement", "") == "multiFactorAuthentication";
+    if (mfa && unit(behaviour_rng_) < ingestion_mfa_late_share_) return between(ingestion_tail_max_, ingestion_mfa_late_max_);
+    if (unit(behaviour_rng_) < ingestion_fast_share_) return between(seconds(20), ingestion_fast_max_);
+    return between(ingestion_fast_max_, ingestion_tail_max_);
+}
+
+// An access token's lifetime: the activity's, else the tenant's token-lifetime policy, else
+// Microsoft's default, randomised between 60 and 90 minutes (seeded).
+duration tenant::draw_token_lifetime(const stream& s) {
+    if (s.token_lifetime) return *s.token_lifetime;
+    if (token_lifetime_policy_) return *token_lifetime_policy_;
+    std::uniform_real_distribution<double> minutes_60_90(60.0, 90.0);
+    return std::chrono::duration_cast<duration>(std::chrono::duration<double>(minutes_60_90(behaviour_rng_) * 60.0 / time_scale_));
 }
 
 json tenant::signin_base(const stream& s, time_point t) {
@@ -276,7 +339,6 @@ void tenant::user_tick(stream& s, time_point t) {
     const std::string app_id = app["appId"];
     const std::string ip = spec["ip"];
     const std::string client_app = spec.value("clientAppUsed", "Browser");
-    const bool cae = spec.value("cae_capable", false);
     const bool interactive = spec.value("interactive", true);
     const json resource = spec.value("resource", json{{"id", app_id}, {"displayName", app.value("displayName", "")}});
 
@@ -304,37 +366,39 @@ void tenant::user_tick(stream& s, time_point t) {
         e["servicePrincipalCredentialKeyId"] = nullptr;
         e["authenticationRequirement"] = spec.value("mfa", false) ? "multiFactorAuthentication" : "singleFactorAuthentication";
         e["userType"] = "member";
-        record_signin(t, std::move(e), event);
+        record_signin(s, t, std::move(e), event);
     };
     const std::string own_event = interactive ? "interactiveUser" : "nonInteractiveUser";
+    const bool legacy = s.client_kind == "legacy";
 
-    // 1. An access token the attacker already holds keeps working until it expires, unless the
-    //    app is CAE-capable and a critical event (revocation, password change, disable, high
-    //    risk) or a blocking location policy reached it cae_delay ago.
+    // 1. A sign-in record is a token being issued, not a token being used: while the attacker
+    //    holds an unexpired access token, its use leaves no sign-in record (only the ground truth
+    //    in the state dump). It keeps working until it expires, unless the client is CAE-capable
+    //    and a critical event (revocation, password change, disable, high risk) or a blocking
+    //    location policy reached it cae_delay ago. Legacy and non-CAE clients keep it.
     if (s.token_expires && t < *s.token_expires) {
         bool cut = false;
         const auto issued = *s.token_issued;
-        const auto ca = evaluate_ca(*u, app_id, ip, client_app);
-        if (cae) {
+        if (s.client_kind == "cae") {
+            const auto ca = evaluate_ca(*u, app_id, ip, client_app);
             for (const auto& ev : {u->sessions_valid_from, u->disabled_at, u->high_risk_at})
                 if (ev && *ev >= issued && t >= *ev + times_.cae_delay) cut = true;
             if (ca.blocked && ca.block_enabled_at && t >= std::max(*ca.block_enabled_at, issued) + times_.cae_delay) cut = true;
         }
         if (!cut) {
-            // The token was accepted under the policies of its issuance; a policy that now covers
-            // the sign-in is reported as satisfied for this (pre-existing) token.
-            json applied = ca.applied;
-            for (auto& a : applied)
-                if (a["result"] == "failure") a["result"] = "success";
-            emit(0, ca.status == "notApplied" ? "notApplied" : "success", applied, own_event);
+            ++s.used_without_sign_in;
+            s.last_used = t;
             return;
         }
         s.token_issued.reset();
         s.token_expires.reset();
     }
 
-    // 2. A new token: through the refresh session if it survived, else a full sign-in.
-    const bool session_ok = s.session_issued && !u->disabled_at &&
+    // 2. A new token: through the refresh session if it survived (modern clients), else with a
+    //    credential: the password (until it is reset), an attacker-registered passwordless
+    //    method, or, for a legacy client, an app password (a separate credential that a password
+    //    reset and a session revocation do not change; disabling the account stops it).
+    const bool session_ok = !legacy && s.session_issued && !u->disabled_at &&
                             !(u->sessions_valid_from && *u->sessions_valid_from >= *s.session_issued);
     if (!session_ok) s.session_issued.reset();
     std::string event = session_ok ? "nonInteractiveUser" : own_event;
@@ -353,9 +417,10 @@ void tenant::user_tick(stream& s, time_point t) {
                 type == "#microsoft.graph.windowsHelloForBusinessAuthenticationMethod")
                 passwordless = true;
         }
+        const bool app_password = legacy && s.credential == "app_password";
         const bool password_known = !u->password_changed;
         const bool needs_mfa = spec.value("mfa", false);
-        if (!(passwordless || (password_known && (!needs_mfa || attacker_mfa)))) {
+        if (!(app_password || (!legacy && passwordless) || (password_known && (!needs_mfa || attacker_mfa || legacy)))) {
             emit(password_known ? 50074 : 50126, "notApplied", json::array(), event);
             return;
         }
@@ -366,12 +431,21 @@ void tenant::user_tick(stream& s, time_point t) {
         return;
     }
     s.token_issued = t;
-    s.token_expires = t + s.token_lifetime;
+    s.token_expires = t + draw_token_lifetime(s);
     if (!session_ok) s.session_issued = t;
     emit(0, ca.status, ca.applied, event);
 }
 
 void tenant::sp_tick(stream& s, time_point t) {
+    // An app caches its client-credentials token: its use leaves no sign-in record, and without
+    // CAE for workload identities (not requested here) disabling or deleting the service
+    // principal does not cut a token already issued.
+    if (s.token_expires && t < *s.token_expires) {
+        ++s.used_without_sign_in;
+        s.last_used = t;
+        return;
+    }
+    s.token_expires.reset();
     const auto& spec = s.spec;
     const std::string app_id = spec["app_id"];
     sp_rec* sp = sp_by_app_id(app_id);
@@ -421,11 +495,15 @@ void tenant::sp_tick(stream& s, time_point t) {
                    {"additionalDetails", nullptr}};
     e["appliedConditionalAccessPolicies"] = json::array();
     e["signInEventTypes"] = json::array({"servicePrincipal"});
+    if (code == 0) {
+        s.token_issued = t;
+        s.token_expires = t + draw_token_lifetime(s);
+    }
     e["clientCredentialType"] = code == 0 ? cred_type : "none";
     e["servicePrincipalCredentialKeyId"] = used_key.empty() ? json(nullptr) : json(used_key);
     e["authenticationRequirement"] = "singleFactorAuthentication";
     e["userType"] = nullptr;
-    record_signin(t, std::move(e), "servicePrincipal");
+    record_signin(s, t, std::move(e), "servicePrincipal");
 }
 
 }  // namespace containd::sim

@@ -29,14 +29,14 @@ const std::vector<std::string>& user_props() {
         "createdDateTime", "creationType", "customSecurityAttributes", "department", "deviceEnrollmentLimit",
         "displayName", "employeeHireDate", "employeeId", "employeeLeaveDateTime", "employeeOrgData", "employeeType",
         "externalUserState", "externalUserStateChangeDateTime", "faxNumber", "givenName", "hireDate", "identities",
-        "imAddresses", "interests", "isManagementRestricted", "isResourceAccount", "jobTitle",
+        "identityParentId", "imAddresses", "interests", "isManagementRestricted", "isResourceAccount", "jobTitle",
         "lastPasswordChangeDateTime", "legalAgeGroupClassification", "licenseAssignmentStates", "mail",
         "mailboxSettings", "mailNickname", "mobilePhone", "mySite", "officeLocation", "onPremisesDistinguishedName",
         "onPremisesDomainName", "onPremisesExtensionAttributes", "onPremisesImmutableId", "onPremisesLastSyncDateTime",
         "onPremisesProvisioningErrors", "onPremisesSamAccountName", "onPremisesSecurityIdentifier",
         "onPremisesSyncEnabled", "onPremisesUserPrincipalName", "otherMails", "passwordPolicies", "passwordProfile",
-        "pastProjects", "postalCode", "preferredDataLocation", "preferredLanguage", "preferredName", "provisionedPlans",
-        "proxyAddresses", "responsibilities", "schools", "securityIdentifier", "showInAddressList", "signInActivity",
+        "pastProjects", "postalCode", "preferredDataLocation", "preferredLanguage", "preferredName", "print", "provisionedPlans",
+        "proxyAddresses", "responsibilities", "schools", "securityIdentifier", "serviceProvisioningErrors", "showInAddressList", "signInActivity",
         "signInSessionsValidFromDateTime", "skills", "state", "streetAddress", "surname", "usageLocation",
         "userPrincipalName", "userType"};
     return p;
@@ -435,14 +435,13 @@ graph_reply tenant::user_methods(const graph_call& c, time_point now, user_rec& 
     if (c.method != "DELETE") return method_not_allowed(c, now);
     if (coll == "passwordMethods") return method_not_allowed(c, now);
     if (it == u.methods.end()) return am_error(404, "itemNotFound", "The requested authentication method was not found.");
-    // The default method cannot go while other (non-password, non-TAP) methods remain.
+    // The default method cannot go while any other (non-password) method remains, a Temporary
+    // Access Pass included.
     if (mid == u.default_method) {
         int others = 0;
         for (const auto& m : u.methods) {
             const auto t = m["@odata.type"].get<std::string>();
-            if (m["id"] != mid && t != "#microsoft.graph.passwordAuthenticationMethod" &&
-                t != "#microsoft.graph.temporaryAccessPassAuthenticationMethod")
-                ++others;
+            if (m["id"] != mid && t != "#microsoft.graph.passwordAuthenticationMethod") ++others;
         }
         if (others > 0)
             return am_error(400, "badRequest",

@@ -119,9 +119,20 @@ http_response tenant::token_request(const std::string& tenant_segment, const std
         return token_error(400, "invalid_scope", 70011,
                            "The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. Only one resource may be requested with the /.default scope.",
                            now);
-    if (scope != "https://graph.microsoft.com/.default" && scope != "00000003-0000-0000-c000-000000000000/.default")
+    // Client credentials need "<resource>/.default"; a resource the tenant has no service
+    // principal for is invalid_resource (AADSTS500011), not a bad scope.
+    static const std::string default_suffix = "/.default";
+    const bool dot_default = scope.size() > default_suffix.size() &&
+                             scope.compare(scope.size() - default_suffix.size(), default_suffix.size(), default_suffix) == 0;
+    if (!dot_default)
         return token_error(400, "invalid_scope", 70011,
                            "The provided value for the input parameter 'scope' is not valid. The scope " + scope + " is not valid.", now);
+    const std::string resource = scope.substr(0, scope.size() - default_suffix.size());
+    if (resource != "https://graph.microsoft.com" && resource != "00000003-0000-0000-c000-000000000000")
+        return token_error(400, "invalid_resource", 500011,
+                           "The resource principal named " + resource + " was not found in the tenant named " + display_name_ +
+                               ". This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.",
+                           now);
 
     const std::string assertion = get("client_assertion");
     if (secret.empty() && assertion.empty())

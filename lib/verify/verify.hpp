@@ -1,25 +1,36 @@
 #pragma once
-// Sign-in verification (pure): what the logs say since containment, summarised by account and
-// IP, and the diagnosis of DOMAIN.md step 7. No I/O: the runner reads the logs, this decides.
+// Sign-in verification (pure): what the logs say about the attacker since containment, and the
+// verdict of DOMAIN.md step 7. No I/O: the runner reads the logs, this decides.
 //
-// The rules, for sign-ins at or after the containment time by a compromised account or a
-// malicious app (a "subject"):
-//   - a success by a service principal after its credentials were removed and it was disabled:
-//     persistence that revocation does not affect (attention);
-//   - a success by the service principal of an app NOT named in the incident from an attacker
-//     IP: persistence (an unreported app or a second secret) (attention), one line per app;
-//   - a user success with conditionalAccessStatus "notApplied": the policy's scope misses that
-//     user or app (attention);
-//   - a user success within 15 minutes of containment and none later: CAE (or the block) cut the
-//     sessions;
-//   - a user success between +15 and +60 and none later: a non-CAE application held an unexpired
-//     token until it expired;
-//   - a user success after +60: persistence (a second secret, an unknown app) (attention);
-//   - failures with 53003 from attacker IPs: the block works;
-//   - a 53003 failure of the IR team (an IR named-location IP or an uncompromised break-glass
-//     account): the exclusion is wrong; alert at once (attention).
-// The final check's verdict is the incident's: "contained" or "attention".
+// What sign-in logs can and cannot show decides everything here:
+//   - A sign-in record is a token being *issued*, not a token being used. A token issued before
+//     the revocation keeps working until it expires (non-CAE) or until continuous access
+//     evaluation cuts it (CAE, within about 15 min); the logs show neither. So the attacker's last
+//     success before propagation opens a *residual exposure window* per account (or app), client
+//     app and IP. It is observed to end only when that client comes back for a new token and is
+//     refused (it no longer had a usable token); otherwise its end is bounded by the tenant's
+//     maximum access-token lifetime (90 min by default, longer under a token-lifetime policy),
+//     and stated as "at the latest", never as "it has expired since".
+//   - Records arrive late: a check at `now` has settled the window only up to now minus the
+//     ingestion allowance. "No success seen" in the unsettled tail is not evidence of anything;
+//     a success seen there is.
+//   - Any attacker success after propagation (the account's revocation + `propagation`, or for a
+//     named malicious app the removal of its credentials) is a token newly issued to the attacker
+//     through a path the block or the revocation misses: attention at once, with the path
+//     diagnosed from what the record says (conditionalAccessStatus, an excluded IR location, a
+//     legacy protocol, a service principal, an unknown app).
+//   - An app or an account the incident does not name, seen from an attacker IP: attention at once.
+//     An attacker IP inside an excluded IR named location: attention (the block cannot apply there).
+//     The IR team blocked (53003 from an IR location or an uncompromised break-glass account):
+//     the exclusion is wrong, attention at once.
+//   - The verdict is "contained" only when the check has settled the window through
+//     contained_at + horizon with no attacker success after propagation and every residual
+//     window has ended; "attention" when anything above needs a human; otherwise "verifying",
+//     with the time of the confirmation check that can decide (confirm_at).
+// Duplicate records (Microsoft publishes some twice) are dropped by `id`, then by
+// `correlationId` with the same time, subject, app and outcome.
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,24 +46,33 @@ enum class signin_source { interactive, non_interactive, service_principal };
 struct signin {
     time_point at;
     signin_source source = signin_source::interactive;
-    std::string upn;           // lower-case; empty for service-principal sign-ins
-    std::string app_id;        // the client application's appId
+    std::string id;              // the record's id (dedup)
+    std::string correlation_id;  // dedup of republished records
+    std::string upn;             // lower-case; empty for service-principal sign-ins
+    std::string app_id;          // the client application's appId
     std::string app_name;
     std::string ip;
-    int error_code = 0;        // 0 is success
-    std::string ca_status;     // conditionalAccessStatus: success | failure | notApplied | ...
+    std::string client_app;      // clientAppUsed: Browser, IMAP, ...
+    int error_code = 0;          // 0 is success
+    std::string ca_status;       // conditionalAccessStatus: success | failure | notApplied | ...
 };
 
 struct check_context {
     time_point contained_at;
-    duration offset{};                      // this check: +15m, +30m, +60m
-    bool final_check = false;
-    std::vector<std::string> upns;          // compromised accounts (lower-case)
-    std::vector<std::string> app_ids;       // malicious apps
+    time_point now;                          // when the check read the logs
+    duration offset{};                       // this check: +15m, +30m, +60m, or a confirmation
+    duration horizon = minutes(60);          // "contained" needs the window settled through here
+    duration allowance = minutes(10);        // ingestion allowance: the unsettled tail
+    duration propagation = minutes(15);      // revocation + this: a new attacker token is a miss
+    duration max_token_lifetime = minutes(90);  // the tenant's longest access-token lifetime
+    std::vector<std::string> upns;           // compromised accounts (lower-case)
+    std::map<std::string, time_point> revoked_at;  // per compromised account: its last revocation
+    std::vector<std::string> app_ids;        // malicious apps
     std::vector<std::string> attacker_ips;
-    std::vector<std::string> ir_cidrs;      // the IR named locations' IP ranges
-    std::vector<std::string> protected_upns;  // uncompromised break-glass accounts
+    std::vector<std::string> ir_cidrs;       // the IR named locations' IP ranges (excluded from the block)
+    std::vector<std::string> protected_upns; // uncompromised break-glass accounts
     std::optional<time_point> apps_contained_at;  // when app credentials were removed (if done)
+    std::vector<std::string> confirm_with_user;   // e.g. methods kept on standard accounts
 };
 
 struct finding {
@@ -64,17 +84,42 @@ struct finding {
     std::optional<time_point> last_success;
 };
 
+// The attacker's access that sign-in logs cannot see end: a token issued before propagation.
+struct residual_window {
+    std::string subject;  // a UPN, or "app:<appId>"
+    std::string app_id, app_name, ip, client_app;
+    time_point opened;                  // the attacker's last token issuance before propagation
+    time_point ends;                    // refused_at, or opened + max_token_lifetime
+    std::string basis;                  // "refused" (observed) | "max_lifetime" (a bound)
+    bool ended = false;                 // ends <= now
+    std::optional<time_point> refused_at;
+    int refused_code = 0;
+};
+
 struct check_result {
-    std::string verdict;  // "contained" or "attention"
+    std::string verdict;  // "contained", "verifying" or "attention"
+    time_point settled_through;
+    int records = 0;                 // after de-duplication
+    int duplicates = 0;              // dropped
+    int unsettled_records = 0;       // in (settled_through, now]
+    int unsettled_attacker_successes = 0;
     std::vector<finding> findings;
-    std::vector<std::string> diagnosis;  // human sentences, most serious first
-    std::vector<std::string> causes;     // machine tags: cae, non_cae_token, persistence, scope_gap, ir_lockout, block_works
+    std::vector<residual_window> windows;
+    std::optional<time_point> confirm_at;  // verdict "verifying": when to check again
+    std::vector<std::string> attention;    // what needs a human now (most serious first)
+    std::vector<std::string> diagnosis;    // attention, then what was observed
+    std::vector<std::string> causes;       // machine tags (sorted)
+    std::vector<std::string> confirm_with_user;
+    std::vector<std::string> cannot_prove;  // plain statement of the logs' limits
 };
 
 check_result analyse(const check_context& context, const std::vector<signin>& signins);
 
 // True when ip falls in any of the CIDR ranges (IPv4 and IPv6).
 bool ip_in_ranges(const std::string& ip, const std::vector<std::string>& cidrs);
+
+// True for clientAppUsed values of legacy (basic-auth) protocols: IMAP, POP, SMTP, ActiveSync...
+bool legacy_protocol(const std::string& client_app);
 
 nlohmann::json to_json(const check_result& r);
 

@@ -116,7 +116,12 @@ protected:
                    {"emergency_policy_id", "5e8a3c1f-0d2b-4f6e-9a7c-3b1d2e4f5a60"},
                    {"ir_named_locations", {"6d1f0a2b-3c4d-4e5f-8a9b-0c1d2e3f4a51"}},
                    {"break_glass_accounts", {"breakglass1@contoso.com", "breakglass2@contoso.com"}},
-                   {"verification_schedule_s", {1, 2, 3}}}}}};
+                   {"verification_schedule_s", {1, 2, 3}},
+                   // Real time, scaled simulator: no ingestion allowance, tokens bounded at 1 s
+                   // (the verdict's rules are tested on the manual clock, tests/integration).
+                   {"ingestion_allowance_s", 0},
+                   {"revocation_propagation_s", 5},
+                   {"max_token_lifetime_s", 1}}}}};
     }
 
     // Writes `config`, starts containd with extra environment; connects `api`. With

@@ -122,13 +122,16 @@ TEST_F(Containment, the_walkthrough_ends_contained_with_every_promise_kept) {
     // The forwarding rule on the AP clerk is gone.
     EXPECT_TRUE(first_request(journal, "DELETE", "/v1.0/users/[^/]+/mailFolders/inbox/messageRules/"));
 
-    // Every check ran once.
-    int checks = 0;
+    // Every planned check ran once; the +60 check had not settled its window through +60 (the
+    // ingestion allowance), so at least one confirmation check followed it.
+    int checks = 0, confirmations = 0;
     for (const auto& s : t.db->steps(id))
         if (s.kind == incident::step_kind::verify_signins) {
-            ++checks;
+            (s.params.value("confirmation", false) ? confirmations : checks) += 1;
             EXPECT_EQ(s.attempt >= 1, true);
             EXPECT_TRUE(s.result.contains("verdict")) << s.result.dump();
+            EXPECT_TRUE(s.result.contains("settled_through")) << s.result.dump();
         }
     EXPECT_EQ(checks, 3);
+    EXPECT_GE(confirmations, 1);
 }

@@ -4,7 +4,7 @@
 // holds (state), and from the store.
 //
 //   1. persistence: an app the SOC did not report keeps signing in as its service principal;
-//   2. a non-CAE application keeps an unexpired token past +15 and loses it before +60;
+//   2. (moved: a non-CAE token is scenario (b) of verification_test.cpp, under issue 10's rules)
 //   3. a compromised break-glass account: not excluded, reset first, revoked after;
 //   4. an apostrophe in a UPN, end to end, with every $filter escaped;
 //   5. seeded transport and throttling faults: still contained, Retry-After honoured, one attempt
@@ -97,11 +97,6 @@ void expect_all_steps_succeeded(const run_result& r) {
             << s.seq << " " << incident::to_string(s.kind) << " " << s.target << ": " << s.error;
 }
 
-nlohmann::json& activity_named(nlohmann::json& scenario, const std::string& prefix) {
-    for (auto& a : scenario["activity"])
-        if (a.value("name", "").rfind(prefix, 0) == 0) return a;
-    throw std::runtime_error("no activity stream " + prefix);
-}
 
 }  // namespace
 
@@ -137,14 +132,15 @@ TEST_F(Scenarios, an_unreported_app_keeps_signing_in_and_the_incident_needs_atte
     const auto r = run(t, seeds_incident());
     expect_all_steps_succeeded(r);
 
-    // The tenant really saw the hidden app succeed long after every containment action.
+    // The tenant really issued the hidden app new tokens after every containment action (an app
+    // caches its token 60-90 min, so a new one comes within that after containment).
     ASSERT_TRUE(r.incident.contained_at);
     const auto state = t.simulator->state();
     int late_successes = 0;
     for (const auto& s : state["signIns"])
         if (text(s, "appId") == hidden_app && s["status"].value("errorCode", -1) == 0) {
             const auto at = parse_rfc3339(s.value("createdDateTime", ""));
-            if (at && *at > *r.incident.contained_at + minutes(45)) ++late_successes;
+            if (at && *at > *r.incident.contained_at) ++late_successes;
         }
     EXPECT_GT(late_successes, 0);
 
@@ -170,69 +166,9 @@ TEST_F(Scenarios, an_unreported_app_keeps_signing_in_and_the_incident_needs_atte
     EXPECT_EQ((*sp)["accountEnabled"], false);
 }
 
-// 2. A non-CAE application (a third-party portal) holds an access token that outlives the +30
-//    check but expires before +60: its successes show at +30, end before +60, and the verdict is
-//    contained with the token-expiry explanation.
-TEST_F(Scenarios, a_non_cae_token_shows_at_30_and_is_gone_by_60) {
-    constexpr const char* upn = "cfo.assistant@contoso.com";
-    auto options = walkthrough_options();
-    auto& stream = activity_named(options.scenario, "attacker: third-party expense portal");
-    ASSERT_EQ(stream["user"], upn);
-    stream["cae_capable"] = false;
-    stream["start"] = "now-10m";          // the token is issued 10 minutes before the simulator starts
-    stream["token_lifetime_minutes"] = 45;  // and expires 35 minutes after: between +30 and +60
-    live_tenant t(options);
-    const auto sim_start = t.clock.now();
-    const auto token_expiry = sim_start - minutes(10) + minutes(45);
-
-    const auto r = run(t, seeds_incident());
-    expect_all_steps_succeeded(r);
-    ASSERT_TRUE(r.incident.contained_at);
-    const auto contained = *r.incident.contained_at;
-    ASSERT_GT(token_expiry, contained + minutes(30));
-    ASSERT_LT(token_expiry, contained + minutes(60));
-
-    // What the tenant logged: the portal's successes stop when the token expires.
-    const auto state = t.simulator->state();
-    std::optional<time_point> last_tenant_success;
-    for (const auto& s : state["signIns"])
-        if (text(s, "userPrincipalName") == upn && text(s, "appDisplayName") == "ExpenseFlow Portal" &&
-            s["status"].value("errorCode", -1) == 0) {
-            const auto at = parse_rfc3339(s.value("createdDateTime", ""));
-            ASSERT_TRUE(at);
-            if (!last_tenant_success || *at > *last_tenant_success) last_tenant_success = at;
-        }
-    ASSERT_TRUE(last_tenant_success);
-    EXPECT_GT(*last_tenant_success, contained + minutes(30));
-    EXPECT_LT(*last_tenant_success, token_expiry);
-
-    const auto at30 = check_at(r.steps, 30);
-    const auto at60 = check_at(r.steps, 60);
-    ASSERT_TRUE(at30 && at60);
-    const auto* seen30 = finding_for(*at30, upn);
-    ASSERT_TRUE(seen30) << at30->result.dump(2);
-    const auto last30 = parse_rfc3339((*seen30).value("last_success", ""));
-    ASSERT_TRUE(last30);
-    EXPECT_GT(*last30, contained + minutes(15)) << "the +30 check should see the token still in use";
-
-    // By +60 the successes are over: the last one the check saw is the tenant's last, before expiry
-    // and well before +60.
-    const auto* seen60 = finding_for(*at60, upn);
-    ASSERT_TRUE(seen60) << at60->result.dump(2);
-    const auto last60 = parse_rfc3339((*seen60).value("last_success", ""));
-    ASSERT_TRUE(last60);
-    EXPECT_EQ(*last60, *last_tenant_success);
-    EXPECT_LT(*last60, contained + minutes(60));
-
-    EXPECT_EQ(at60->result.value("verdict", ""), "contained") << at60->result.dump(2);
-    EXPECT_EQ(r.incident.status, incident_status::contained) << joined(r.incident.attention);
-    bool explained = false;
-    for (const auto& d : at60->result.value("diagnosis", std::vector<std::string>{}))
-        if (d.rfind(std::string(upn) + ":", 0) == 0 &&
-            d.find("a non-CAE application held an unexpired token and it has expired since") != std::string::npos)
-            explained = true;
-    EXPECT_TRUE(explained) << at60->result.dump(2);
-}
+// 2. The non-CAE token scenario now lives in verification_test.cpp (b): under issue 10's rules a
+//    sign-in record is a token being issued, the token's use leaves no record, and "expired
+//    since" may not be said from the logs.
 
 // 3. breakglass1 itself is compromised (declared break_glass, as config/demo/incident.json does).
 //    It must be blocked (not excluded: only breakglass2 stays out), and as the most privileged tier
@@ -318,10 +254,16 @@ TEST_F(Scenarios, a_upn_with_an_apostrophe_works_end_to_end) {
     ASSERT_TRUE(reset);
     EXPECT_TRUE(first_request(journal, "POST", std::string("/v1.0/users/") + pat_obrien + "/revokeSignInSessions$", "", *reset));
     EXPECT_TRUE(t.db->peek_secret(r.id, std::string("password:") + upn));
-    // The attacker's sessions were cut: the +60 check saw them and called it CAE.
-    const auto at60 = check_at(r.steps, 60);
-    ASSERT_TRUE(at60);
-    EXPECT_TRUE(finding_for(*at60, upn)) << at60->result.dump(2);
+    // The attacker's CAE session was cut: the last check reports its residual window, observed
+    // to end when the attacker's client came back for a new token and was refused.
+    const store::step_record* last_check = nullptr;
+    for (const auto& s : r.steps)
+        if (s.kind == incident::step_kind::verify_signins && s.status == step_status::succeeded) last_check = &s;
+    ASSERT_TRUE(last_check);
+    bool window = false;
+    for (const auto& w : last_check->result["residual_windows"])
+        window = window || (w.value("subject", "") == upn && w.value("basis", "") == "refused" && w.value("ended", false));
+    EXPECT_TRUE(window) << last_check->result.dump(2);
 
     // Every query naming the account: a $filter with the literal 'pat.o''brien@contoso.com'
     // (quote doubled, so the filter cannot widen), the value percent-encoded on the wire.

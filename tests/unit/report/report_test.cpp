@@ -160,7 +160,9 @@ protected:
         verify::check_context c;
         c.contained_at = contained_at;
         c.offset = milliseconds(s.params["offset_ms"].get<std::int64_t>());
-        c.final_check = final_check;
+        // A final check here stands for the one that settled the window through +60 (a check
+        // at +60 has settled it only through +50; the daemon confirms at +70).
+        c.now = contained_at + c.offset + (final_check ? c.allowance : duration::zero());
         c.upns = {director, clerk};
         c.app_ids = {app_id};
         c.attacker_ips = {attacker_ip};
@@ -321,7 +323,7 @@ TEST_F(report_fixture, verification_entries_come_from_the_checks_results) {
     contain(id);
     const auto c15 = find(id, step_kind::verify_signins, "+15m");
     const json result = check(id, c15, {blocked_attempt(minutes(5)), blocked_attempt(minutes(6))}, false);
-    ASSERT_EQ(result["verdict"], "contained");
+    ASSERT_EQ(result["verdict"], "verifying") << "a +15 check has settled the window only through +5";
 
     const json v = report::incident_view(snap(id));
     ASSERT_EQ(v["verification"].size(), 3u);
@@ -330,7 +332,11 @@ TEST_F(report_fixture, verification_entries_come_from_the_checks_results) {
     EXPECT_EQ(first["due_at"], format_rfc3339(contained_at + minutes(15)));
     EXPECT_EQ(first["ran_at"], format_rfc3339(*db.step(id, c15.seq)->finished_at));
     EXPECT_EQ(first["ran_at"], format_rfc3339(contained_at + minutes(15) + seconds(3)));
-    EXPECT_EQ(first["verdict"], "contained");
+    EXPECT_EQ(first["verdict"], "verifying");
+    EXPECT_EQ(first["settled_through"], format_rfc3339(contained_at + minutes(5)));
+    EXPECT_FALSE(first["confirmation"]);
+    EXPECT_TRUE(first["residual_windows"].is_array());
+    EXPECT_FALSE(first["cannot_prove"].empty());
     ASSERT_EQ(first["findings"].size(), 1u);
     const json& finding = first["findings"][0];
     EXPECT_EQ(finding["upn"], clerk);
