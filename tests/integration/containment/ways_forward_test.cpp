@@ -96,7 +96,7 @@ TEST(WaysForward, an_unknown_upn_among_five_leaves_four_contained_and_one_attent
         EXPECT_EQ(s.status, step_status::succeeded) << s.seq << " " << incident::to_string(s.kind) << " " << s.target
                                                    << ": " << s.error;
     }
-    ASSERT_EQ(checks_of(*t.db, id), 3u);
+    ASSERT_GE(checks_of(*t.db, id), 3u);  // +15/+30/+60, and a confirmation check if one asked
     // Its resolve step cannot be retried (it would contain nothing): the operator adds the right account.
     for (const auto& s : t.db->steps(id))
         if (s.kind == step_kind::resolve_account && s.status == step_status::failed) {
