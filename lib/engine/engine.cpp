@@ -86,39 +86,44 @@ struct engine::impl : std::enable_shared_from_this<impl> {
     // ------------------------------------------------------------ loading
 
     void load(const std::optional<std::string>& only) {
-        auto sched = db.load_schedule(only);
-        for (auto& si : sched.incidents) {
-            incident_state st;
-            st.tenant = si.tenant;
-            st.view.id = si.id;
-            st.view.contained_at = si.contained_at;
-            st.view.refined = si.plan_refined;
-            st.view.status = si.status;
-            st.view.current_phase = si.current_phase;
-            st.view.attention = si.attention;
-            incidents[si.id] = std::move(st);
-        }
-        for (auto& ss : sched.steps) {
-            auto it = incidents.find(ss.incident_id);
-            if (it == incidents.end()) continue;
-            step_view s;
-            s.seq = ss.seq;
-            s.stage = ss.stage;
-            s.batch = ss.batch;
-            s.step_phase = ss.step_phase;
-            s.kind = ss.kind;
-            s.target = std::move(ss.target);
-            s.depends_on = ss.depends_on;
-            // A step left running by a dead process runs again: its runner reconciles.
-            if (ss.status == step_status::running) interrupted[ss.incident_id].push_back(ss.seq);
-            s.status = ss.status == step_status::running ? step_status::pending : ss.status;
-            s.not_before = ss.not_before;
-            s.offset_ms = ss.offset_ms;
-            s.error = std::move(ss.error);
-            s.verdict = std::move(ss.verdict);
-            s.diagnosis = std::move(ss.diagnosis);
-            it->second.view.steps.push_back(std::move(s));
-        }
+        incident_state* current = nullptr;  // steps come grouped by incident, in the incidents' order
+        db.for_each_scheduled(
+            only,
+            [&](store::schedule_incident&& si) {
+                incident_state st;
+                st.tenant = std::move(si.tenant);
+                st.view.id = si.id;
+                st.view.contained_at = si.contained_at;
+                st.view.refined = si.plan_refined;
+                st.view.status = si.status;
+                st.view.current_phase = si.current_phase;
+                st.view.attention = std::move(si.attention);
+                incidents[si.id] = std::move(st);
+            },
+            [&](store::schedule_step&& ss) {
+                if (!current || current->view.id != ss.incident_id) {
+                    auto it = incidents.find(ss.incident_id);
+                    if (it == incidents.end()) return;
+                    current = &it->second;
+                }
+                step_view s;
+                s.seq = ss.seq;
+                s.stage = ss.stage;
+                s.batch = ss.batch;
+                s.step_phase = ss.step_phase;
+                s.kind = ss.kind;
+                s.target = std::move(ss.target);
+                s.depends_on = ss.depends_on;
+                // A step left running by a dead process runs again: its runner reconciles.
+                if (ss.status == step_status::running) interrupted[ss.incident_id].push_back(ss.seq);
+                s.status = ss.status == step_status::running ? step_status::pending : ss.status;
+                s.not_before = ss.not_before;
+                s.offset_ms = ss.offset_ms;
+                s.error = std::move(ss.error);
+                s.verdict = std::move(ss.verdict);
+                s.diagnosis = std::move(ss.diagnosis);
+                current->view.steps.push_back(std::move(s));
+            });
     }
 
     // Re-reads one incident from the store, keeping what this process has queued or in flight.
@@ -357,6 +362,26 @@ struct engine::impl : std::enable_shared_from_this<impl> {
         e.message = std::move(message);
         e.not_before = not_before;
         emit(e);
+    }
+
+    // Writes the "recovered" audit events from `from` on, a chunk per turn of the executor.
+    void record_recovery(std::shared_ptr<std::vector<std::pair<std::string, nlohmann::json>>> records,
+                         std::size_t from) {
+        if (stopped || from >= records->size()) return;
+        constexpr std::size_t chunk = 500;
+        const std::size_t to = std::min(records->size(), from + chunk);
+        try {
+            db.atomically([&] {
+                for (std::size_t i = from; i < to; ++i)
+                    db.append_event((*records)[i].first, "recovered", std::nullopt, (*records)[i].second);
+            });
+        } catch (const store::storage_error& e) {
+            spdlog::error("engine: could not record the recovery in the audit trail: {}", e.what());
+            return;
+        }
+        asio::post(executor, [self = weak_from_this(), records, to] {
+            if (auto me = self.lock()) me->record_recovery(records, to);
+        });
     }
 
     void notify(const std::string& id) {
@@ -671,26 +696,25 @@ std::size_t engine::start() {
     std::vector<std::string> ids;
     for (const auto& [id, _] : impl_->incidents) ids.push_back(id);
     // The audit trail says the daemon started again and took the incident up where the database
-    // had it (and which steps a dead process left running: they run again, reconciling). One
-    // transaction for them all: a resume of thousands costs one sync, not one each.
-    if (!ids.empty()) {
-        try {
-            impl_->db.atomically([&] {
-                for (const auto& id : ids) {
-                    const auto& inc = impl_->incidents.at(id);
-                    auto it = impl_->interrupted.find(id);
-                    impl_->db.append_event(id, "recovered", std::nullopt,
-                                           {{"status", incident::to_string(inc.view.status)},
-                                            {"phase", incident::to_string(inc.view.current_phase)},
-                                            {"interrupted_steps", it == impl_->interrupted.end()
-                                                                      ? std::vector<int>{}
-                                                                      : it->second}});
-                }
-            });
-        } catch (const store::storage_error& e) {
-            spdlog::error("engine: could not record the recovery in the audit trail: {}", e.what());
-        }
+    // had it (and which steps a dead process left running: they run again, reconciling). Written
+    // after start-up, 500 incidents per transaction: a resume of thousands is not held up by
+    // thousands of audit rows, and costs one sync per chunk, not one each.
+    std::vector<std::pair<std::string, nlohmann::json>> records;
+    records.reserve(ids.size());
+    for (const auto& id : ids) {
+        const auto& inc = impl_->incidents.at(id);
+        auto it = impl_->interrupted.find(id);
+        records.emplace_back(id, nlohmann::json{{"status", incident::to_string(inc.view.status)},
+                                                {"phase", incident::to_string(inc.view.current_phase)},
+                                                {"interrupted_steps", it == impl_->interrupted.end()
+                                                                          ? std::vector<int>{}
+                                                                          : it->second}});
     }
+    asio::post(impl_->executor,
+               [self = std::weak_ptr<impl>(impl_),
+                records = std::make_shared<std::vector<std::pair<std::string, nlohmann::json>>>(std::move(records))] {
+                   if (auto me = self.lock()) me->record_recovery(records, 0);
+               });
     impl_->interrupted.clear();
     for (const auto& id : ids) impl_->evaluate_guarded(id);
     return ids.size();

@@ -247,7 +247,15 @@ std::map<std::string, std::int64_t> store::count_by_status() {
 
 schedule store::load_schedule(const std::optional<std::string>& incident_id) {
     schedule out;
-    std::map<std::string, std::size_t> position;
+    for_each_scheduled(
+        incident_id, [&](schedule_incident&& i) { out.incidents.push_back(std::move(i)); },
+        [&](schedule_step&& s) { out.steps.push_back(std::move(s)); });
+    return out;
+}
+
+void store::for_each_scheduled(const std::optional<std::string>& incident_id,
+                               const std::function<void(schedule_incident&&)>& on_incident,
+                               const std::function<void(schedule_step&&)>& on_step) {
     auto& qi = cached(
         "SELECT id, tenant, status, phase, contained_at, coalesce(json_extract(plan_json, '$.refined'), 0), "
         "attention_json FROM incidents i WHERE (status NOT IN ('contained', 'cancelled') OR " RELEASING ") "
@@ -262,7 +270,7 @@ schedule store::load_schedule(const std::optional<std::string>& incident_id) {
         i.contained_at = time_or_null(qi.optional_int64(4));
         i.plan_refined = qi.int64(5) != 0;
         i.attention = nlohmann::json::parse(qi.text(6)).get<std::vector<std::string>>();
-        out.incidents.push_back(std::move(i));
+        on_incident(std::move(i));
     }
     auto& qs = cached(
         "SELECT s.incident_id, s.seq, s.stage, s.phase, s.kind, s.depends_on, s.requires_approval, s.status, "
@@ -297,9 +305,8 @@ schedule store::load_schedule(const std::optional<std::string>& incident_id) {
                 for (const auto& item : parsed)
                     if (item.is_string()) s.diagnosis.push_back(item.get<std::string>());
         }
-        out.steps.push_back(std::move(s));
+        on_step(std::move(s));
     }
-    return out;
 }
 
 void store::set_incident_state(const std::string& id, incident_status status, phase p,

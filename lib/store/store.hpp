@@ -182,6 +182,10 @@ public:
     // Every unfinished incident (or just one) with its steps, without their JSON payloads; a
     // cancelled incident whose release an operator asked for is unfinished until it is done.
     schedule load_schedule(const std::optional<std::string>& incident_id = std::nullopt);
+    // The same, one row at a time (the engine builds its views without a second copy of it all).
+    void for_each_scheduled(const std::optional<std::string>& incident_id,
+                            const std::function<void(schedule_incident&&)>& on_incident,
+                            const std::function<void(schedule_step&&)>& on_step);
 
     // Status, phase and attention list; writes a "status_changed" event when the status moves.
     void set_incident_state(const std::string& id, incident_status status, incident::phase phase,

@@ -96,7 +96,7 @@ TEST(WaysForward, an_unknown_upn_among_five_leaves_four_contained_and_one_attent
         EXPECT_EQ(s.status, step_status::succeeded) << s.seq << " " << incident::to_string(s.kind) << " " << s.target
                                                    << ": " << s.error;
     }
-    ASSERT_EQ(checks_of(*t.db, id), 3u);
+    ASSERT_GE(checks_of(*t.db, id), 3u);  // +15/+30/+60, and a confirmation check if one asked
     // Its resolve step cannot be retried (it would contain nothing): the operator adds the right account.
     for (const auto& s : t.db->steps(id))
         if (s.kind == step_kind::resolve_account && s.status == step_status::failed) {
@@ -213,12 +213,12 @@ TEST(WaysForward, a_restart_and_recovery_are_in_the_audit_trail) {
     t.db->db().exec("UPDATE steps SET status = 'running' WHERE incident_id = '" + id + "' AND seq = 1");
     t.close();
     EXPECT_EQ(t.open(), 1u);
+    ASSERT_TRUE(t.drive());  // the recovery is recorded once the engine runs
     std::optional<store::event_record> recovered;
     for (const auto& e : t.db->events(id, 0, 100000))
         if (e.kind == "recovered") recovered = e;
     ASSERT_TRUE(recovered);
     EXPECT_EQ(recovered->data["interrupted_steps"], nlohmann::json::array({1}));
     EXPECT_EQ(recovered->data.value("status", ""), "verifying");
-    ASSERT_TRUE(t.drive());
     EXPECT_EQ(t.db->get_incident(id)->status, incident_status::contained);
 }

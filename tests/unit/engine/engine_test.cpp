@@ -434,6 +434,6 @@ TEST(Engine, survives_kill_dash_nine_of_the_process_holding_the_database) {
     ASSERT_TRUE(h.drive());
     for (const auto& id : ids) {
         EXPECT_EQ(h.db->get_incident(id)->status, incident_status::contained);
-        EXPECT_TRUE(check_invariants(*h.db, id).empty());
+        EXPECT_TRUE(check_invariants(*h.db, id).empty()) << ::testing::PrintToString(check_invariants(*h.db, id));
     }
 }
