@@ -233,9 +233,10 @@ std::optional<std::pair<std::string, std::string>> parse_proxy_url(std::string_v
 }
 
 // The TCP connection: to host:port, resolving a DNS name within the deadline.
+// Strings by value (CP.53); the stream is the caller's, which co_awaits this in place.
 asio::awaitable<http_result> connect_tcp(std::shared_ptr<https_client::impl> self, beast::tcp_stream& lowest,
-                                         const std::string& host, const std::string& port_text,
-                                         steady::time_point deadline, const std::string& what) {
+                                         std::string host, std::string port_text, steady::time_point deadline,
+                                         std::string what) {
     using namespace asio::experimental::awaitable_operators;
     error_code addr_ec;
     const auto address = asio::ip::make_address(host, addr_ec);
@@ -262,8 +263,8 @@ asio::awaitable<http_result> connect_tcp(std::shared_ptr<https_client::impl> sel
 }
 
 // CONNECT host:port through the proxy on an open connection to it; ok() when the tunnel is up.
-asio::awaitable<http_result> open_tunnel(beast::tcp_stream& lowest, const url_parts& url, const proxy_settings& proxy,
-                                         const std::string& proxy_name, steady::time_point deadline) {
+asio::awaitable<http_result> open_tunnel(beast::tcp_stream& lowest, url_parts url, proxy_settings proxy,
+                                         std::string proxy_name, steady::time_point deadline) {
     const std::string authority = url.host.find(':') != std::string::npos ? "[" + url.host + "]:" + url.port
                                                                            : url.host + ":" + url.port;
     std::string request = "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n";

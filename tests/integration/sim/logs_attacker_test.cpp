@@ -159,25 +159,26 @@ TEST_F(SimDefaultLifetime, default_lifetimes_are_drawn_between_60_and_90_minutes
 class SimConformance : public sim_fixture {};
 
 TEST_F(SimConformance, a_quoted_date_in_a_sign_in_filter_is_refused) {
-    const auto quoted = get("/v1.0/auditLogs/signIns?$filter=" + url_encode("createdDateTime ge '2026-03-18T09:00:00Z'"));
+    const auto quoted =
+        get("/v1.0/auditLogs/signIns?$filter=" + url_encode("createdDateTime ge '2026-03-18T09:00:00Z'"));
     EXPECT_EQ(quoted.status, 400) << quoted.body;
     EXPECT_NE(quoted.body.find("Edm.DateTimeOffset"), std::string::npos) << quoted.body;
     const auto bare = get("/v1.0/auditLogs/signIns?$filter=" + url_encode("createdDateTime ge 2026-03-18T09:00:00Z"));
     EXPECT_EQ(bare.status, 200) << bare.body;
-    const auto beta = get("/beta/auditLogs/signIns?$filter=" +
-                          url_encode("signInEventTypes/any(t: t eq 'servicePrincipal') and createdDateTime ge '2026-03-18T09:00:00Z'"));
+    const auto beta = get(
+        "/beta/auditLogs/signIns?$filter=" +
+        url_encode("signInEventTypes/any(t: t eq 'servicePrincipal') and createdDateTime ge '2026-03-18T09:00:00Z'"));
     EXPECT_EQ(beta.status, 400) << beta.body;
 }
 
 TEST_F(SimConformance, an_unknown_resource_in_the_scope_is_invalid_resource) {
     const std::string path = "/" + std::string(k_tenant_id) + "/oauth2/v2.0/token";
-    const auto r = client->request(
-        "POST", path,
-        form_encode({{"grant_type", "client_credentials"},
-                     {"client_id", k_client_id},
-                     {"client_secret", k_client_secret},
-                     {"scope", "https://graph.contoso.example/.default"}}),
-        {{"Content-Type", "application/x-www-form-urlencoded"}});
+    const auto r = client->request("POST", path,
+                                   form_encode({{"grant_type", "client_credentials"},
+                                                {"client_id", k_client_id},
+                                                {"client_secret", k_client_secret},
+                                                {"scope", "https://graph.contoso.example/.default"}}),
+                                   {{"Content-Type", "application/x-www-form-urlencoded"}});
     ASSERT_EQ(r.status, 400) << r.body;
     const auto j = r.json();
     EXPECT_EQ(j["error"], "invalid_resource");
