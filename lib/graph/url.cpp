@@ -66,10 +66,11 @@ std::optional<url_parts> parse_url(std::string_view url) {
 
     parts.host = lower(host);
     parts.port = std::to_string(value);
-    if (target.empty()) {
-        parts.target = "/";
-    } else if (target.front() == '?') {
-        parts.target = "/" + std::string(target);
+    // Built with push_back/append rather than `"/" + std::string(target)`: GCC 12 at -O3 reports
+    // a false -Werror=restrict (PR 105329) on that, as in lib/core/log.cpp.
+    if (target.empty() || target.front() == '?') {
+        parts.target.push_back('/');
+        parts.target.append(target);
     } else {
         parts.target = std::string(target);
     }
