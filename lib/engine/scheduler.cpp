@@ -101,9 +101,12 @@ std::string describe_failure(const step_view& s) {
     return label(s) + " failed: " + (s.error.empty() ? "unknown error" : s.error);
 }
 
+// The offset decides, not not_before: a check waiting out a retry has its not_before moved to the
+// retry time, and must still hold back the checks due after it (they read the same throttled log,
+// and the latest-due verdict is the one that counts).
 time_point check_due(const step_view& check, time_point contained_at) {
-    if (check.not_before) return *check.not_before;
-    return contained_at + milliseconds(check.offset_ms.value_or(0));
+    if (check.offset_ms) return contained_at + milliseconds(*check.offset_ms);
+    return check.not_before.value_or(contained_at);
 }
 
 decision schedule(const incident_view& inc, time_point now) {

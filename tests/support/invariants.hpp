@@ -29,7 +29,7 @@ inline std::vector<std::string> check_invariants(store::store& db, const std::st
     };
 
     std::map<int, int> succeeded_events;
-    std::set<int> succeeded_so_far, failed_so_far, started_so_far;
+    std::set<int> succeeded_so_far, failed_so_far;
     bool contained_recorded = false;  // checks run once the containment time is recorded
     for (const auto& e : db.events(incident_id, 0, 1000000)) {
         if (e.kind == "contained_at_recorded") contained_recorded = true;
@@ -46,7 +46,6 @@ inline std::vector<std::string> check_invariants(store::store& db, const std::st
         } else if (e.kind == "step_retry_requested") {
             failed_so_far.erase(seq);
         } else if (e.kind == "step_started") {
-            started_so_far.insert(seq);
             // Every blocking step of a lower stage of its batch must have succeeded before this
             // one started, or have failed for another account or app.
             const std::string subject = engine::subject_of(step.kind, step.target);
@@ -61,10 +60,7 @@ inline std::vector<std::string> check_invariants(store::store& db, const std::st
                                                other.seq < step.seq &&
                                                other.params.value("offset_ms", std::int64_t{0}) <=
                                                    step.params.value("offset_ms", std::int64_t{0});
-                    // An earlier check that has started and now waits out a retry does not hold a
-                    // due check back (issue 11: a check runs on its schedule whatever else failed).
-                    if (earlier_check && !succeeded_so_far.count(other.seq) && !failed_so_far.count(other.seq) &&
-                        !started_so_far.count(other.seq))
+                    if (earlier_check && !succeeded_so_far.count(other.seq) && !failed_so_far.count(other.seq))
                         out.push_back("check " + std::to_string(seq) + " started before step " +
                                       std::to_string(other.seq));
                 }

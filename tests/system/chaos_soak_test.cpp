@@ -53,9 +53,7 @@ json rules_json(const std::vector<sim::fault_rule>& rules) {
 
 class ChaosSoak : public system_fixture {};
 
-// DISABLED at the stop of 2026-12-05: it fails on the merged tree (first "check 12 started before
-// step 11", still failing after the invariant change); to be diagnosed and re-enabled next session.
-TEST_F(ChaosSoak, DISABLED_under_seeded_faults_and_throttling_every_incident_finishes_and_retry_after_holds) {
+TEST_F(ChaosSoak, under_seeded_faults_and_throttling_every_incident_finishes_and_retry_after_holds) {
     std::uint64_t seed = std::random_device{}();
     if (const char* s = std::getenv("CONTAIND_CHAOS_SEED")) seed = std::stoull(s);
     const int incidents = env_int("CONTAIND_CHAOS_INCIDENTS", 8);
@@ -191,16 +189,21 @@ TEST_F(ChaosSoak, DISABLED_under_seeded_faults_and_throttling_every_incident_fin
     }
 
     // A retry budget that ran out: the step is failed at its deadline, its incident needs
-    // attention, and no step of a later stage ever started (none skipped: I2).
+    // attention, and no later step of what it concerns ever started (none skipped: I2). What it
+    // concerns (issue 11): its own account or app; the rest of its batch for a step of the whole
+    // incident such as the block. Verification checks run whatever failed.
     int exhausted = 0;
     for (const auto& id : all) {
         const auto steps = db.steps(id);
         for (const auto& f : steps) {
-            if (f.status != store::step_status::failed) continue;
+            if (f.status != store::step_status::failed || f.kind == incident::step_kind::verify_signins) continue;
             ++exhausted;
             EXPECT_NE(f.error.find("deadline"), std::string::npos) << id << " step " << f.seq << ": " << f.error;
+            const std::string failed_subject = engine::subject_of(f.kind, f.target);
             for (const auto& s : steps)
-                if (s.stage > f.stage) {
+                if (s.stage > f.stage && s.params.value("batch", 0) == f.params.value("batch", 0) && s.kind != incident::step_kind::verify_signins &&
+                    s.kind != incident::step_kind::release_block &&
+                    (failed_subject.empty() || engine::subject_of(s.kind, s.target) == failed_subject)) {
                     EXPECT_EQ(s.status, store::step_status::pending) << id << " step " << s.seq << " ran after failed step " << f.seq;
                     EXPECT_EQ(s.attempt, 0) << id << " step " << s.seq;
                 }

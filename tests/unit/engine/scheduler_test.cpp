@@ -232,6 +232,22 @@ TEST(Scheduler, checks_wait_for_the_containment_time_only) {
     EXPECT_FALSE(has(d.ready, 17)) << "overdue checks run one after the other, in order";
 }
 
+TEST(Scheduler, a_check_waiting_out_a_retry_holds_back_the_checks_due_after_it) {
+    auto v = walkthrough();
+    v.contained_at = t0;
+    succeed_through(v, 15);
+    v.find(16)->not_before = t0 + minutes(61) + seconds(9);  // +15 was throttled: Retry-After 9 s
+    auto d = schedule(v, t0 + minutes(61));
+    EXPECT_TRUE(d.ready.empty()) << "+30 and +60 read the same throttled log after +15, not beside it";
+    EXPECT_EQ(d.wake_at, t0 + minutes(61) + seconds(9));
+    d = schedule(v, t0 + minutes(61) + seconds(9));
+    EXPECT_EQ(d.ready, (std::vector<int>{16}));
+
+    set(v, 16, step_status::failed, "step deadline passed");  // a check that gave up holds nothing
+    d = schedule(v, t0 + minutes(66));
+    EXPECT_EQ(d.ready, (std::vector<int>{17}));
+}
+
 TEST(Scheduler, a_waiting_check_sets_the_wake_up) {
     auto v = walkthrough();
     v.contained_at = t0;
