@@ -79,9 +79,11 @@ asio::awaitable<call_result> send_to(std::shared_ptr<client::impl> self, graph_r
         }
     }
     for (int attempt = 0; attempt < 2; ++attempt) {
-        if (auto wait = co_await self->pace.acquire(req.pace)) {
+        // Held until the response is in: the class's window runs from then (pacer.hpp).
+        pacer::outcome place = co_await self->pace.acquire(req.pace);
+        if (place.refused_for) {
             call_result r = local_failure(429, err_local_pacing, "paced locally: this endpoint class is at its rate limit");
-            r.retry_after = seconds_text(*wait);
+            r.retry_after = seconds_text(*place.refused_for);
             co_return r;
         }
         token_reply tok = co_await self->tokens.get();
