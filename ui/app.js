@@ -534,10 +534,11 @@ function renderIncident(state, refresh) {
         session.operator && c.state === 'sealed' ? [' ', revealButton(inc, c, refresh)] : null)) : el('span', { class: 'muted' }, 'none')));
   }), { id: 'accounts' }));
 
-  // Verification.
-  out.push(el('h2', {}, 'Verification checks'));
+  // Verification: every check in one table (the planned ones, the confirmation checks a check
+  // asked for, the re-verifications), then what each check that ran found.
   const checks = inc.verification || [];
-  out.push(checks.length ? el('div', { id: 'verification' }, checks.map(renderCheck))
+  out.push(el('h2', { id: 'h-verification' }, `Verification checks (${checks.length})`));
+  out.push(checks.length ? el('div', { id: 'verification' }, renderChecks(checks), checks.map(renderCheckDetail))
     : el('p', { class: 'muted', id: 'verification' }, 'No verification checks planned.'));
 
   // Steps, by phase.
@@ -571,29 +572,73 @@ function eventNote(e) {
   return parts.length ? el('span', { class: 'muted small' }, parts.join(' · ')) : null;
 }
 
-// One verification check: every field the API returns, the known ones laid out first.
-function renderCheck(c) {
-  const known = ['seq', 'check', 'offset_ms', 'due_at', 'ran_at', 'status', 'verdict', 'final', 'findings', 'diagnosis', 'causes', 'error'];
-  const rows = [
-    ['Due', when(c.due_at)], ['Ran', when(c.ran_at)], ['Status', badge(c.status)], ['Verdict', badge(c.verdict)],
-    ['Final', c.final ? 'yes' : 'no'],
-  ];
-  if (c.error) rows.push(['Error', c.error]);
-  for (const [k, v] of Object.entries(c)) {
-    if (known.includes(k)) continue;
-    rows.push([k.replace(/_/g, ' '), plain(v)]);
+// The verification checks, one row each: which check, when it was due and ran, its verdict and
+// how far it settled the sign-in window (records arrive late: nothing after that is proven).
+function checkLabel(c) {
+  return c.check || c.label || `+${Math.round((c.offset_ms || 0) / 60000)}m`;
+}
+
+function renderChecks(checks) {
+  return table('Verification checks', ['Check', 'Verdict', 'Due', 'Ran', 'Settled through',
+    { label: 'Sign-ins read', cls: 'num hide-narrow' }],
+  checks.map((c) => el('tr', { class: 'check', 'data-seq': c.seq, 'data-check': checkLabel(c), 'data-verdict': c.verdict },
+    el('td', { class: 'check-label' }, el('strong', {}, checkLabel(c)),
+      c.confirmation ? el('div', { class: 'muted small' }, 'confirmation') : null,
+      c.final ? el('div', { class: 'muted small' }, 'final') : null),
+    el('td', { class: 'check-verdict' }, badge(c.verdict || 'pending'),
+      c.status && c.status !== 'succeeded' && c.status !== 'pending' ? [' ', badge(c.status)] : null),
+    el('td', { class: 'check-due' }, when(c.due_at)),
+    el('td', { class: 'check-ran' }, c.ran_at ? when(c.ran_at) : el('span', { class: 'muted' }, 'not yet')),
+    el('td', { class: 'check-settled' }, c.settled_through ? when(c.settled_through) : el('span', { class: 'muted' }, '—')),
+    el('td', { class: 'num hide-narrow' }, c.sign_ins_read ?? '—'))), { id: 'checks' });
+}
+
+// What one check found, when it ran: every field the API returns, the known ones laid out first
+// and any newer one as it comes.
+const CHECK_FIELDS = ['seq', 'check', 'label', 'offset_ms', 'due_at', 'ran_at', 'status', 'verdict', 'final', 'findings',
+  'diagnosis', 'causes', 'error', 'sign_ins_read', 'confirmation', 'settled_through', 'unsettled', 'residual_windows',
+  'confirm_at', 'cannot_prove', 'confirm_with_user'];
+
+function renderCheckDetail(c) {
+  const filled = (v) => v !== null && v !== undefined && !(Array.isArray(v) && !v.length);
+  const extra = Object.entries(c).filter(([k, v]) => !CHECK_FIELDS.includes(k) && filled(v));
+  if (!c.ran_at && !c.error && !extra.length) return null;
+  const label = checkLabel(c);
+  const rows = [];
+  if (c.settled_through) {
+    const tail = c.unsettled || {};
+    rows.push(['Settled through', [when(c.settled_through), el('div', { class: 'muted small' },
+      `after it, not yet settled: ${tail.records ?? 0} record(s), ${tail.attacker_successes ?? 0} attacker success(es)`)]]);
   }
-  const card = el('section', { class: 'card check', 'data-check': c.check },
-    el('h3', {}, `${c.check || 'check'} (+${Math.round((c.offset_ms || 0) / 60000)} min)`),
-    el('dl', { class: 'kv' }, rows.map(([k, v]) => [el('dt', {}, k), el('dd', {}, v)])));
-  if ((c.diagnosis || []).length) card.append(el('h4', {}, 'Diagnosis'), el('ul', {}, c.diagnosis.map((d) => el('li', {}, d))));
-  if ((c.causes || []).length) card.append(el('h4', {}, 'Possible causes'), el('ul', {}, c.causes.map((d) => el('li', {}, d))));
+  if (c.confirm_at) rows.push(['Confirmation check', when(c.confirm_at)]);
+  if (c.error) rows.push(['Error', c.error]);
+  for (const [k, v] of extra) rows.push([k.replace(/_/g, ' '), plain(v)]);
+  const card = el('section', { class: 'card check-detail', 'data-check': label, 'aria-labelledby': `check-${c.seq}` },
+    el('h3', { id: `check-${c.seq}` }, `Check ${label}${c.confirmation ? ' (confirmation)' : ''}: `, badge(c.verdict || 'pending')),
+    rows.length ? el('dl', { class: 'kv' }, rows.map(([k, v]) => [el('dt', {}, k), el('dd', {}, v)])) : null);
+  const list = (title, items, cls) => {
+    if ((items || []).length) card.append(el('h4', {}, title), el('ul', { class: cls || null }, items.map((d) => el('li', {}, plain(d)))));
+  };
+  list('Diagnosis', c.diagnosis);
+  list('Possible causes', c.causes);
+  if ((c.residual_windows || []).length) {
+    card.append(el('h4', {}, 'Residual exposure windows'), table(`Residual exposure windows of ${label}`,
+      ['Subject', 'App', 'IP', 'Client', 'Last token issued', 'Ends', 'Basis', 'Ended'],
+      c.residual_windows.map((w) => el('tr', {}, el('td', {}, w.subject || '—'), el('td', {}, w.app_name || w.app_id || '—'),
+        el('td', {}, w.ip || '—'), el('td', {}, w.client_app || '—'), el('td', {}, when(w.opened_at)), el('td', {}, when(w.ends_at)),
+        el('td', {}, w.basis === 'refused' ? ['refused at ', when(w.refused_at), ' (observed)'] : 'maximum token lifetime (at the latest)'),
+        el('td', {}, w.ended ? 'yes' : 'no')))));
+  }
   if ((c.findings || []).length) {
-    card.append(table(`Findings of ${c.check}`, ['Subject', 'IP', 'Successes', 'Failures', 'Codes', 'Last success'],
+    card.append(el('h4', {}, 'Sign-ins seen'), table(`Findings of ${label}`, ['Subject', 'IP', 'Successes', 'Failures', 'Codes', 'Last success'],
       c.findings.map((f) => el('tr', {}, el('td', {}, f.upn || f.app_id || f.subject), el('td', {}, f.ip || '—'),
         el('td', { class: 'num' }, f.successes), el('td', { class: 'num' }, f.failures),
         el('td', {}, (f.fail_codes || []).join(', ') || '—'), el('td', {}, when(f.last_success))))));
+  } else if (c.verdict && c.verdict !== 'pending') {
+    card.append(el('p', { class: 'muted' }, 'No sign-ins by the compromised accounts or apps since containment.'));
   }
+  list('Confirm with the user', c.confirm_with_user);
+  list('What this check cannot prove', c.cannot_prove, 'small');
   return card;
 }
 
@@ -625,7 +670,7 @@ function attentionItems(inc) {
   }
   for (const c of inc.verification || []) {
     if (c.verdict === 'attention')
-      items.push({ text: `Verification ${c.check}: ${(c.diagnosis || []).join(' ') || 'needs review.'}`,
+      items.push({ text: `Verification ${checkLabel(c)}: ${(c.diagnosis || []).join(' ') || 'needs review.'}`,
         action: hasRoute('reverify') ? 'reverify' : null, label: 'Re-verify', body: {} });
   }
   return items;
@@ -801,16 +846,20 @@ function showSecret(upn, kind, value) {
       copied.textContent = 'Selected: press Ctrl+C (⌘C) to copy.';
     }
   };
+  // Wiped as the dialog closes, not after: the 'close' event comes a task later, when the
+  // dialog is already hidden (Escape fires 'cancel' first, the Close button wipes itself).
   const wipe = () => {
     code.textContent = '';
     copied.textContent = '';
     copy.onclick = null;
     const sel = getSelection();
     if (sel) sel.removeAllRanges();
+    dlg.removeEventListener('cancel', wipe);
     dlg.removeEventListener('close', wipe);
   };
+  dlg.addEventListener('cancel', wipe);
   dlg.addEventListener('close', wipe);
-  document.getElementById('reveal-close').onclick = () => dlg.close();
+  document.getElementById('reveal-close').onclick = () => { wipe(); dlg.close(); };
   dlg.showModal();
   copy.focus();
 }

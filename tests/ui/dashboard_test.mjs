@@ -299,7 +299,32 @@ async function main() {
   check('the page shows times in the viewer\'s zone and UTC', /E[SD]T/.test(await op.textContent('#incident time')) &&
     /UTC/.test(await op.textContent('#incident time')));
   check('time to containment is shown', /\d+ (s|min)/.test(await op.textContent('#incident .summary')));
-  check('the verification checks are listed', (await op.locator('#verification .check').count()) === 3);
+  // Every check the API has (the planned +15m/+30m/+60m, and any confirmation check one of them
+  // asked for), one row each: its label, when it was due and ran, its verdict, how far it settled.
+  const verification = (await call(daemon, tokens.viewer, 'GET', `/v1/incidents/${id}`)).json.verification;
+  await op.waitForFunction((n) => document.querySelectorAll('#verification .check').length === n, verification.length,
+    { timeout: 10000 }).catch(() => {});
+  const listed = await op.$$eval('#verification .check', (rows) => rows.map((r) => {
+    const cell = (c) => r.querySelector(`.${c}`);
+    const time = (c) => (cell(c) && cell(c).querySelector('time') ? cell(c).querySelector('time').getAttribute('datetime') : null);
+    return { seq: Number(r.dataset.seq), label: cell('check-label') ? cell('check-label').textContent : '',
+      due: time('check-due'), ran: time('check-ran'), settled: time('check-settled'),
+      verdict: cell('check-verdict') ? cell('check-verdict').querySelector('.badge').textContent : '' };
+  }));
+  const mismatches = [];
+  verification.forEach((v, i) => {
+    const r = listed[i] || {};
+    const want = { seq: v.seq, due: v.due_at, ran: v.ran_at, settled: v.settled_through ?? null, verdict: v.verdict };
+    for (const [k, x] of Object.entries(want)) if (r[k] !== x) mismatches.push(`${v.check} ${k}: page ${r[k]}, API ${x}`);
+    if (!(r.label || '').includes(v.check) || (v.confirmation && !r.label.includes('confirmation')))
+      mismatches.push(`${v.check}: labelled "${r.label}"`);
+  });
+  const planned = ['+15m', '+30m', '+60m'].every((c) => verification.some((v) => v.check === c && v.ran_at && v.settled_through));
+  const decided = verification.some((v) => v.verdict === 'contained');
+  check('the verification checks are listed', listed.length === verification.length && planned && decided && !mismatches.length,
+    `${listed.length} listed, API ${verification.map((v) => `${v.check}${v.confirmation ? ' (confirmation)' : ''} ${v.verdict}`).join(', ')}` +
+    `${planned ? '' : '; a planned check did not run'}${decided ? '' : '; no check says contained'}` +
+    `${mismatches.length ? `; ${mismatches.slice(0, 4).join('; ')}` : ''}`);
   for (const [action, route] of [['reverify', 'verify'], ['addAccounts', 'accounts']]) {
     const served = (await fetch(`${base}/v1/incidents/${id}/${route}`)).status === 405;
     const offered = (await op.locator(`#incident-actions button[data-action="${action}"]`).count()) > 0;
@@ -309,7 +334,7 @@ async function main() {
   await axe(op, 'incident');
   await noHorizontalScroll(op, 'incident');
   await shot(op, '03-incident');
-  await op.locator('#verification').scrollIntoViewIfNeeded();
+  await op.locator('#h-verification').evaluate((h) => h.scrollIntoView({ block: 'start' }));
   await shot(op, '03b-incident-verification');
   await op.evaluate(() => window.scrollTo(0, 0));
 
