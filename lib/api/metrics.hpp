@@ -6,7 +6,6 @@
 // Requests are observed on the network thread and rendered on the work thread: the counters
 // are behind a mutex.
 
-#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -16,6 +15,7 @@
 #include <string_view>
 #include <tuple>
 
+#include "core/histogram.hpp"
 #include "engine/engine.hpp"
 #include "store/store.hpp"
 
@@ -39,18 +39,10 @@ public:
     std::string render(store::store& db, const engine::engine& eng, const gauges& g,
                        const std::function<std::string()>& extra) const;
 
-    static constexpr std::array<double, 11> buckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                       0.1,   0.25,   0.5,   1.0,  2.5};
-
 private:
-    struct histogram {
-        std::array<std::uint64_t, buckets.size()> counts{};  // non-cumulative
-        std::uint64_t count = 0;
-        double sum = 0;
-    };
     mutable std::mutex mutex_;
     std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;  // route, method, code
-    std::map<std::string, histogram> latency_;                                    // by route
+    std::map<std::string, histogram, std::less<>> latency_;  // by route, seconds
     std::uint64_t rejected_connections_ = 0;
 };
 

@@ -34,6 +34,8 @@ struct client::impl {
     pacer pace;
     url_parts base;
     std::map<int, std::uint64_t> calls_by_status;  // every HTTPS attempt; 0: no HTTP answer
+    // Every HTTPS attempt's round trip (real time: what Microsoft and the network cost us), seconds.
+    histogram latency{{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}};
 
     std::string url_for(const graph_request& r) const {
         return join_url(settings.graph_base, std::string(version_root(r.version)) + r.path);
@@ -100,7 +102,9 @@ asio::awaitable<call_result> send_to(std::shared_ptr<client::impl> self, graph_r
         h.bearer_token = tok.token;
         h.idempotent = req.idempotent;
         h.timeout = req.timeout;
+        const auto sent_at = std::chrono::steady_clock::now();
         call_result r = from_http(co_await self->http.send(std::move(h)));
+        self->latency.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - sent_at).count());
         ++self->calls_by_status[r.status];
         if (r.status == 401 && attempt == 0) {
             // One refresh and one re-send: the token may have been revoked or expired early.
@@ -256,6 +260,7 @@ client::client(https_client& http, token_source& tokens, const clock_source& clo
 client::~client() = default;
 
 std::map<int, std::uint64_t> client::calls_by_status() const { return impl_->calls_by_status; }
+const histogram& client::latency() const { return impl_->latency; }
 
 asio::awaitable<call_result> client::send(graph_request request) {
     std::string url = impl_->url_for(request);

@@ -26,6 +26,7 @@
 
 #include "core/clock.hpp"
 #include "graph/batch.hpp"
+#include "core/histogram.hpp"
 #include "graph/pacer.hpp"
 #include "graph/request.hpp"
 #include "graph/result.hpp"
@@ -76,6 +77,8 @@ public:
     const clock_source& clock() const;
     // How many HTTPS attempts got each status (0: no HTTP answer), for the daemon's metrics.
     std::map<int, std::uint64_t> calls_by_status() const;
+    // The round trip of every HTTPS attempt, for the daemon's metrics.
+    const histogram& latency() const;
 
     // The absolute URL a request is sent to (tests, logs).
     std::string url_for(const graph_request& request) const;

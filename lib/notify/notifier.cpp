@@ -7,13 +7,13 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
-#include <array>
 #include <map>
 #include <optional>
 #include <sstream>
 
 #include <spdlog/spdlog.h>
 
+#include "core/histogram.hpp"
 #include "core/log.hpp"
 #include "core/secret.hpp"
 #include "core/time.hpp"
@@ -124,22 +124,13 @@ struct notifier::impl : std::enable_shared_from_this<impl> {
     bool stopped = false;
     std::uint64_t pump_errors = 0;
     // Time to containment (accepted -> block read back in force) of incidents contained while
-    // this process ran; seconds, non-cumulative buckets.
-    static constexpr std::array<double, 10> ttc_buckets = {5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600};
-    std::array<std::uint64_t, ttc_buckets.size()> ttc_counts{};
-    std::uint64_t ttc_count = 0;
-    double ttc_sum = 0;
+    // this process ran, in seconds.
+    histogram time_to_containment{{5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600}};
 
     void observe_containment(const outbox::pump_event& p) {
         const auto at = parse_rfc3339(p.event.data.value("contained_at", ""));
-        const double s = std::max(0.0, std::chrono::duration<double>(at.value_or(p.event.at) - p.incident_created_at).count());
-        for (std::size_t i = 0; i < ttc_buckets.size(); ++i)
-            if (s <= ttc_buckets[i]) {
-                ++ttc_counts[i];
-                break;
-            }
-        ++ttc_count;
-        ttc_sum += s;
+        time_to_containment.observe(
+            std::max(0.0, std::chrono::duration<double>(at.value_or(p.event.at) - p.incident_created_at).count()));
     }
 
     std::size_t pump() {
@@ -336,14 +327,9 @@ std::string notifier::metrics() {
     }
     out << "# HELP containd_time_to_containment_seconds From an incident's acceptance to its emergency block "
            "read back in force (incidents contained since start).\n# TYPE containd_time_to_containment_seconds histogram\n";
-    std::uint64_t cumulative = 0;
-    for (std::size_t i = 0; i < impl::ttc_buckets.size(); ++i) {
-        cumulative += impl_->ttc_counts[i];
-        out << "containd_time_to_containment_seconds_bucket{le=\"" << impl::ttc_buckets[i] << "\"} " << cumulative << "\n";
-    }
-    out << "containd_time_to_containment_seconds_bucket{le=\"+Inf\"} " << impl_->ttc_count << "\n"
-        << "containd_time_to_containment_seconds_sum " << impl_->ttc_sum << "\n"
-        << "containd_time_to_containment_seconds_count " << impl_->ttc_count << "\n";
+    std::string ttc;
+    impl_->time_to_containment.render(ttc, "containd_time_to_containment_seconds");
+    out << ttc;
     out << "# HELP containd_notification_pump_errors_total Failed passes of the event pump (storage errors).\n"
            "# TYPE containd_notification_pump_errors_total counter\ncontaind_notification_pump_errors_total "
         << impl_->pump_errors << "\n";

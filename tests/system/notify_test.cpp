@@ -127,6 +127,11 @@ TEST_F(notify_system, every_kind_arrives_once_per_subscriber_across_a_sigkill) {
     auto metrics = api->get("/metrics", "").body;
     EXPECT_NE(metrics.find("containd_notifications{subscriber=\"soc\",state=\"delivered\"} 7"), std::string::npos)
         << metrics;
+    // The Graph round trips of the incident, per tenant: a histogram that counted them.
+    const std::string graph_count = "containd_graph_request_duration_seconds_count{tenant=\"contoso\"} ";
+    const auto at = metrics.find(graph_count);
+    ASSERT_NE(at, std::string::npos) << metrics;
+    EXPECT_GT(std::stoull(metrics.substr(at + graph_count.size())), 10u) << metrics;
     // Every metric family has its HELP.
     std::istringstream lines(metrics);
     std::set<std::string> typed, helped;
