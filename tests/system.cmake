@@ -6,13 +6,15 @@
 #   points, timers). storage_fault_shim is an LD_PRELOAD library for the daemon only: storage
 #   faults switched on and off at run time, and SIGKILL at the Nth sync, on the database's files.
 # - safe_defaults: umask, file permissions, plaintext binds, TLS suites, token reload (issue 15).
+# - verification: issue 10's verdict scenarios (a)-(f), each through containd and its built-in
+#   simulated tenant on a 240x clock.
 if(TARGET containd AND TARGET containd-sim)
   add_library(storage_fault_shim MODULE system/storage_fault_shim.cpp)
   target_compile_features(storage_fault_shim PRIVATE cxx_std_20)
   target_link_libraries(storage_fault_shim PRIVATE ${CMAKE_DL_LIBS})
   containd_set_warnings(storage_fault_shim)
 
-  foreach(suite daemon api_abuse secret_hygiene chaos_soak storage_faults crash_points timers safe_defaults)
+  foreach(suite daemon api_abuse secret_hygiene chaos_soak storage_faults crash_points timers safe_defaults verification)
     containd_add_test(${suite}_system_test
       SOURCES system/${suite}_test.cpp
       DEPS containd::graph containd::store containd::core containd::test_support
