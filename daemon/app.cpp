@@ -55,6 +55,7 @@ std::unique_ptr<sim::simulator> start_embedded_simulator(const config::simulator
                                                          const clock_source& clock,
                                                          std::vector<config::tenant_config>& tenants) {
     sim::options options;
+    options.seed = settings.seed;
     options.scenario = nlohmann::json::parse(read_text(settings.scenario_file), nullptr, false);
     if (options.scenario.is_discarded())
         throw std::runtime_error("simulator.scenario: " + settings.scenario_file + " is not valid JSON");

@@ -396,6 +396,11 @@ load_result parse_config(const json& doc, const std::string& base) {
                     settings.time_scale = scale->get<double>();
                 else s.error("time_scale", "must be a number from 1 to 100000");
             }
+            if (const json* seed = s.get("seed")) {
+                if (seed->is_number_unsigned() || (seed->is_number_integer() && seed->get<std::int64_t>() >= 0))
+                    settings.seed = seed->get<std::uint64_t>();
+                else s.error("seed", "must be a whole number from 0");
+            }
             c.simulator = settings;
         }
         if (const json* notify = r.get("notify")) parse_notify(*notify, base, c.notify, errors);

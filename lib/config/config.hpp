@@ -89,6 +89,7 @@ struct log_settings {
 struct simulator_settings {
     std::string scenario_file;
     double time_scale = 1.0;  // >1 compresses the simulator's delays (CAE, ingestion, token life)
+    std::uint64_t seed = 1;   // the simulator's draws (ingestion delays, token lifetimes, ids): a run replays
 };
 
 // Webhook notifications (lib/notify/README.md).

@@ -11,10 +11,9 @@
 // Ground truth (what the attacker really did, which the sign-in logs do not show) comes from the
 // built-in simulator's /_sim/state, on the URL the daemon's ready line gives.
 //
-// Seeds: the daemon's simulator settings (lib/config: "scenario", "time_scale") take no seed and
-// the scenario file has none, so the built-in simulator always runs with sim::options' seed 1
-// (ids, ingestion delays, lifetimes); the test prints it. CONTAIND_VERIFY_SEED, which replays the
-// in-process scenarios, cannot be passed to the daemon.
+// Seeds: the built-in simulator's draws (ids, ingestion delays, lifetimes) come from the config's
+// "simulator.seed": 20261204 unless CONTAIND_VERIFY_SEED says otherwise (the same variable that
+// replays the in-process scenarios); each test prints it.
 //
 // Real time: at 240x (CONTAIND_VERIFY_TIME_SCALE) a simulated hour is 15 s; (a) waits for the +70
 // confirmation check, (b) and (f) for one at the end of a residual window (about +90), (c) stops
@@ -44,8 +43,6 @@ using nlohmann::json;
 using system_test::operator_token;
 using system_test::submitter_token;
 
-constexpr std::uint64_t builtin_sim_seed = 1;  // sim::options::seed; containd's config cannot change it
-
 // 240 by default; CONTAIND_VERIFY_TIME_SCALE=120 gives a very slow machine twice the real time
 // per step (a containment step must finish within its 300 s deadline on the scaled clock: 1.25 s
 // of real time at 240x; the slowest took about 0.14 s with six daemons on two cores).
@@ -54,14 +51,12 @@ double time_scale() {
     return env ? std::strtod(env, nullptr) : 240.0;
 }
 
-void print_seed(const char* scenario) {
-    std::cout << "[ seed       ] " << scenario << ": " << builtin_sim_seed
-              << " (the built-in simulator's fixed seed: containd's simulator settings take none); time scale "
-              << time_scale() << std::endl;
-    if (const char* env = std::getenv("CONTAIND_VERIFY_SEED");
-        env && std::strtoull(env, nullptr, 10) != builtin_sim_seed)
-        std::cout << "[ seed       ] CONTAIND_VERIFY_SEED=" << env
-                  << " is not applied: the daemon's simulator cannot be seeded" << std::endl;
+std::uint64_t seed_for(const char* scenario) {
+    std::uint64_t seed = 20261204;
+    if (const char* env = std::getenv("CONTAIND_VERIFY_SEED")) seed = std::strtoull(env, nullptr, 10);
+    std::cout << "[ seed       ] " << scenario << ": " << seed << " (replay: CONTAIND_VERIFY_SEED=" << seed
+              << "); time scale " << time_scale() << std::endl;
+    return seed;
 }
 
 // One attacker stream on `upn` from `ip` (Exchange Online in a browser, from Lagos, as the
@@ -225,10 +220,11 @@ protected:
     // incident and returns its id: config/demo/incident.json without breakglass1, i.e. what the
     // in-process scenarios submit (the four finance accounts, both attacker IPs, Document Sync Pro).
     std::string contain(const char* name, const std::vector<json>& streams) {
-        print_seed(name);
+        const std::uint64_t seed = seed_for(name);
         for (const auto& s : streams) scenario["activity"].push_back(s);
         std::ofstream(dir / "scenario.json") << scenario.dump(2);
-        config["simulator"] = {{"scenario", (dir / "scenario.json").string()}, {"time_scale", time_scale()}};
+        config["simulator"] = {
+            {"scenario", (dir / "scenario.json").string()}, {"time_scale", time_scale()}, {"seed", seed}};
         std::ofstream(dir / "containd.json") << config.dump(2);
         daemon = std::make_unique<child_process>(
             std::vector<std::string>{CONTAIND_EXE, "--config", (dir / "containd.json").string()},

@@ -86,6 +86,19 @@ TEST(Config, rejects_a_decreasing_schedule_and_missing_tenants) {
     EXPECT_FALSE(keys_of(load_config_file("/nonexistent/containd.json")).empty());
 }
 
+TEST(Config, the_simulator_takes_a_seed_that_replays_its_draws) {
+    auto doc = minimal();
+    doc["simulator"] = {{"scenario", "walkthrough.json"}, {"time_scale", 240}, {"seed", 20261204}};
+    auto r = parse_config(doc, "/etc/containd");
+    ASSERT_TRUE(std::holds_alternative<daemon_config>(r)) << ::testing::PrintToString(keys_of(r));
+    const auto& sim = std::get<daemon_config>(r).simulator;
+    ASSERT_TRUE(sim);
+    EXPECT_EQ(sim->seed, 20261204u);
+    EXPECT_EQ(sim->scenario_file, "/etc/containd/walkthrough.json");
+    doc["simulator"]["seed"] = -1;
+    EXPECT_EQ(keys_of(parse_config(doc)), std::vector<std::string>{"simulator.seed"});
+}
+
 TEST(Config, tenant_names_need_no_quoting_in_labels_or_logs) {
     for (const char* bad : {"con\"toso", "contoso tenant", "contoso\n", "x{y}"}) {
         auto doc = minimal();
