@@ -8,33 +8,24 @@
 # - safe_defaults: umask, file permissions, plaintext binds, TLS suites, token reload (issue 15).
 # - verification: issue 10's verdict scenarios (a)-(f), each through containd and its built-in
 #   simulated tenant on a 240x clock.
+# - notify, tenant_health: webhooks across a SIGKILL (lib/notify) and tenant health
+#   (daemon/health.hpp), with a real HTTPS webhook receiver in the test.
 if(TARGET containd AND TARGET containd-sim)
   add_library(storage_fault_shim MODULE system/storage_fault_shim.cpp)
   target_compile_features(storage_fault_shim PRIVATE cxx_std_20)
   target_link_libraries(storage_fault_shim PRIVATE ${CMAKE_DL_LIBS})
   containd_set_warnings(storage_fault_shim)
 
-  foreach(suite daemon api_abuse secret_hygiene chaos_soak storage_faults crash_points timers safe_defaults verification)
+  # notify and tenant_health also hold a real HTTPS webhook receiver (lib/notify).
+  foreach(suite daemon api_abuse secret_hygiene chaos_soak storage_faults crash_points timers safe_defaults verification
+                notify tenant_health)
+    set(_deps containd::graph containd::store containd::core containd::test_support)
+    if(suite STREQUAL "notify" OR suite STREQUAL "tenant_health")
+      list(PREPEND _deps containd::notify)
+    endif()
     containd_add_test(${suite}_system_test
       SOURCES system/${suite}_test.cpp
-      DEPS containd::graph containd::store containd::core containd::test_support
-      LABEL system)
-    target_compile_definitions(${suite}_system_test PRIVATE
-      CONTAIND_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
-      CONTAIND_EXE="$<TARGET_FILE:containd>"
-      CONTAIND_SIM_EXE="$<TARGET_FILE:containd-sim>"
-      CONTAIND_FAULT_SHIM="$<TARGET_FILE:storage_fault_shim>")
-    add_dependencies(${suite}_system_test containd containd-sim storage_fault_shim)
-  endforeach()
-endif()
-
-# Webhooks across a SIGKILL (lib/notify) and tenant health (daemon/health.hpp): the real binaries
-# and a real HTTPS receiver in the test (the same fixture, plus lib/notify).
-if(TARGET containd AND TARGET containd-sim AND TARGET containd_notify)
-  foreach(suite notify tenant_health)
-    containd_add_test(${suite}_system_test
-      SOURCES system/${suite}_test.cpp
-      DEPS containd::notify containd::graph containd::store containd::core containd::test_support
+      DEPS ${_deps}
       LABEL system)
     target_compile_definitions(${suite}_system_test PRIVATE
       CONTAIND_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
