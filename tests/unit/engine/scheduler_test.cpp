@@ -26,6 +26,8 @@ struct plan_builder {
         v.id = "inc";
         v.refined = true;
     }
+    // Appends to `base` from `from_stage` on.
+    plan_builder(incident_view base, int from_stage) : v(std::move(base)), stage(from_stage) {}
     int add(phase p, step_kind k, std::string target, std::optional<int> depends_on = std::nullopt, int batch = 0) {
         step_view s;
         s.seq = static_cast<int>(v.steps.size()) + 1;
@@ -87,6 +89,22 @@ void set(incident_view& v, int seq, step_status st, std::string error = {}) {
 void succeed_through(incident_view& v, int last_seq) {
     for (auto& s : v.steps)
         if (s.seq <= last_seq) s.status = step_status::succeeded;
+}
+
+// The walkthrough with the block in force at t0 and every step up to `last_seq` succeeded.
+incident_view contained_through(int last_seq) {
+    auto v = walkthrough();
+    v.contained_at = t0;
+    succeed_through(v, last_seq);
+    return v;
+}
+
+// Nothing will run again: the incident ends `status` with one attention item, which says `says`.
+void expect_over_with_one_item(const decision& d, incident_status status, const std::string& says) {
+    EXPECT_TRUE(d.done);
+    EXPECT_EQ(d.status, status);
+    ASSERT_EQ(d.attention.size(), 1u);
+    EXPECT_NE(d.attention[0].find(says), std::string::npos) << d.attention[0];
 }
 
 bool has(const std::vector<int>& v, int x) { return std::find(v.begin(), v.end(), x) != v.end(); }
@@ -153,9 +171,7 @@ TEST(Scheduler, an_unresolved_account_never_blocks_the_others) {
 }
 
 TEST(Scheduler, a_failed_step_of_one_account_fails_alone) {
-    auto v = walkthrough();
-    v.contained_at = t0;
-    succeed_through(v, 6);
+    auto v = contained_through(6);
     set(v, 7, step_status::failed, "HTTP 403 Authorization_RequestDenied");
     const auto d = schedule(v, t0);
     EXPECT_EQ(d.ready, (std::vector<int>{9})) << "the next tier goes on without the failed account";
@@ -169,9 +185,7 @@ TEST(Scheduler, a_failed_step_of_one_account_fails_alone) {
 }
 
 TEST(Scheduler, a_tier_does_not_start_before_the_previous_one_is_done) {
-    auto v = walkthrough();
-    v.contained_at = t0;
-    succeed_through(v, 6);
+    auto v = contained_through(6);
     auto d = schedule(v, t0);
     EXPECT_EQ(d.ready, (std::vector<int>{7}));
     v.find(7)->status = step_status::running;
@@ -197,9 +211,7 @@ TEST(Scheduler, a_failed_block_holds_back_everything_after_it) {
 }
 
 TEST(Scheduler, a_failed_step_never_delays_a_due_check) {
-    auto v = walkthrough();
-    v.contained_at = t0;
-    succeed_through(v, 10);
+    auto v = contained_through(10);
     v.find(12)->status = step_status::pending;  // the clerk's cleanup is backing off for a long time
     v.find(12)->not_before = t0 + minutes(29);
     set(v, 11, step_status::succeeded);
@@ -233,9 +245,7 @@ TEST(Scheduler, checks_wait_for_the_containment_time_only) {
 }
 
 TEST(Scheduler, a_check_waiting_out_a_retry_holds_back_the_checks_due_after_it) {
-    auto v = walkthrough();
-    v.contained_at = t0;
-    succeed_through(v, 15);
+    auto v = contained_through(15);
     v.find(16)->not_before = t0 + minutes(61) + seconds(9);  // +15 was throttled: Retry-After 9 s
     auto d = schedule(v, t0 + minutes(61));
     EXPECT_TRUE(d.ready.empty()) << "+30 and +60 read the same throttled log after +15, not beside it";
@@ -249,9 +259,7 @@ TEST(Scheduler, a_check_waiting_out_a_retry_holds_back_the_checks_due_after_it) 
 }
 
 TEST(Scheduler, a_waiting_check_sets_the_wake_up) {
-    auto v = walkthrough();
-    v.contained_at = t0;
-    succeed_through(v, 15);
+    auto v = contained_through(15);
     auto d = schedule(v, t0 + minutes(1));
     EXPECT_TRUE(d.ready.empty());
     EXPECT_EQ(d.wake_at, t0 + minutes(15));
@@ -260,9 +268,7 @@ TEST(Scheduler, a_waiting_check_sets_the_wake_up) {
 }
 
 TEST(Scheduler, the_latest_due_check_gives_the_verdict) {
-    auto v = walkthrough();
-    v.contained_at = t0;
-    succeed_through(v, 18);
+    auto v = contained_through(18);
     v.find(16)->verdict = "attention";
     v.find(17)->verdict = "contained";
     v.find(18)->verdict = "contained";
@@ -280,13 +286,9 @@ TEST(Scheduler, the_latest_due_check_gives_the_verdict) {
 }
 
 TEST(Scheduler, a_confirmation_check_appended_later_is_the_one_that_counts) {
-    auto v = walkthrough();
-    v.contained_at = t0;
-    succeed_through(v, 18);
+    auto v = contained_through(18);
     v.find(18)->verdict = "pending";  // +60 could not settle the window
-    plan_builder b;
-    b.v = v;
-    b.stage = 8;
+    plan_builder b(v, 8);
     const int confirm = b.check(70);
     v = b.v;
     auto d = schedule(v, t0 + minutes(61));
@@ -300,24 +302,15 @@ TEST(Scheduler, a_confirmation_check_appended_later_is_the_one_that_counts) {
 }
 
 TEST(Scheduler, a_check_nobody_could_settle_needs_attention_at_the_end) {
-    auto v = walkthrough();
-    v.contained_at = t0;
-    succeed_through(v, 18);
+    auto v = contained_through(18);
     v.find(18)->verdict = "pending";
-    const auto d = schedule(v, t0 + minutes(61));
-    EXPECT_TRUE(d.done);
-    EXPECT_EQ(d.status, incident_status::needs_attention);
-    ASSERT_EQ(d.attention.size(), 1u);
-    EXPECT_NE(d.attention[0].find("did not confirm containment"), std::string::npos);
+    expect_over_with_one_item(schedule(v, t0 + minutes(61)), incident_status::needs_attention,
+                              "did not confirm containment");
 }
 
 TEST(Scheduler, a_re_verify_now_runs_at_once_while_later_checks_wait) {
-    auto v = walkthrough();
-    v.contained_at = t0;
-    succeed_through(v, 16);
-    plan_builder b;
-    b.v = v;
-    b.stage = 9;
+    auto v = contained_through(16);
+    plan_builder b(v, 9);
     const int now_check = b.check(20);
     v = b.v;
     const auto d = schedule(v, t0 + minutes(20));
@@ -338,26 +331,17 @@ TEST(Scheduler, a_backoff_wait_is_the_wake_up_and_nothing_runs_before_it) {
 }
 
 TEST(Scheduler, an_unapproved_optional_step_holds_nothing_back_and_is_listed) {
-    auto v = walkthrough();
-    v.contained_at = t0;
-    succeed_through(v, 18);
+    auto v = contained_through(18);
     for (int seq : {16, 17, 18}) v.find(seq)->verdict = "contained";
-    plan_builder b;
-    b.v = v;
-    b.stage = 6;
+    plan_builder b(v, 6);
     const int del = b.add(phase::apps, step_kind::delete_application, app);
     b.v.find(del)->status = step_status::waiting_approval;
-    const auto d = schedule(b.v, t0 + minutes(61));
-    EXPECT_TRUE(d.done);
-    EXPECT_EQ(d.status, incident_status::contained);
-    ASSERT_EQ(d.attention.size(), 1u);
-    EXPECT_NE(d.attention[0].find("waits for an operator's approval"), std::string::npos);
+    expect_over_with_one_item(schedule(b.v, t0 + minutes(61)), incident_status::contained,
+                              "waits for an operator's approval");
 }
 
 TEST(Scheduler, a_cancelled_incident_runs_only_its_release) {
-    auto v = walkthrough();
-    v.contained_at = t0;
-    succeed_through(v, 6);
+    auto v = contained_through(6);
     for (auto& s : v.steps)
         if (s.status == step_status::pending) s.status = step_status::skipped;
     v.status = incident_status::cancelled;
@@ -367,9 +351,7 @@ TEST(Scheduler, a_cancelled_incident_runs_only_its_release) {
     EXPECT_TRUE(d.done);
     EXPECT_EQ(d.status, incident_status::cancelled);
 
-    plan_builder b;
-    b.v = v;
-    b.stage = 9;
+    plan_builder b(v, 9);
     const int release = b.add(phase::release, step_kind::release_block, "emergency policy");
     d = schedule(b.v, t0);
     EXPECT_EQ(d.ready, (std::vector<int>{release}));
@@ -384,14 +366,10 @@ TEST(Scheduler, a_cancelled_incident_runs_only_its_release) {
 }
 
 TEST(Scheduler, a_release_runs_at_once_from_needs_attention) {
-    auto v = walkthrough();
-    v.contained_at = t0;
-    succeed_through(v, 6);
+    auto v = contained_through(6);
     set(v, 7, step_status::failed, "HTTP 403");
     v.find(9)->status = step_status::running;
-    plan_builder b;
-    b.v = v;
-    b.stage = 9;
+    plan_builder b(v, 9);
     const int release = b.add(phase::release, step_kind::release_block, "emergency policy");
     const auto d = schedule(b.v, t0);
     EXPECT_TRUE(has(d.ready, release)) << "not held back by the reset in flight or the failure";
@@ -399,13 +377,9 @@ TEST(Scheduler, a_release_runs_at_once_from_needs_attention) {
 }
 
 TEST(Scheduler, an_added_batch_resolves_then_asks_for_its_plan_and_runs_beside_the_first) {
-    auto v = walkthrough();
-    v.contained_at = t0;
-    succeed_through(v, 6);
+    auto v = contained_through(6);
     v.find(7)->status = step_status::running;  // batch 0 is resetting its privileged account
-    plan_builder b;
-    b.v = v;
-    b.stage = 9;
+    plan_builder b(v, 9);
     const int resolve = b.add(phase::resolve, step_kind::resolve_account, "cfo.assistant@contoso.com", {}, 1);
     auto d = schedule(b.v, t0 + minutes(1));
     EXPECT_TRUE(has(d.ready, resolve)) << "not held back by batch 0's work in lower stages";
