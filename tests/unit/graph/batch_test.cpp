@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "core/time.hpp"
 #include "graph/batch.hpp"
 #include "graph/requests.hpp"
@@ -13,7 +15,8 @@ const time_point t0 = *parse_rfc3339("2024-05-01T10:00:00Z");
 std::vector<batch_item> revokes(int n) {
     std::vector<batch_item> items;
     for (int i = 0; i < n; ++i)
-        items.push_back({std::to_string(i + 1), requests::revoke_sessions("user" + std::to_string(i) + "@contoso.com"), {}});
+        items.push_back(
+            {std::to_string(i + 1), requests::revoke_sessions("user" + std::to_string(i) + "@contoso.com"), {}});
     return items;
 }
 
@@ -45,30 +48,31 @@ TEST(BatchPlan, keeps_a_depends_on_group_in_one_request) {
     EXPECT_EQ(plan[1], (std::vector<std::size_t>{19, 20}));
 }
 
+namespace {
+// `n` revocations, spoiled by `spoil`, are refused before anything is sent.
+void expect_refused(int n, const std::function<void(std::vector<batch_item>&)>& spoil) {
+    auto items = revokes(n);
+    spoil(items);
+    EXPECT_THROW(plan_batches(items, 20), std::invalid_argument);
+}
+}  // namespace
+
 TEST(BatchPlan, refuses_invalid_sets_before_anything_is_sent) {
-    auto dup = revokes(2);
-    dup[1].id = "1";
-    EXPECT_THROW(plan_batches(dup, 20), std::invalid_argument);
-    auto dup_case = revokes(2);
-    dup_case[0].id = "a";
-    dup_case[1].id = "A";
-    EXPECT_THROW(plan_batches(dup_case, 20), std::invalid_argument);
-    auto unknown = revokes(2);
-    unknown[1].depends_on = "nope";
-    EXPECT_THROW(plan_batches(unknown, 20), std::invalid_argument);
-    auto self = revokes(2);
-    self[1].depends_on = "2";
-    EXPECT_THROW(plan_batches(self, 20), std::invalid_argument);
-    auto cycle = revokes(2);
-    cycle[0].depends_on = "2";
-    cycle[1].depends_on = "1";
-    EXPECT_THROW(plan_batches(cycle, 20), std::invalid_argument);
-    auto chain = revokes(21);
-    for (int i = 1; i < 21; ++i) chain[static_cast<std::size_t>(i)].depends_on = std::to_string(i);
-    EXPECT_THROW(plan_batches(chain, 20), std::invalid_argument);
-    auto no_id = revokes(1);
-    no_id[0].id.clear();
-    EXPECT_THROW(plan_batches(no_id, 20), std::invalid_argument);
+    expect_refused(2, [](auto& i) { i[1].id = "1"; });  // a duplicated id
+    expect_refused(2, [](auto& i) {                     // ids differing only in case
+        i[0].id = "a";
+        i[1].id = "A";
+    });
+    expect_refused(2, [](auto& i) { i[1].depends_on = "nope"; });  // an unknown dependency
+    expect_refused(2, [](auto& i) { i[1].depends_on = "2"; });     // on itself
+    expect_refused(2, [](auto& i) {                                // a cycle
+        i[0].depends_on = "2";
+        i[1].depends_on = "1";
+    });
+    expect_refused(21, [](auto& i) {  // a chain longer than one request holds
+        for (int k = 1; k < 21; ++k) i[static_cast<std::size_t>(k)].depends_on = std::to_string(k);
+    });
+    expect_refused(1, [](auto& i) { i[0].id.clear(); });  // no id
 }
 
 TEST(BatchBody, has_relative_urls_bodies_with_content_type_and_depends_on) {
@@ -150,7 +154,8 @@ std::vector<batch_item_result> results(const std::vector<std::pair<int, std::opt
 
 TEST(BatchRetry, resends_only_failed_retryable_items_after_the_longest_retry_after) {
     const auto items = revokes(5);
-    const auto plan = plan_batch_retry(items, results({{204, {}}, {429, "2"}, {503, "1"}, {403, {}}, {404, {}}}), t0, {});
+    const auto plan =
+        plan_batch_retry(items, results({{204, {}}, {429, "2"}, {503, "1"}, {403, {}}, {404, {}}}), t0, {});
     ASSERT_TRUE(plan);
     EXPECT_EQ(plan->indices, (std::vector<std::size_t>{1, 2}));
     EXPECT_EQ(plan->wait, seconds(2));
