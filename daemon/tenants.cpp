@@ -91,8 +91,9 @@ std::string tenant_clients::metrics() const {
         for (const auto& [status, n] : stack.client->calls_by_status())
             out += "containd_graph_calls_total{tenant=\"" + name + "\",status=\"" + std::to_string(status) + "\"} " +
                    std::to_string(n) + "\n";
-    out += "# HELP containd_graph_request_duration_seconds Microsoft Graph HTTPS attempts' round trip by tenant.\n"
-           "# TYPE containd_graph_request_duration_seconds histogram\n";
+    out +=
+        "# HELP containd_graph_request_duration_seconds Microsoft Graph HTTPS attempts' round trip by tenant.\n"
+        "# TYPE containd_graph_request_duration_seconds histogram\n";
     for (const auto& [name, stack] : stacks_)
         stack.client->latency().render(out, "containd_graph_request_duration_seconds", "tenant=\"" + name + "\"");
     return out;

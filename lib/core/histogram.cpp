@@ -6,9 +6,9 @@
 
 namespace containd {
 
-histogram::histogram(std::vector<double> upper_bounds)
-    : bounds_(std::move(upper_bounds)), counts_(bounds_.size(), 0) {
-    if (!std::is_sorted(bounds_.begin(), bounds_.end())) throw std::invalid_argument("histogram: bounds must be sorted");
+histogram::histogram(std::vector<double> upper_bounds) : bounds_(std::move(upper_bounds)), counts_(bounds_.size(), 0) {
+    if (!std::is_sorted(bounds_.begin(), bounds_.end()))
+        throw std::invalid_argument("histogram: bounds must be sorted");
 }
 
 void histogram::observe(double seconds) {
@@ -20,17 +20,19 @@ void histogram::observe(double seconds) {
 }
 
 void histogram::render(std::string& out, std::string_view name, std::string_view labels) const {
-    const std::string prefix = labels.empty() ? std::string() : std::string(labels) + ",";
-    const std::string braces = labels.empty() ? std::string() : "{" + std::string(labels) + "}";
+    const std::string first = labels.empty() ? std::string() : std::string(labels) + ",";         // before le
+    const std::string braced = labels.empty() ? std::string() : "{" + std::string(labels) + "}";  // _sum, _count
+    const auto line = [&](const std::string& series, const std::string& value) {
+        out.append(name).append(series).append(" ").append(value).append("\n");
+    };
     std::uint64_t cumulative = 0;
     for (std::size_t i = 0; i < bounds_.size(); ++i) {
         cumulative += counts_[i];
-        out.append(name).append("_bucket{").append(prefix).append("le=\"").append(prometheus_number(bounds_[i]));
-        out.append("\"} ").append(std::to_string(cumulative)).append("\n");
+        line("_bucket{" + first + "le=\"" + prometheus_number(bounds_[i]) + "\"}", std::to_string(cumulative));
     }
-    out.append(name).append("_bucket{").append(prefix).append("le=\"+Inf\"} ").append(std::to_string(count_)).append("\n");
-    out.append(name).append("_sum").append(braces).append(" ").append(prometheus_number(sum_)).append("\n");
-    out.append(name).append("_count").append(braces).append(" ").append(std::to_string(count_)).append("\n");
+    line("_bucket{" + first + "le=\"+Inf\"}", std::to_string(count_));
+    line("_sum" + braced, prometheus_number(sum_));
+    line("_count" + braced, std::to_string(count_));
 }
 
 std::string prometheus_number(double v) {

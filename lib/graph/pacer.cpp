@@ -13,9 +13,7 @@ namespace {
 namespace asio = boost::asio;
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
-duration stretch(duration d, double margin) {
-    return d + std::chrono::duration_cast<duration>(d * margin);
-}
+duration stretch(duration d, double margin) { return d + std::chrono::duration_cast<duration>(d * margin); }
 }  // namespace
 
 rate_window::rate_window(std::size_t limit, duration window) : limit_(limit), window_(window) {
@@ -75,17 +73,18 @@ asio::awaitable<bool> wait_on_clock(asio::any_io_executor executor, const clock_
         timer.expires_after(step);
         co_await timer.async_wait(use_nothrow);
         // Cancelled (the caller gave up): stop waiting; the caller gives the slot back.
-        if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) co_return false;
+        if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
+            co_return false;
     }
 }
 
 struct pacer::impl {
     impl(asio::any_io_executor ex, const clock_source& c, pacing_settings s)
-        : executor(std::move(ex)),
-          clock(c),
-          settings(s),
-          protection(s.protection.limit, stretch(s.protection.window, s.safety_margin)),
-          reports(s.reports.limit, stretch(s.reports.window, s.safety_margin)) {}
+            : executor(std::move(ex)),
+              clock(c),
+              settings(s),
+              protection(s.protection.limit, stretch(s.protection.window, s.safety_margin)),
+              reports(s.reports.limit, stretch(s.reports.window, s.safety_margin)) {}
     asio::any_io_executor executor;
     const clock_source& clock;
     pacing_settings settings;
@@ -96,7 +95,7 @@ struct pacer::impl {
 pacer::permit::permit(std::shared_ptr<impl> owner, rate_window* window) : owner_(std::move(owner)), window_(window) {}
 
 pacer::permit::permit(permit&& other) noexcept
-    : owner_(std::move(other.owner_)), window_(std::exchange(other.window_, nullptr)) {}
+        : owner_(std::move(other.owner_)), window_(std::exchange(other.window_, nullptr)) {}
 
 pacer::permit& pacer::permit::operator=(permit&& other) noexcept {
     if (this != &other) {
@@ -161,7 +160,7 @@ asio::awaitable<pacer::outcome> acquire_place(std::shared_ptr<pacer::impl> self,
 }  // namespace
 
 pacer::pacer(asio::any_io_executor executor, const clock_source& clock, pacing_settings settings)
-    : impl_(std::make_shared<impl>(std::move(executor), clock, settings)) {}
+        : impl_(std::make_shared<impl>(std::move(executor), clock, settings)) {}
 
 pacer::~pacer() = default;
 

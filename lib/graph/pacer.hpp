@@ -47,8 +47,8 @@ struct pacing_settings {
     bool enabled = true;
     rate protection{1, seconds(1)};
     rate reports{5, seconds(10)};
-    double safety_margin = 0.05;         // windows are stretched by this fraction (clock skew, latency jitter)
-    duration max_wait = seconds(60);     // real time acquire() may wait before giving the slot back
+    double safety_margin = 0.05;                // windows are stretched by this fraction (clock skew, latency jitter)
+    duration max_wait = seconds(60);            // real time acquire() may wait before giving the slot back
     duration poll_interval = milliseconds(20);  // clock re-check period while waiting
 };
 

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include <optional>
 #include <deque>
+#include <optional>
 #include <random>
 
 #include <boost/asio/as_tuple.hpp>
@@ -83,8 +83,8 @@ TEST(RateWindow, callers_are_served_in_order_and_a_leaver_gives_its_turn_back) {
 // its send and its response), no window of arrivals holds more than the limit.
 TEST(RateWindow, random_latencies_never_put_more_than_the_limit_in_any_window_of_arrivals) {
     std::mt19937_64 rng(42);
-    for (const auto& [limit, window] : {std::pair{std::size_t{1}, duration(seconds(1))},
-                                        std::pair{std::size_t{5}, duration(seconds(10))}}) {
+    for (const auto& [limit, window] :
+         {std::pair{std::size_t{1}, duration(seconds(1))}, std::pair{std::size_t{5}, duration(seconds(10))}}) {
         rate_window w(limit, window);
         std::vector<time_point> arrivals;
         std::vector<time_point> responses;  // of the sends in flight
@@ -163,7 +163,7 @@ TEST(Pacer, a_cancelled_wait_gives_its_slot_back) {
     clock.set(t0 + milliseconds(10500));
     const auto next = run(p.acquire(pace_class::reports));
     ASSERT_TRUE(next);
-    EXPECT_FALSE(next->refused_for) << "still waiting "
-                                    << std::chrono::duration_cast<milliseconds>(next->refused_for.value_or(duration{})).count()
-                                    << " ms: the cancelled wait kept its place";
+    EXPECT_FALSE(next->refused_for)
+        << "still waiting " << std::chrono::duration_cast<milliseconds>(next->refused_for.value_or(duration{})).count()
+        << " ms: the cancelled wait kept its place";
 }
