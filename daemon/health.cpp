@@ -111,8 +111,12 @@ preflight_finding directory_role_finding(const graph::list_reply<graph::director
         return f;
     }
     std::string held;
-    bool privileged = false, standard = false;
+    bool privileged = false, standard = false, unnamed = false;
     for (const auto& r : read.items) {
+        if (r.display_name.empty() && r.role_template_id.empty()) {
+            unnamed = true;  // Graph's "limited information" for a caller that may not read roles
+            continue;
+        }
         const std::string name = !r.display_name.empty() ? r.display_name : r.role_template_id;
         held += (held.empty() ? "" : ", ") + name;
         if (is_role(r, privileged_auth_admin, "Privileged Authentication Administrator") ||
@@ -122,6 +126,13 @@ preflight_finding directory_role_finding(const graph::list_reply<graph::director
     }
     if (privileged) {
         f.row.detail = "the app's service principal holds " + held + ": password resets of privileged accounts are allowed";
+        return f;
+    }
+    if (unnamed) {
+        f.row.warning = true;
+        f.row.detail = "not checked: Graph listed the app's directory roles without their names or templates (reading "
+                       "them needs RoleManagement.Read.Directory or Directory.Read.All)";
+        f.warning = "directory role: " + f.row.detail;
         return f;
     }
     f.row.ok = false;

@@ -97,6 +97,15 @@ TEST(DirectoryRole, no_role_is_a_gap_for_every_reset) {
     EXPECT_NE(f.gap->find("every other account too"), std::string::npos) << *f.gap;
 }
 
+TEST(DirectoryRole, roles_listed_without_names_are_a_warning_not_a_gap) {
+    const auto f = directory_role_finding(roles_read({role("", "")}));
+    EXPECT_TRUE(f.row.warning);
+    EXPECT_FALSE(f.gap);
+    EXPECT_NE(f.row.detail.find("RoleManagement.Read.Directory"), std::string::npos) << f.row.detail;
+    // One readable privileged role is enough.
+    EXPECT_FALSE(directory_role_finding(roles_read({role("", ""), paa})).row.warning);
+}
+
 TEST(DirectoryRole, a_refused_read_is_a_warning_row_not_a_gap) {
     graph::list_reply<graph::directory_role> r;
     r.call = denied();
