@@ -110,12 +110,13 @@ boost::asio::awaitable<void> watch_tenants(const std::vector<config::tenant_conf
                                            boost::asio::steady_timer& timer, std::chrono::steady_clock::duration interval) {
     while (!stopping) {
         for (const auto& t : tenants) {
-            auto* tokens = clients.tokens(t.settings.name);
-            if (!tokens || stopping) continue;
-            const tenant_check c = co_await check_tenant(*tokens, t, clock);
+            auto* graph = clients.find(t.settings.name);
+            const auto* own = clients.credential(t.settings.name);
+            if (!graph || !own || stopping) continue;
+            const tenant_check c = co_await check_tenant(*graph, *own, t, clock);
             health.record(c);
-            log_event(c.healthy ? spdlog::level::info : spdlog::level::warn, "tenant_checked",
-                      {{"tenant", c.tenant}, {"healthy", c.healthy}, {"gaps", c.gaps}});
+            log_event(c.healthy && c.warnings.empty() ? spdlog::level::info : spdlog::level::warn, "tenant_checked",
+                      {{"tenant", c.tenant}, {"healthy", c.healthy}, {"gaps", c.gaps}, {"warnings", c.warnings}});
             try {
                 notifier.tenant_checked(c.tenant, c.healthy, c.gaps);
             } catch (const std::exception& e) {
@@ -143,11 +144,13 @@ int check_tenant(const config::daemon_config& config, const std::string& tenant)
     }
     tenant_clients clients(ioc.get_executor(), {*it}, *clock, config.engine,
                            simulator ? simulator->ca_certificate_pem() : std::string());
-    auto done = boost::asio::co_spawn(ioc, check_tenant(*clients.tokens(tenant), *it, *clock), boost::asio::use_future);
+    auto done = boost::asio::co_spawn(ioc, check_tenant(*clients.find(tenant), *clients.credential(tenant), *it, *clock),
+                                      boost::asio::use_future);
     ioc.run();
     const tenant_check c = done.get();
     std::cout << c.table();
     for (const auto& g : c.gaps) std::cout << "gap: " << g << "\n";
+    for (const auto& w : c.warnings) std::cout << "warning: " << w << "\n";
     if (simulator) simulator->stop();
     return c.healthy ? 0 : 3;
 }

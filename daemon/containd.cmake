@@ -32,7 +32,7 @@ if(CONTAIND_BUILD_TESTS)
   include(GoogleTest)
   enable_testing()  # the top level enables it only after daemon/ is processed
   containd_add_test(daemon_tenants_test
-    SOURCES ${CMAKE_CURRENT_LIST_DIR}/tenants_test.cpp
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/tenants_test.cpp ${CMAKE_CURRENT_LIST_DIR}/health_test.cpp
     DEPS containd_daemon
     LABEL unit)
 endif()

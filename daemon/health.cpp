@@ -12,8 +12,18 @@ namespace containd::daemon {
 
 nlohmann::json tenant_check::to_json() const {
     nlohmann::json checks = nlohmann::json::array();
-    for (const auto& r : rows) checks.push_back({{"check", r.check}, {"ok", r.ok}, {"detail", r.detail}});
-    return {{"healthy", healthy}, {"gaps", gaps}, {"checked_at", format_rfc3339(checked_at)}, {"checks", checks}};
+    for (const auto& r : rows) {
+        nlohmann::json row = {{"check", r.check}, {"ok", r.ok}, {"detail", r.detail}};
+        if (r.warning) row["warning"] = true;
+        checks.push_back(std::move(row));
+    }
+    nlohmann::json out = {{"healthy", healthy},
+                          {"gaps", gaps},
+                          {"warnings", warnings},
+                          {"checked_at", format_rfc3339(checked_at)},
+                          {"checks", checks}};
+    if (credential_expires) out["credential_expires"] = format_rfc3339(*credential_expires);
+    return out;
 }
 
 std::string tenant_check::table() const {
@@ -23,8 +33,8 @@ std::string tenant_check::table() const {
     out << "tenant " << tenant << ": " << (healthy ? "healthy" : "NOT READY") << "\n";
     out << "CHECK" << std::string(width - 5 + 2, ' ') << "RESULT  DETAIL\n";
     for (const auto& r : rows)
-        out << r.check << std::string(width - r.check.size() + 2, ' ') << (r.ok ? "ok    " : "GAP   ") << "  "
-            << r.detail << "\n";
+        out << r.check << std::string(width - r.check.size() + 2, ' ')
+            << (!r.ok ? "GAP   " : r.warning ? "WARN  " : "ok    ") << "  " << r.detail << "\n";
     return out.str();
 }
 
@@ -69,10 +79,147 @@ std::optional<std::vector<std::string>> token_roles(std::string_view token) {
     return roles;
 }
 
-boost::asio::awaitable<tenant_check> check_tenant(graph::token_source& tokens, const config::tenant_config& tenant,
-                                                  const clock_source& clock) {
+namespace {
+
+constexpr const char* global_admin = "62e90394-69f5-4237-9190-012177145e10";
+constexpr const char* privileged_auth_admin = "7be44c8a-adaf-4e2a-84d6-ab2649e08a13";
+constexpr const char* user_admin = "fe930be7-5e62-47db-91af-98c3a49a38b1";
+
+// A role by its template id (stable across tenants) or, when Graph left that out, its name.
+bool is_role(const graph::directory_role& r, const char* template_id, std::string_view name) {
+    return r.role_template_id == template_id || r.display_name == name;
+}
+
+std::string why_unread(const graph::call_result& call, std::string_view needs) {
+    std::string why = graph::describe(call);
+    if (call.status == 403) why += " (reading it needs " + std::string(needs) + ")";
+    return why;
+}
+
+std::string date_of(time_point t) { return format_rfc3339(t).substr(0, 10); }
+
+}  // namespace
+
+preflight_finding directory_role_finding(const graph::list_reply<graph::directory_role>& read) {
+    preflight_finding f;
+    f.row.check = "directory role";
+    if (!read.ok()) {
+        f.row.warning = true;
+        f.row.detail = "not checked: reading the app's directory roles failed: " +
+                       why_unread(read.call, "Application.Read.All or Directory.Read.All");
+        f.warning = "directory role: " + f.row.detail;
+        return f;
+    }
+    std::string held;
+    bool privileged = false, standard = false, unnamed = false;
+    for (const auto& r : read.items) {
+        if (r.display_name.empty() && r.role_template_id.empty()) {
+            unnamed = true;  // Graph's "limited information" for a caller that may not read roles
+            continue;
+        }
+        const std::string name = !r.display_name.empty() ? r.display_name : r.role_template_id;
+        held += (held.empty() ? "" : ", ") + name;
+        if (is_role(r, privileged_auth_admin, "Privileged Authentication Administrator") ||
+            is_role(r, global_admin, "Global Administrator"))
+            privileged = true;
+        if (is_role(r, user_admin, "User Administrator")) standard = true;
+    }
+    if (privileged) {
+        f.row.detail = "the app's service principal holds " + held + ": password resets of privileged accounts are allowed";
+        return f;
+    }
+    if (unnamed) {
+        f.row.warning = true;
+        f.row.detail = "not checked: Graph listed the app's directory roles without their names or templates (reading "
+                       "them needs RoleManagement.Read.Directory or Directory.Read.All)";
+        f.warning = "directory role: " + f.row.detail;
+        return f;
+    }
+    f.row.ok = false;
+    f.row.detail = "the app's service principal holds " + (held.empty() ? std::string("no directory role") : held) +
+                   ", not Privileged Authentication Administrator or Global Administrator: password resets of "
+                   "privileged accounts will be refused (403 Authorization_RequestDenied)";
+    if (!standard) f.row.detail += ", and of every other account too (User Administrator covers accounts without an admin role)";
+    f.gap = "directory role: " + f.row.detail;
+    return f;
+}
+
+preflight_finding credential_finding(const graph::reply<std::optional<graph::application_info>>& read,
+                                     const credential_identity& own, time_point now) {
+    preflight_finding f;
+    f.row.check = "credential";
+    const std::string kind = own.certificate ? "certificate" : "client secret";
+    if (!read.ok()) {
+        f.row.warning = true;
+        f.row.detail = "not checked: reading the app's credentials failed: " +
+                       why_unread(read.call, "Application.Read.All or Directory.Read.All");
+        f.warning = "credential: " + f.row.detail;
+        return f;
+    }
+    if (!read.value) {
+        f.row.detail = "not checked: the application object is not in this tenant (a multi-tenant app's "
+                       "credentials are in its home tenant)";
+        return f;
+    }
+    // The ends of the credentials of the kind containd presents: its own when Graph's hint or
+    // thumbprint picks it out, else every one of that kind.
+    std::vector<std::optional<time_point>> all, mine;
+    if (own.certificate) {
+        for (const auto& k : read.value->key_credentials) {
+            all.push_back(k.end);
+            const auto id = base64_decode(k.raw.value("customKeyIdentifier", ""));
+            if (!own.sha1_thumbprint.empty() && id && *id == own.sha1_thumbprint) mine.push_back(k.end);
+        }
+    } else {
+        for (const auto& p : read.value->password_credentials) {
+            all.push_back(p.end);
+            if (!own.secret_hint.empty() && p.hint == own.secret_hint) mine.push_back(p.end);
+        }
+    }
+    const auto& ends = mine.empty() ? all : mine;
+    if (ends.empty()) {
+        f.row.warning = true;
+        f.row.detail = "not checked: the application lists no " + kind + " (is it on the service principal?)";
+        f.warning = "credential: " + f.row.detail;
+        return f;
+    }
+    // The soonest end still ahead; if every one has passed, the latest of them.
+    std::optional<time_point> soonest, latest_past;
+    bool unbounded = false;
+    for (const auto& e : ends) {
+        if (!e) unbounded = true;
+        else if (*e > now) soonest = soonest ? std::min(*soonest, *e) : *e;
+        else latest_past = latest_past ? std::max(*latest_past, *e) : *e;
+    }
+    if (!soonest && !unbounded) {
+        f.credential_expires = latest_past;
+        f.row.ok = false;
+        f.row.detail = "the " + kind + " expired on " + date_of(*latest_past) +
+                       ": token requests will be refused; add a new one to the application and configure it";
+        f.gap = "credential: " + f.row.detail;
+        return f;
+    }
+    if (!soonest) {
+        f.row.detail = "the " + kind + " does not expire";
+        return f;
+    }
+    f.credential_expires = soonest;
+    const auto days = (std::chrono::duration_cast<std::chrono::hours>(*soonest - now).count() + 12) / 24;  // nearest
+    f.row.detail = "the " + kind + " expires on " + date_of(*soonest) + " (in " + std::to_string(days) +
+                   (days == 1 ? " day)" : " days)");
+    if (*soonest - now < credential_warning_window) {
+        f.row.warning = true;
+        f.row.detail += ": rotate it before then, or containment stops at the token";
+        f.warning = "credential: " + f.row.detail;
+    }
+    return f;
+}
+
+boost::asio::awaitable<tenant_check> check_tenant(graph::client& graph, const credential_identity& own,
+                                                  const config::tenant_config& tenant, const clock_source& clock) {
     tenant_check c;
     c.tenant = tenant.settings.name;
+    auto& tokens = graph.tokens();
     tokens.invalidate();
     const auto reply = co_await tokens.get();
     c.checked_at = clock.now();
@@ -91,36 +238,52 @@ boost::asio::awaitable<tenant_check> check_tenant(graph::token_source& tokens, c
             for (const auto code : call.aadsts_codes)
                 if (code == 7000222) why += " - the client secret has expired";
         }
-        c.rows.push_back({"token", false, why});
-        c.rows.push_back({"roles", false, "not checked: no token"});
+        const bool expired = std::find(call.aadsts_codes.begin(), call.aadsts_codes.end(), 7000222) != call.aadsts_codes.end();
+        c.rows.push_back({"token", false, false, why});
+        c.rows.push_back({"roles", false, false, "not checked: no token"});
+        c.rows.push_back({"directory role", false, false, "not checked: no token"});
+        c.rows.push_back({"credential", false, false,
+                          expired ? "the client secret has expired (AADSTS7000222): add a new one to the application "
+                                    "and configure it"
+                                  : "not checked: no token"});
         c.gaps.push_back("token: " + why);
         c.healthy = false;
         c.token_failed = true;
         co_return c;
     }
-    c.rows.push_back({"token", true, "a fresh access token for " + tenant.client_id});
+    c.rows.push_back({"token", true, false, "a fresh access token for " + tenant.client_id});
     const auto roles = token_roles(reply.token.reveal());
     if (!roles) {
-        c.rows.push_back({"roles", true, "not checked: the access token is not a readable JWT"});
-        co_return c;
-    }
-    std::vector<std::string> missing;
-    for (const auto& p : required_permissions(tenant.settings))
-        if (std::find(roles->begin(), roles->end(), p) == roles->end()) missing.push_back(p);
-    if (missing.empty()) {
-        c.rows.push_back({"roles", true, "every permission a plan can need is granted"});
+        c.rows.push_back({"roles", true, false, "not checked: the access token is not a readable JWT"});
     } else {
-        std::string list;
-        for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
-        c.rows.push_back({"roles", false, "missing application permission(s): " + list});
-        for (const auto& m : missing) c.gaps.push_back("permission: the app lacks " + m);
-        c.healthy = false;
+        std::vector<std::string> missing;
+        for (const auto& p : required_permissions(tenant.settings))
+            if (std::find(roles->begin(), roles->end(), p) == roles->end()) missing.push_back(p);
+        if (missing.empty()) {
+            c.rows.push_back({"roles", true, false, "every permission a plan can need is granted"});
+        } else {
+            std::string list;
+            for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+            c.rows.push_back({"roles", false, false, "missing application permission(s): " + list});
+            for (const auto& m : missing) c.gaps.push_back("permission: the app lacks " + m);
+        }
     }
+
+    const auto apply = [&c](const preflight_finding& f) {
+        c.rows.push_back(f.row);
+        if (f.gap) c.gaps.push_back(*f.gap);
+        if (f.warning) c.warnings.push_back(*f.warning);
+        if (f.credential_expires) c.credential_expires = f.credential_expires;
+    };
+    apply(directory_role_finding(co_await graph::list_service_principal_directory_roles(graph, tenant.client_id)));
+    apply(credential_finding(co_await graph::find_application(graph, tenant.client_id), own, clock.now()));
+    c.healthy = c.gaps.empty();
     co_return c;
 }
 
 void tenant_health::record(const tenant_check& c) {
     latest_[c.tenant] = c;
+    if (c.credential_expires) credential_expires_[c.tenant] = *c.credential_expires;
     ++checks_[c.tenant];
     if (c.token_failed) ++token_failures_[c.tenant];
 }
@@ -155,6 +318,14 @@ std::string tenant_health::metrics() const {
         const auto it = token_failures_.find(name);
         out << "containd_tenant_token_failures_total{tenant=\"" << name << "\"} "
             << (it == token_failures_.end() ? 0 : it->second) << "\n";
+    }
+    if (!credential_expires_.empty()) {
+        out << "# HELP containd_tenant_credential_expiry_timestamp_seconds When the secret or certificate containd "
+               "presents for the tenant expires (Unix time; the last preflight that could read it).\n"
+               "# TYPE containd_tenant_credential_expiry_timestamp_seconds gauge\n";
+        for (const auto& [name, at] : credential_expires_)
+            out << "containd_tenant_credential_expiry_timestamp_seconds{tenant=\"" << name << "\"} "
+                << to_unix_ms(at) / 1000 << "\n";
     }
     return out.str();
 }

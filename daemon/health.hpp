@@ -7,6 +7,16 @@
 //   roles      the token's `roles` claim against the Graph application permissions any plan
 //              can need (a dry-run plan of an incident that uses every step kind lists them);
 //              an opaque (non-JWT) token cannot be read and is reported, not counted as a gap
+//   directory role
+//              the directory roles of the app's service principal: resetting a password in
+//              app-only mode needs one (graph-api.md §3.2), and only Privileged Authentication
+//              Administrator or Global Administrator may reset accounts that hold an admin role;
+//              without either, a gap
+//   credential the endDateTime of the secret or certificate containd presents, from its
+//              application object: a gap once expired, a warning (not a gap) within 30 days
+//
+// A read that Graph refuses (or that fails) is a warning row saying the check did not run, never
+// a crash and never a silent pass.
 //
 // Results go to /readyz (per tenant), /metrics, the notifier (a change is a tenant_health
 // webhook) and `containd --check-tenant NAME` (a table; non-zero exit on a gap).
@@ -24,23 +34,28 @@
 
 #include "config/config.hpp"
 #include "core/clock.hpp"
+#include "graph/api.hpp"
 #include "graph/token_source.hpp"
+#include "tenants.hpp"
 
 namespace containd::daemon {
 
 struct tenant_check_row {
-    std::string check;   // "token", "roles"
-    bool ok = true;
-    std::string detail;  // never a secret or a token
+    std::string check;     // "token", "roles", "directory role", "credential"
+    bool ok = true;        // false: a gap, or a check that could not run for lack of a token
+    bool warning = false;  // ok, but a human should look (expiring soon, could not be checked)
+    std::string detail;    // never a secret or a token
 };
 
 struct tenant_check {
     std::string tenant;
     bool healthy = true;
-    std::vector<std::string> gaps;  // "token: ...", "permission: ..."
+    std::vector<std::string> gaps;      // "token: ...", "permission: ...", "directory role: ...", "credential: ..."
+    std::vector<std::string> warnings;  // reported; the tenant stays ready
     std::vector<tenant_check_row> rows;
     time_point checked_at{};
     bool token_failed = false;
+    std::optional<time_point> credential_expires;  // endDateTime of the credential containd presents
 
     nlohmann::json to_json() const;
     std::string table() const;  // for --check-tenant
@@ -51,9 +66,26 @@ std::set<std::string> required_permissions(const incident::tenant_settings& tena
 // The `roles` claim of a JWT access token; nullopt when the token is not a readable JWT.
 std::optional<std::vector<std::string>> token_roles(std::string_view token);
 
-// One preflight. Forces a fresh token (the cached one may predate a revoked credential).
-boost::asio::awaitable<tenant_check> check_tenant(graph::token_source& tokens, const config::tenant_config& tenant,
-                                                  const clock_source& clock);
+// One finding of the Graph-read checks: its row, and what it adds to the gaps or warnings.
+struct preflight_finding {
+    tenant_check_row row;
+    std::optional<std::string> gap;
+    std::optional<std::string> warning;
+    std::optional<time_point> credential_expires;
+};
+// From the directory roles of the app's service principal (or the failed read).
+preflight_finding directory_role_finding(const graph::list_reply<graph::directory_role>& read);
+// Closer than this to its endDateTime, the credential is a warning.
+inline constexpr duration credential_warning_window = std::chrono::hours(24 * 30);
+// From the app's application object (or the failed read; nullopt: no application object in this
+// tenant): the credential containd presents (own), else the soonest of that kind.
+preflight_finding credential_finding(const graph::reply<std::optional<graph::application_info>>& read,
+                                     const credential_identity& own, time_point now);
+
+// One preflight. Forces a fresh token (the cached one may predate a revoked credential), then
+// reads through `graph` (whose token source it is).
+boost::asio::awaitable<tenant_check> check_tenant(graph::client& graph, const credential_identity& own,
+                                                  const config::tenant_config& tenant, const clock_source& clock);
 
 // The latest check of every tenant, and counters for /metrics.
 class tenant_health {
@@ -67,6 +99,7 @@ public:
 private:
     std::map<std::string, tenant_check> latest_;
     std::map<std::string, std::uint64_t> token_failures_, checks_;
+    std::map<std::string, time_point> credential_expires_;  // the last one read (a failed read keeps it)
 };
 
 }  // namespace containd::daemon

@@ -5,7 +5,9 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/crypto.hpp"
 #include "core/secret.hpp"
+#include "graph/jwt.hpp"
 
 namespace containd::daemon {
 namespace {
@@ -26,6 +28,23 @@ graph::credential load_credential(const config::tenant_config& t) {
     cert.private_key_pem = load_secret_file(*c.private_key_file);
     cert.certificate_pem = read_text_file(*c.certificate_file, "the certificate file");
     return cert;
+}
+
+credential_identity identify(const graph::credential& credential) {
+    credential_identity id;
+    if (const auto* s = std::get_if<graph::client_secret_credential>(&credential)) {
+        id.secret_hint = s->value.reveal().substr(0, 3);
+        return id;
+    }
+    const auto& cert = std::get<graph::certificate_credential>(credential);
+    id.certificate = true;
+    try {
+        id.sha1_thumbprint = base64url_decode(graph::certificate_signer(cert.private_key_pem, cert.certificate_pem).x5t())
+                                 .value_or(std::string());
+    } catch (const std::exception&) {
+        // The token source refuses the same credential with a clear message.
+    }
+    return id;
 }
 
 }  // namespace
@@ -59,7 +78,9 @@ tenant_clients::tenant_clients(boost::asio::any_io_executor executor, const std:
         ts.login_base = t.login_base;
         ts.tenant = t.directory_tenant;
         ts.client_id = t.client_id;
-        stack.tokens = std::make_unique<graph::token_source>(*stack.http, clock, ts, load_credential(t));
+        auto credential = load_credential(t);
+        stack.identity = identify(credential);
+        stack.tokens = std::make_unique<graph::token_source>(*stack.http, clock, ts, std::move(credential));
         graph::graph_settings gs;
         gs.graph_base = t.graph_base;
         // A paced call must give up its wait well inside the engine's attempt timeout: then the
@@ -81,6 +102,11 @@ graph::client* tenant_clients::find(const std::string& tenant) const {
 graph::token_source* tenant_clients::tokens(const std::string& tenant) const {
     auto it = stacks_.find(tenant);
     return it == stacks_.end() ? nullptr : it->second.tokens.get();
+}
+
+const credential_identity* tenant_clients::credential(const std::string& tenant) const {
+    auto it = stacks_.find(tenant);
+    return it == stacks_.end() ? nullptr : &it->second.identity;
 }
 
 std::string tenant_clients::metrics() const {

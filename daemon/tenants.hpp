@@ -20,6 +20,16 @@ namespace containd::daemon {
 // environment's HTTPS_PROXY and NO_PROXY. Reads the credentials file now (throws naming it).
 graph::proxy_settings proxy_for(const config::tenant_config& tenant);
 
+// Which of its application's credentials containd presents, as Graph lists them: a secret by its
+// `hint` (Graph shows the first three characters of every secret to readers of the application),
+// a certificate by its SHA-1 thumbprint (keyCredential customKeyIdentifier, raw bytes here).
+// Holds no more of the secret than Graph shows.
+struct credential_identity {
+    bool certificate = false;
+    std::string secret_hint;
+    std::string sha1_thumbprint;
+};
+
 class tenant_clients {
 public:
     // Reads every credential (files or environment) now, so a missing secret stops start-up with
@@ -32,6 +42,7 @@ public:
 
     graph::client* find(const std::string& tenant) const;
     graph::token_source* tokens(const std::string& tenant) const;
+    const credential_identity* credential(const std::string& tenant) const;
     // Prometheus text: containd_graph_calls_total{tenant,status}.
     std::string metrics() const;
 
@@ -40,6 +51,7 @@ private:
         std::unique_ptr<graph::https_client> http;
         std::unique_ptr<graph::token_source> tokens;
         std::unique_ptr<graph::client> client;
+        credential_identity identity;
     };
     std::map<std::string, tenant_stack> stacks_;
 };

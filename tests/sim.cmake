@@ -12,6 +12,7 @@ containd_add_test(sim_integration_test
           ${_sim_tests}/integration/sim/graph_endpoints_test.cpp
           ${_sim_tests}/integration/sim/logs_attacker_test.cpp
           ${_sim_tests}/integration/sim/batch_faults_test.cpp
+          ${_sim_tests}/integration/sim/own_app_test.cpp
   DEPS containd::sim containd::test_support
   LABEL integration)
 target_compile_definitions(sim_integration_test PRIVATE

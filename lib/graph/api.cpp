@@ -237,6 +237,12 @@ task<reply<std::optional<service_principal_info>>> find_service_principal(client
     co_return co_await find_one<service_principal_info>(c, std::move(req), std::move(error), &parse_service_principal);
 }
 
+task<list_reply<directory_role>> list_service_principal_directory_roles(client& c, std::string app_id, bool transitive) {
+    call_result error;
+    auto req = build([&] { return requests::list_service_principal_member_of(app_id, transitive); }, error);
+    co_return co_await send_list<directory_role>(c, std::move(req), std::move(error), &parse_directory_role);
+}
+
 task<reply<std::vector<key_credential>>> get_application_key_credentials(client& c, std::string object_id) {
     call_result error;
     auto req = build([&] { return requests::get_application_key_credentials(object_id); }, error);

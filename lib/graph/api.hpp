@@ -72,6 +72,10 @@ task<list_reply<nlohmann::json>> list_named_locations(client& c);
 // value is nullopt when no application has that appId (200 with an empty value array).
 task<reply<std::optional<application_info>>> find_application(client& c, std::string app_id);
 task<reply<std::optional<service_principal_info>>> find_service_principal(client& c, std::string app_id);
+// Directory roles an application's service principal holds (transitiveMemberOf, or memberOf,
+// filtered to directoryRole). 404 Request_ResourceNotFound: no service principal has that appId.
+task<list_reply<directory_role>> list_service_principal_directory_roles(client& c, std::string app_id,
+                                                                        bool transitive = true);
 // Single-object GET ?$select=keyCredentials: each credential's raw JSON includes "key".
 task<reply<std::vector<key_credential>>> get_application_key_credentials(client& c, std::string object_id);
 task<reply<std::vector<key_credential>>> get_service_principal_key_credentials(client& c, std::string object_id);

@@ -114,6 +114,11 @@ std::string entity_path(std::string_view collection, std::string_view key) {
     return "/" + std::string(collection) + "/" + encode_path_segment(key);
 }
 
+std::string alternate_key_path(std::string_view collection, std::string_view property, std::string_view value) {
+    if (value.empty()) throw invalid_value("invalid key: empty");
+    return "/" + std::string(collection) + "(" + std::string(property) + "=" + encode_path_segment(literal(value)) + ")";
+}
+
 std::string user_path(std::string_view id_or_upn) {
     if (!id_or_upn.empty() && id_or_upn.front() == '$') {
         // Key-in-parentheses form; the literal's content is encoded like a segment.

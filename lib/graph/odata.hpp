@@ -60,6 +60,9 @@ std::string user_path(std::string_view id_or_upn);
 // "/{collection}/{segment}" for an object id or other key (applications, servicePrincipals,
 // oauth2PermissionGrants, ...). Same refusals as user_path.
 std::string entity_path(std::string_view collection, std::string_view key);
+// "/{collection}({property}='{value}')": alternate-key addressing, e.g.
+// "/servicePrincipals(appId='...')". Same refusals as user_path.
+std::string alternate_key_path(std::string_view collection, std::string_view property, std::string_view value);
 
 // A $filter expression built only from code-defined property paths and validated literals.
 // Terms are joined with " and ". str() is the raw expression; query() is "$filter=" plus the

@@ -93,6 +93,11 @@ graph_request find_service_principal(std::string_view app_id) {
                            "&$select=id,appId,displayName,accountEnabled,passwordCredentials,keyCredentials");
 }
 
+graph_request list_service_principal_member_of(std::string_view app_id, bool transitive) {
+    return make("GET", odata::alternate_key_path("servicePrincipals", "appId", app_id) +
+                           (transitive ? "/transitiveMemberOf" : "/memberOf"));
+}
+
 graph_request get_application_key_credentials(std::string_view object_id) {
     return make("GET", odata::entity_path("applications", object_id) + "?$select=keyCredentials");
 }

@@ -58,6 +58,9 @@ graph_request list_named_locations();
 graph_request find_application(std::string_view app_id);
 // GET /servicePrincipals?$filter=appId eq '{appId}'&$select=id,appId,displayName,accountEnabled,passwordCredentials,keyCredentials
 graph_request find_service_principal(std::string_view app_id);
+// GET /servicePrincipals(appId='{appId}')/transitiveMemberOf (or /memberOf): the directory roles
+// (and groups) of an application's service principal; roles are filtered client-side, as for users.
+graph_request list_service_principal_member_of(std::string_view app_id, bool transitive = true);
 // GET /applications/{id}?$select=keyCredentials (single object: includes each "key")
 graph_request get_application_key_credentials(std::string_view object_id);
 graph_request get_service_principal_key_credentials(std::string_view object_id);

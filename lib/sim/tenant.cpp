@@ -24,26 +24,6 @@ std::string lower(std::string s) {
 // Graph's innerError date: "2021-04-16T08:26:49" (UTC, no fraction, no zone).
 std::string inner_date(time_point now) { return format_rfc3339(now).substr(0, 19); }
 
-const std::map<std::string, std::string>& role_templates() {
-    static const std::map<std::string, std::string> t = {
-        {"Global Administrator", "62e90394-69f5-4237-9190-012177145e10"},
-        {"Exchange Administrator", "29232cdf-9323-42fd-ade2-1d097af3e4de"},
-        {"User Administrator", "fe930be7-5e62-47db-91af-98c3a49a38b1"},
-        {"Application Administrator", "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3"},
-        {"Cloud Application Administrator", "158c047a-c907-4556-b7ef-446551a6b5f7"},
-        {"Security Administrator", "194ae4cb-b126-40b2-bd5b-6091b380977d"},
-        {"Privileged Authentication Administrator", "7be44c8a-adaf-4e2a-84d6-ab2649e08a13"},
-        {"Authentication Administrator", "c4e39bd9-1100-46d3-8c65-fb160da0071f"},
-        {"Privileged Role Administrator", "e8611ab8-c189-46e8-94e1-60213ab1f814"},
-        {"Helpdesk Administrator", "729827e3-9c14-49f7-bb1b-9608f156bbb8"},
-        {"SharePoint Administrator", "f28a1f50-f6e7-4571-818b-6a12f2af6b6c"},
-        {"Security Reader", "5d6b6bb7-de71-4623-b4af-96380a352509"},
-        {"Global Reader", "f2ef992c-3afb-46b9-b7cf-a126ee74c451"},
-        {"Conditional Access Administrator", "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9"},
-    };
-    return t;
-}
-
 const std::map<std::string, std::string>& method_types() {
     static const std::map<std::string, std::string> t = {
         {"phone", "#microsoft.graph.phoneAuthenticationMethod"},
@@ -75,6 +55,26 @@ std::string percent_encode_segment(const std::string& s) {
 }
 
 }  // namespace
+
+const std::map<std::string, std::string>& role_templates() {
+    static const std::map<std::string, std::string> t = {
+        {"Global Administrator", "62e90394-69f5-4237-9190-012177145e10"},
+        {"Exchange Administrator", "29232cdf-9323-42fd-ade2-1d097af3e4de"},
+        {"User Administrator", "fe930be7-5e62-47db-91af-98c3a49a38b1"},
+        {"Application Administrator", "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3"},
+        {"Cloud Application Administrator", "158c047a-c907-4556-b7ef-446551a6b5f7"},
+        {"Security Administrator", "194ae4cb-b126-40b2-bd5b-6091b380977d"},
+        {"Privileged Authentication Administrator", "7be44c8a-adaf-4e2a-84d6-ab2649e08a13"},
+        {"Authentication Administrator", "c4e39bd9-1100-46d3-8c65-fb160da0071f"},
+        {"Privileged Role Administrator", "e8611ab8-c189-46e8-94e1-60213ab1f814"},
+        {"Helpdesk Administrator", "729827e3-9c14-49f7-bb1b-9608f156bbb8"},
+        {"SharePoint Administrator", "f28a1f50-f6e7-4571-818b-6a12f2af6b6c"},
+        {"Security Reader", "5d6b6bb7-de71-4623-b4af-96380a352509"},
+        {"Global Reader", "f2ef992c-3afb-46b9-b7cf-a126ee74c451"},
+        {"Conditional Access Administrator", "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9"},
+    };
+    return t;
+}
 
 // ---------------------------------------------------------------------------------------------
 std::optional<duration> window_limiter::admit(const std::string& key, time_point now, std::size_t limit,
@@ -827,6 +827,7 @@ tenant::tenant(const json& sc, const timing& times, std::uint64_t seed, std::vec
         audits_.push_back({at, std::move(e)});
     }
 
+    register_clients(sc);
     load_streams(sc.value("activity", json::array()), now);
     advance(now);
 }
@@ -1023,6 +1024,7 @@ json tenant::state(time_point now) const {
     for (const auto& r : roles_) {
         json jr = r.g;
         jr["_members"] = r.members;
+        jr["_service_principal_members"] = r.sp_members;
         roles.push_back(jr);
     }
     s["directoryRoles"] = roles;

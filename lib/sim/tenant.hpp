@@ -113,7 +113,7 @@ private:
         std::optional<time_point> high_risk_at;
         json password_profile = json::object();
     };
-    struct role_rec { json g; std::vector<std::string> members; };
+    struct role_rec { json g; std::vector<std::string> members; std::vector<std::string> sp_members; };
     struct app_rec { json g; bool deleted = false; };
     struct sp_rec { json g; bool deleted = false; std::vector<json> assignments; };
     struct policy_rec { json g; std::optional<time_point> enabled_at; };
@@ -186,6 +186,7 @@ private:
     graph_reply remove_password(const graph_call& c, time_point now, json& owner, const std::string& kind);
     graph_reply add_password(const graph_call& c, time_point now, json& owner, const std::string& kind);
     graph_reply patch_key_credentials(const graph_call& c, time_point now, json& owner, const json& creds);
+    graph_reply sp_member_of(const graph_call& c, time_point now, const sp_rec& s, std::size_t nav_index);
     static json credential_view(const json& owner, bool include_key);
 
     // ---- policies (tenant_policies.cpp) ----
@@ -225,6 +226,18 @@ private:
     std::string make_access_token(const std::string& client_id) const;
     std::optional<graph_reply> check_permission(const graph_call& c, time_point now) const;
     std::vector<std::string> app_roles_;  // granted to containd's app; in every token's roles claim
+
+    // ---- containd's own application (tenant_self.cpp) ----
+    // An application object and a service principal for each registered client (unless the
+    // scenario declares them), its secret / certificate as credentials of the application (with
+    // the scenario's "app_credential_expires"), and the SP in the scenario's
+    // "app_directory_roles".
+    void register_clients(const json& scenario);
+    role_rec& role_named(const std::string& name);  // created (derived id) when the tenant has none
+    std::string derived_guid(const std::string& label) const;  // stable, does not draw from rng_
+    // PATCH passwordProfile in app-only mode: the caller's service principal must hold a directory
+    // role allowed to reset this target's password; otherwise 403 Authorization_RequestDenied.
+    std::optional<graph_reply> check_reset_role(const graph_call& c, const user_rec& target, time_point now);
 
     // ---- data ----
     std::string id_, domain_, display_name_;
@@ -270,6 +283,10 @@ private:
 
     friend class tenant_test_access;
 };
+
+// Directory role display name -> roleTemplateId (Microsoft's built-in role templates the scenario
+// may name).
+const std::map<std::string, std::string>& role_templates();
 
 // Redaction used by the journal: JSON bodies with password-like members replaced, and
 // token-endpoint forms with client_secret / client_assertion replaced.

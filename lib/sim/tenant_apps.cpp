@@ -341,6 +341,7 @@ graph_reply tenant::service_principals(const graph_call& c, time_point now) {
         }
         return not_found(c, now, aid);
     }
+    if (nav == "memberOf" || nav == "transitiveMemberOf") return sp_member_of(c, now, *s, next);
     if (nav == "oauth2PermissionGrants") {
         if (c.method != "GET") return method_not_allowed(c, now);
         std::vector<json> items;

@@ -191,6 +191,9 @@ graph_reply tenant::user_patch(const graph_call& c, time_point now, user_rec& u)
         if (std::find(read_only.begin(), read_only.end(), k) != read_only.end())
             return error(400, "Request_BadRequest", "Property '" + k + "' is read-only and cannot be set.", c, now);
     }
+    // App-only password resets need a directory role on the caller's service principal.
+    if (c.body.contains("passwordProfile"))
+        if (auto denied = check_reset_role(c, u, now)) return *denied;
     const bool synced = u.g.value("onPremisesSyncEnabled", json(nullptr)) == json(true);
     const char* mastered = "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.";
     const json* pp = c.body.contains("passwordProfile") ? &c.body["passwordProfile"] : nullptr;
@@ -292,6 +295,17 @@ graph_reply tenant::directory_roles(const graph_call& c, time_point now) {
             for (const auto& p : default_user_props()) v[p] = u->g.contains(p) ? u->g[p] : json(nullptr);
             items.push_back(v);
         }
+    for (const auto& id : role->sp_members)
+        for (const auto& sp : sps_)
+            if (!sp.deleted && sp.g["id"] == id)
+                items.push_back({{"@odata.type", "#microsoft.graph.servicePrincipal"},
+                                 {"id", sp.g["id"]},
+                                 {"deletedDateTime", nullptr},
+                                 {"accountEnabled", sp.g.value("accountEnabled", true)},
+                                 {"appDisplayName", sp.g.value("appDisplayName", json(nullptr))},
+                                 {"appId", sp.g["appId"]},
+                                 {"displayName", sp.g.value("displayName", json(nullptr))},
+                                 {"servicePrincipalType", sp.g.value("servicePrincipalType", "Application")}});
     return page(c, now, std::move(items), ctx(c, "directoryObjects"), 100, 999);
 }
 

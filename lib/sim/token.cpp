@@ -135,9 +135,11 @@ http_response tenant::token_request(const std::string& tenant_segment, const std
         return token_error(401, "invalid_client", 7000218,
                            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.", now);
     if (!secret.empty()) {
-        bool good = reg && !reg->client_secret.empty() && equal_ct(reg->client_secret, secret);
+        // The registered client's secret is a credential of its application (tenant_self.cpp),
+        // with its expiry, like any scenario application's.
+        bool good = false;
         bool expired = false;
-        if (!good && app) {
+        if (app) {
             for (const json* owner : {&app->g, sp_by_app_id(client_id) ? &sp_by_app_id(client_id)->g : nullptr}) {
                 if (!owner) continue;
                 for (const auto& p : (*owner)["passwordCredentials"]) {
@@ -177,20 +179,34 @@ http_response tenant::token_request(const std::string& tenant_segment, const std
             return token_error(401, "invalid_client", 5002738, "Invalid JWT token. '" + alg + "' is not a supported signature algorithm.", now);
         const std::string x5t = hdr.value("x5t", "");
         const std::string x5t256 = hdr.value("x5t#S256", "");
-        // Certificates that may sign: the registered one and the application's keyCredentials.
-        std::vector<certificate_facts> certs;
-        if (reg && !reg->certificate_pem.empty())
-            if (auto f = read_certificate(reg->certificate_pem)) certs.push_back(*f);
+        // Certificates that may sign: the application's keyCredentials (the registered client's
+        // certificate is one of them, tenant_self.cpp), each until its endDateTime.
+        struct registered_cert {
+            certificate_facts facts;
+            std::optional<time_point> end;
+        };
+        std::vector<registered_cert> certs;
         if (app)
             for (const auto& k : app->g["keyCredentials"])
-                if (auto f = read_certificate_der_base64(k.value("key", ""))) certs.push_back(*f);
+                if (auto f = read_certificate_der_base64(k.value("key", "")))
+                    certs.push_back({*f, parse_rfc3339(k.value("endDateTime", ""))});
         const certificate_facts* cert = nullptr;
-        for (const auto& f : certs)
-            if ((!x5t.empty() && f.sha1_x5t == x5t) || (!x5t256.empty() && f.sha256_x5t == x5t256)) cert = &f;
+        const registered_cert* expired_cert = nullptr;
+        for (const auto& c : certs) {
+            if (!((!x5t.empty() && c.facts.sha1_x5t == x5t) || (!x5t256.empty() && c.facts.sha256_x5t == x5t256))) continue;
+            if (c.end && now >= *c.end) expired_cert = &c;
+            else cert = &c.facts;
+        }
+        const std::string thumbprint = x5t.empty() ? x5t256 : x5t;
+        if (!cert && expired_cert)
+            return token_error(401, "invalid_client", 700027,
+                               "Client assertion contains an invalid signature. [Reason - The key used is expired., Thumbprint of key used by client: '" +
+                                   thumbprint + "', key expired " + aad_timestamp(*expired_cert->end) + "]",
+                               now);
         if (!cert)
             return token_error(401, "invalid_client", 700027,
                                "The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Thumbprint of key used by client: '" +
-                                   (x5t.empty() ? x5t256 : x5t) + "']",
+                                   thumbprint + "']",
                                now);
         if (!verify_jws_signature(alg, cert->public_key_pem, assertion.substr(0, d2), *sig))
             return token_error(401, "invalid_client", 700027, "Client assertion failed signature validation.", now);

@@ -455,7 +455,16 @@ TEST_F(SimContract, applications_service_principals_grants_and_assignments) {
                "&$select=id,appId,displayName,accountEnabled,passwordCredentials,keyCredentials");
         get_ok("/v1.0/servicePrincipals/" + id + "/appRoleAssignments");
         get_ok("/v1.0/servicePrincipals/" + id + "/appRoleAssignedTo");
+        get_ok("/v1.0/servicePrincipals/" + id + "/memberOf");
+        get_ok("/v1.0/servicePrincipals(appId='" + s["appId"].get<std::string>() + "')/transitiveMemberOf");
+        get_ok("/v1.0/servicePrincipals/" + id + "/transitiveMemberOf/microsoft.graph.directoryRole");
     }
+    // containd's own application: its credentials with their expiry (the tenant preflight's read).
+    const auto own = get_ok("/v1.0/applications(appId='" + std::string(k_client_id) +
+                            "')?$select=id,appId,displayName,passwordCredentials,keyCredentials");
+    EXPECT_FALSE(own["passwordCredentials"].empty());
+    EXPECT_FALSE(own["keyCredentials"].empty());
+    EXPECT_FALSE(get_ok("/v1.0/servicePrincipals(appId='" + std::string(k_client_id) + "')/transitiveMemberOf")["value"].empty());
     const auto grants = get_ok("/v1.0/oauth2PermissionGrants")["value"];
     ASSERT_FALSE(grants.empty());
     for (const auto& g : grants) get_ok("/v1.0/oauth2PermissionGrants/" + g["id"].get<std::string>());

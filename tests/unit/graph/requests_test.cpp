@@ -76,6 +76,15 @@ TEST(GraphRequests, application_lookups_filter_by_quoted_app_id) {
     EXPECT_EQ(requests::list_permission_grants("sp1").path, "/oauth2PermissionGrants?$filter=clientId%20eq%20'sp1'");
 }
 
+TEST(GraphRequests, service_principal_memberships_by_app_id) {
+    EXPECT_EQ(requests::list_service_principal_member_of("0d6c4b8a-2e1f-4a3b-9c5d-7e8f9a0b1c2d").path,
+              "/servicePrincipals(appId='0d6c4b8a-2e1f-4a3b-9c5d-7e8f9a0b1c2d')/transitiveMemberOf");
+    EXPECT_EQ(requests::list_service_principal_member_of("abc", false).path, "/servicePrincipals(appId='abc')/memberOf");
+    // A quote in the key is doubled inside the literal; an empty key is refused before sending.
+    EXPECT_EQ(decoded(requests::list_service_principal_member_of("a'b")), "/servicePrincipals(appId='a''b')/transitiveMemberOf");
+    EXPECT_THROW(requests::list_service_principal_member_of(""), odata::invalid_value);
+}
+
 TEST(GraphRequests, credential_removals_and_key_patches) {
     const auto rm = requests::remove_service_principal_password("sp1", "k1");
     EXPECT_EQ(rm.path, "/servicePrincipals/sp1/removePassword");
