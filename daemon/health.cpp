@@ -215,7 +215,7 @@ preflight_finding credential_finding(const graph::reply<std::optional<graph::app
     return f;
 }
 
-boost::asio::awaitable<tenant_check> check_tenant(graph::client& graph, const credential_identity& own,
+boost::asio::awaitable<tenant_check> check_tenant(graph::client& graph, credential_identity own,
                                                   const config::tenant_config& tenant, const clock_source& clock) {
     tenant_check c;
     c.tenant = tenant.settings.name;

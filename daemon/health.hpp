@@ -84,7 +84,7 @@ preflight_finding credential_finding(const graph::reply<std::optional<graph::app
 
 // One preflight. Forces a fresh token (the cached one may predate a revoked credential), then
 // reads through `graph` (whose token source it is).
-boost::asio::awaitable<tenant_check> check_tenant(graph::client& graph, const credential_identity& own,
+boost::asio::awaitable<tenant_check> check_tenant(graph::client& graph, credential_identity own,
                                                   const config::tenant_config& tenant, const clock_source& clock);
 
 // The latest check of every tenant, and counters for /metrics.

@@ -39,8 +39,9 @@ credential_identity identify(const graph::credential& credential) {
     const auto& cert = std::get<graph::certificate_credential>(credential);
     id.certificate = true;
     try {
-        id.sha1_thumbprint = base64url_decode(graph::certificate_signer(cert.private_key_pem, cert.certificate_pem).x5t())
-                                 .value_or(std::string());
+        id.sha1_thumbprint =
+            base64url_decode(graph::certificate_signer(cert.private_key_pem, cert.certificate_pem).x5t())
+                .value_or(std::string());
     } catch (const std::exception&) {
         // The token source refuses the same credential with a clear message.
     }
