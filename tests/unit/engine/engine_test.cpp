@@ -31,6 +31,31 @@ int count_events(store::store& db, const std::string& id, const std::string& kin
     return n;
 }
 
+// Contains the walkthrough against `tenant`; returns the incident's id once the engine has
+// nothing left to do.
+std::string contain_walkthrough(engine_harness& h, script tenant) {
+    *h.runners.behaviour = std::move(tenant);
+    h.open();
+    const auto id = h.submit(walkthrough_submission());
+    EXPECT_TRUE(h.drive());
+    return id;
+}
+
+// The same with every attempt of `kind` failing with `status` (no Retry-After).
+std::string contain_with_failing(engine_harness& h, step_kind kind, int status, std::string message) {
+    return contain_walkthrough(h, failing_where([kind](const engine::step_context& ctx) { return ctx.step.kind == kind; },
+                                                status, std::move(message)));
+}
+
+// The incident needs attention for one reason, which says `says`.
+void expect_one_attention_item(engine_harness& h, const std::string& id, const std::string& says) {
+    const auto incident = h.db->get_incident(id);
+    ASSERT_TRUE(incident);
+    EXPECT_EQ(incident->status, incident_status::needs_attention);
+    ASSERT_EQ(incident->attention.size(), 1u);
+    EXPECT_NE(incident->attention[0].find(says), std::string::npos) << incident->attention[0];
+}
+
 }  // namespace
 
 TEST(Engine, runs_the_walkthrough_to_contained_in_plan_order) {
@@ -87,12 +112,8 @@ TEST(Engine, honours_retry_after_and_counts_attempts) {
 
 TEST(Engine, forbidden_is_not_retried_and_stops_the_incident) {
     engine_harness h;
-    *h.runners.behaviour = failing_where(
-        [](const engine::step_context& ctx) { return ctx.step.kind == step_kind::enable_emergency_policy; }, 403,
-        "Authorization_RequestDenied: insufficient privileges");
-    h.open();
-    const auto id = h.submit(walkthrough_submission());
-    ASSERT_TRUE(h.drive());
+    const auto id = contain_with_failing(h, step_kind::enable_emergency_policy, 403,
+                                         "Authorization_RequestDenied: insufficient privileges");
 
     const auto incident = h.db->get_incident(id);
     EXPECT_EQ(incident->status, incident_status::needs_attention);
@@ -105,12 +126,7 @@ TEST(Engine, forbidden_is_not_retried_and_stops_the_incident) {
 
 TEST(Engine, exhausting_the_step_deadline_needs_attention_and_nothing_after_runs) {
     engine_harness h;
-    *h.runners.behaviour = failing_where(
-        [](const engine::step_context& ctx) { return ctx.step.kind == step_kind::revoke_sessions; }, 503,
-        "service unavailable");
-    h.open();
-    const auto id = h.submit(walkthrough_submission());
-    ASSERT_TRUE(h.drive());
+    const auto id = contain_with_failing(h, step_kind::revoke_sessions, 503, "service unavailable");
 
     const auto incident = h.db->get_incident(id);
     EXPECT_EQ(incident->status, incident_status::needs_attention);
@@ -184,18 +200,12 @@ TEST(Engine, a_cleanup_failing_for_30_minutes_never_delays_a_check) {
 // Issue 11: one UPN that does not exist; the others are blocked, revoked and reset all the same.
 TEST(Engine, an_unresolved_account_never_blocks_the_others) {
     engine_harness h;
-    *h.runners.behaviour = [base = healthy_tenant()](const engine::step_context& ctx) {
+    const auto id = contain_walkthrough(h, [base = healthy_tenant()](const engine::step_context& ctx) {
         if (ctx.step.kind == step_kind::resolve_account && ctx.step.target == "ap.clerk@contoso.com")
             return script_result{engine::step_outcome::give_up("no user ap.clerk@contoso.com in the directory"), {}};
         return base(ctx);
-    };
-    h.open();
-    const auto id = h.submit(walkthrough_submission());
-    ASSERT_TRUE(h.drive());
-    const auto incident = h.db->get_incident(id);
-    EXPECT_EQ(incident->status, incident_status::needs_attention);
-    ASSERT_EQ(incident->attention.size(), 1u);
-    EXPECT_NE(incident->attention[0].find("ap.clerk@contoso.com did not resolve"), std::string::npos);
+    });
+    expect_one_attention_item(h, id, "ap.clerk@contoso.com did not resolve");
     EXPECT_EQ(calls_of(*h.runners.log, step_kind::enable_emergency_policy).size(), 1u);
     const auto resets = calls_of(*h.runners.log, step_kind::reset_password);
     EXPECT_EQ(resets.size(), 3u);
@@ -350,7 +360,7 @@ TEST(Engine, clock_steps_backwards_and_forwards_fire_each_check_once) {
 
 TEST(Engine, a_failed_final_check_needs_attention_with_its_diagnosis) {
     engine_harness h;
-    *h.runners.behaviour = [base = healthy_tenant()](const engine::step_context& ctx) {
+    const auto id = contain_walkthrough(h, [base = healthy_tenant()](const engine::step_context& ctx) {
         if (ctx.step.kind == step_kind::verify_signins && ctx.step.target == "+60m") {
             script_result r;
             r.outcome.result = {{"verdict", "attention"},
@@ -358,14 +368,8 @@ TEST(Engine, a_failed_final_check_needs_attention_with_its_diagnosis) {
             return r;
         }
         return base(ctx);
-    };
-    h.open();
-    const auto id = h.submit(walkthrough_submission());
-    ASSERT_TRUE(h.drive());
-    const auto incident = h.db->get_incident(id);
-    EXPECT_EQ(incident->status, incident_status::needs_attention);
-    ASSERT_EQ(incident->attention.size(), 1u);
-    EXPECT_NE(incident->attention[0].find("persistence"), std::string::npos);
+    });
+    expect_one_attention_item(h, id, "persistence");
 }
 
 TEST(Engine, cancel_stops_an_incident_and_skips_what_was_left) {
