@@ -256,11 +256,11 @@ async function main() {
   // The gated step: approved from the attention queue, with a reason. First the daemon must get
   // there (how long that takes depends on the machine's load, not on the page: up to 4 minutes,
   // asked of the API); then the page must offer it within seconds of a refresh.
-  const gated = Date.now();
+  const waitingSince = Date.now();
   for (;;) {
     const doc = await call(daemon, tokens.viewer, 'GET', `/v1/incidents/${id}`);
     if ((doc.json?.steps || []).some((s) => s.status === 'waiting_approval')) break;
-    if (Date.now() - gated > 240000) break;
+    if (Date.now() - waitingSince > 240000) break;
     await op.waitForTimeout(500);
   }
   await op.goto(`${base}/ui/#/attention`);
@@ -271,7 +271,7 @@ async function main() {
     await op.evaluate(() => window.dispatchEvent(new HashChangeEvent('hashchange')));
   }
   check('the attention queue offers the approval', (await approve.count()) > 0,
-        `the daemon reached it after ${Math.round((Date.now() - gated) / 1000)} s`);
+        `the daemon reached it after ${Math.round((Date.now() - waitingSince) / 1000)} s`);
   await axe(op, 'attention queue');
   await shot(op, '04-attention-queue');
   const vq = await newPage(browser, 'viewer-queue');
