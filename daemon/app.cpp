@@ -11,30 +11,30 @@
 #include <thread>
 #include <variant>
 
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_future.hpp>
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <iostream>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <spdlog/spdlog.h>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <iostream>
 
 #include "api/server.hpp"
 #include "core/log.hpp"
 #include "core/secret.hpp"
 #include "engine/engine.hpp"
+#include "health.hpp"
 #include "notify/notifier.hpp"
 #include "runners/runners.hpp"
 #include "sim/simulator.hpp"
 #include "store/store.hpp"
 #include "store/vault.hpp"
-#include "health.hpp"
 #include "tenants.hpp"
 
 namespace containd::daemon {
@@ -104,10 +104,10 @@ void reload_tokens(const std::string& config_path, api::server& server) {
 
 // Every tenant's preflight at start-up and then every `interval`: recorded for /readyz and
 // /metrics, and handed to the notifier (a change is a tenant_health webhook).
-boost::asio::awaitable<void> watch_tenants(const std::vector<config::tenant_config>& tenants,
-                                           tenant_clients& clients, const clock_source& clock, tenant_health& health,
-                                           notify::notifier& notifier, const bool& stopping,
-                                           boost::asio::steady_timer& timer, std::chrono::steady_clock::duration interval) {
+boost::asio::awaitable<void> watch_tenants(const std::vector<config::tenant_config>& tenants, tenant_clients& clients,
+                                           const clock_source& clock, tenant_health& health, notify::notifier& notifier,
+                                           const bool& stopping, boost::asio::steady_timer& timer,
+                                           std::chrono::steady_clock::duration interval) {
     while (!stopping) {
         for (const auto& t : tenants) {
             auto* graph = clients.find(t.settings.name);
@@ -120,7 +120,8 @@ boost::asio::awaitable<void> watch_tenants(const std::vector<config::tenant_conf
             try {
                 notifier.tenant_checked(c.tenant, c.healthy, c.gaps);
             } catch (const std::exception& e) {
-                log_event(spdlog::level::err, "tenant_health_not_recorded", {{"tenant", c.tenant}, {"error", e.what()}});
+                log_event(spdlog::level::err, "tenant_health_not_recorded",
+                          {{"tenant", c.tenant}, {"error", e.what()}});
             }
         }
         timer.expires_after(interval);
@@ -137,15 +138,16 @@ int check_tenant(const config::daemon_config& config, const std::string& tenant)
     auto tenants = config.tenants;
     std::unique_ptr<sim::simulator> simulator;
     if (config.simulator) simulator = start_embedded_simulator(*config.simulator, *clock, tenants);
-    const auto it = std::find_if(tenants.begin(), tenants.end(), [&](const auto& t) { return t.settings.name == tenant; });
+    const auto it =
+        std::find_if(tenants.begin(), tenants.end(), [&](const auto& t) { return t.settings.name == tenant; });
     if (it == tenants.end()) {
         std::cerr << "containd: no tenant named '" << tenant << "' is configured\n";
         return 2;
     }
     tenant_clients clients(ioc.get_executor(), {*it}, *clock, config.engine,
                            simulator ? simulator->ca_certificate_pem() : std::string());
-    auto done = boost::asio::co_spawn(ioc, check_tenant(*clients.find(tenant), *clients.credential(tenant), *it, *clock),
-                                      boost::asio::use_future);
+    auto done = boost::asio::co_spawn(
+        ioc, check_tenant(*clients.find(tenant), *clients.credential(tenant), *it, *clock), boost::asio::use_future);
     ioc.run();
     const tenant_check c = done.get();
     std::cout << c.table();
@@ -196,25 +198,31 @@ int run(const config::daemon_config& config, const std::function<void(const read
     bool stopping = false;
     boost::asio::steady_timer health_timer(ioc);
 
-    api::context api_context{db, eng, *clock, settings,
-                             [&clients, &notifier, &health] {
-                                 return "# HELP containd_build_info The running containd's version (always 1).\n"
-                                        "# TYPE containd_build_info gauge\ncontaind_build_info{version=\"" CONTAIND_VERSION
-                                        "\"} 1\n" +
-                                        clients.metrics() + notifier.metrics() + health.metrics();
-                             },
-                             [&health] { return health.to_json(); }};
+    api::context api_context{
+        db,
+        eng,
+        *clock,
+        settings,
+        [&clients, &notifier, &health] {
+            return "# HELP containd_build_info The running containd's version (always 1).\n"
+                   "# TYPE containd_build_info gauge\ncontaind_build_info{version=\"" CONTAIND_VERSION "\"} 1\n" +
+                   clients.metrics() + notifier.metrics() + health.metrics();
+        },
+        [&health] { return health.to_json(); }};
     api::server server(network.get_executor(), ioc.get_executor(), config.api, std::move(api_context));
 
     const std::size_t recovered = eng.start();
     notifier.start();
-    boost::asio::co_spawn(ioc, watch_tenants(tenants, clients, *clock, health, notifier, stopping, health_timer,
-                                                std::chrono::minutes(5)),
-                          boost::asio::detached);
+    boost::asio::co_spawn(
+        ioc, watch_tenants(tenants, clients, *clock, health, notifier, stopping, health_timer, std::chrono::minutes(5)),
+        boost::asio::detached);
     const std::uint16_t port = server.start();
     server.set_ready(true);
     log_event(spdlog::level::info, "daemon_started",
-              {{"port", port}, {"recovered", recovered}, {"tenants", settings.size()}, {"simulated_tenant", bool(simulator)}});
+              {{"port", port},
+               {"recovered", recovered},
+               {"tenants", settings.size()},
+               {"simulated_tenant", bool(simulator)}});
 
     std::optional<std::chrono::steady_clock::time_point> stop_requested;
     boost::asio::signal_set stop_signals(ioc, SIGINT, SIGTERM);
@@ -239,14 +247,14 @@ int run(const config::daemon_config& config, const std::function<void(const read
         log_event(spdlog::level::info, "daemon_stopping", {{"signal", signal_number}});
         server.set_ready(false);
         boost::asio::post(network, [&server] { server.stop(); });  // in-flight requests finish; streams end
-        eng.stop();  // attempts in flight are re-run (reconciled) after the next start
+        eng.stop();       // attempts in flight are re-run (reconciled) after the next start
         notifier.stop();  // pending deliveries are sent after the next start
         hup.cancel();
     });
 
     const std::string scheme = config.api.tls_cert_file ? "https://" : "http://";
-    on_ready({scheme + config.api.bind_address + ":" + std::to_string(port), simulator ? simulator->base_url() : std::string(),
-              recovered});
+    on_ready({scheme + config.api.bind_address + ":" + std::to_string(port),
+              simulator ? simulator->base_url() : std::string(), recovered});
 
     // Runs until a stop signal has drained everything: both io_contexts then run out of work.
     // The engine's side stays up until the network side is done (its requests wait on it).

@@ -106,8 +106,10 @@ containd::secret load_token(const globals& g) {
 
 void print_json(const std::string& body) {
     const json doc = json::parse(body, nullptr, false);
-    if (doc.is_discarded()) std::cout << body << (body.empty() || body.back() == '\n' ? "" : "\n");
-    else std::cout << doc.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+    if (doc.is_discarded())
+        std::cout << body << (body.empty() || body.back() == '\n' ? "" : "\n");
+    else
+        std::cout << doc.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
 }
 
 // Prints the error response readably on stderr; returns its exit code.
@@ -172,8 +174,10 @@ int cmd_submit(session& s, const submit_args& a) {
         std::cout << cell(doc, "id") << "\n";
         return exit_code::ok;
     }
-    if (r.status == 201) std::cout << "Created incident " << cell(doc, "id") << "\n\n";
-    else std::cout << "Already submitted (same Idempotency-Key or external_ref): incident " << cell(doc, "id") << "\n\n";
+    if (r.status == 201)
+        std::cout << "Created incident " << cell(doc, "id") << "\n\n";
+    else
+        std::cout << "Already submitted (same Idempotency-Key or external_ref): incident " << cell(doc, "id") << "\n\n";
     std::cout << render_incident(doc);
     return exit_code::ok;
 }
@@ -206,7 +210,8 @@ int cmd_list(session& s, const std::string& status, const std::string& tenant, i
         cursor = next.get<std::string>();
     }
     if (s.json_out()) {
-        std::cout << json{{"incidents", all}, {"next_cursor", next}}.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+        std::cout << json{{"incidents", all}, {"next_cursor", next}}.dump(2, ' ', false, json::error_handler_t::replace)
+                  << "\n";
         return exit_code::ok;
     }
     std::cout << render_incident_list(all);
@@ -217,18 +222,24 @@ int cmd_list(session& s, const std::string& status, const std::string& tenant, i
 int cmd_show(session& s, const std::string& id) {
     const auto r = s.client->request("GET", incident_path(id));
     if (!ok(r)) return report_failure(r);
-    if (s.json_out()) print_json(r.body);
-    else std::cout << render_incident(body_json(r));
+    if (s.json_out())
+        print_json(r.body);
+    else
+        std::cout << render_incident(body_json(r));
     return exit_code::ok;
 }
 
 int cmd_report(session& s, const std::string& id, std::string format) {
     if (format.empty()) format = s.json_out() ? "json" : "md";
     const auto r = s.client->request("GET", incident_path(id, {"report"}) + query_of({{"format", format}}), {}, {},
-                                     {{"Accept", format == "json" ? "application/json" : format == "md" ? "text/markdown" : "text/html"}});
+                                     {{"Accept", format == "json" ? "application/json"
+                                                 : format == "md" ? "text/markdown"
+                                                                  : "text/html"}});
     if (!ok(r)) return report_failure(r);
-    if (format == "json") print_json(r.body);
-    else std::cout << r.body << (r.body.empty() || r.body.back() == '\n' ? "" : "\n");
+    if (format == "json")
+        print_json(r.body);
+    else
+        std::cout << r.body << (r.body.empty() || r.body.back() == '\n' ? "" : "\n");
     return exit_code::ok;
 }
 
@@ -290,11 +301,14 @@ int cmd_reveal(session& s, const std::string& id, const std::string& upn, const 
         std::cerr << "containctl: error: the daemon's answer has no credential value\n";
         return exit_code::unexpected;
     }
-    std::cerr << "containctl: warning: this " << (doc.value("kind", "") == "tap" ? "Temporary Access Pass" : "temporary password")
-              << " for " << cell(doc, "upn")
+    std::cerr << "containctl: warning: this "
+              << (doc.value("kind", "") == "tap" ? "Temporary Access Pass" : "temporary password") << " for "
+              << cell(doc, "upn")
               << " is shown ONCE; the daemon has wiped it and a second reveal fails (410). Deliver it out of band.\n";
-    if (s.json_out()) print_json(r.body);
-    else std::cout << doc["value"].get<std::string>() << "\n";
+    if (s.json_out())
+        print_json(r.body);
+    else
+        std::cout << doc["value"].get<std::string>() << "\n";
     return exit_code::ok;
 }
 
@@ -391,7 +405,7 @@ int cmd_watch(session& s, const std::string& id, const std::string& until, int i
     sse_parser parser;
     std::optional<int> outcome;  // final (or --until-status) reached: its exit code
     std::optional<int> failure;  // the incident cannot be read any more (404, 401, ...)
-    int failures = 0;           // consecutive attempts that did not reach the stream
+    int failures = 0;            // consecutive attempts that did not reach the stream
     constexpr int max_failures = 10;
     std::uint64_t heartbeats = 0;
 
@@ -410,9 +424,10 @@ int cmd_watch(session& s, const std::string& id, const std::string& until, int i
         for (const auto& e : events) {
             const json ev = json::parse(e.data, nullptr, false);
             if (view.json_lines) {
-                std::cout << (ev.is_discarded() ? json{{"id", e.id}, {"event", e.event}, {"data", e.data}} : ev).dump(
-                                 -1, ' ', false, json::error_handler_t::replace)
-                          << "\n" << std::flush;
+                std::cout << (ev.is_discarded() ? json{{"id", e.id}, {"event", e.event}, {"data", e.data}} : ev)
+                                 .dump(-1, ' ', false, json::error_handler_t::replace)
+                          << "\n"
+                          << std::flush;
             } else if (ev.is_object()) {
                 json shown = ev;
                 if (!shown.contains("kind")) shown["kind"] = e.event;
@@ -436,8 +451,10 @@ int cmd_watch(session& s, const std::string& id, const std::string& until, int i
             const json events = doc.is_object() ? doc.value("events", json::array()) : json::array();
             if (!events.is_array() || events.empty()) break;
             for (const auto& ev : events) {
-                if (view.json_lines) std::cout << ev.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
-                else view.line(render_event_line(ev, incident));
+                if (view.json_lines)
+                    std::cout << ev.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+                else
+                    view.line(render_event_line(ev, incident));
             }
             const json next = doc.value("next_after", json());
             if (!next.is_number_integer() || std::to_string(next.get<std::int64_t>()) == after) break;
@@ -484,10 +501,10 @@ int cmd_watch(session& s, const std::string& id, const std::string& until, int i
             if (auto fail = refresh()) return *fail;
             outcome = watch_outcome(incident, until);
             if (outcome) break;
-        } catch (const transport_error&) {
-        }
-        const auto delay = parser.retry_ms() ? std::chrono::milliseconds(*parser.retry_ms())
-                                             : std::chrono::milliseconds(std::min(10'000, 500 << std::min(failures, 5)));
+        } catch (const transport_error&) {}
+        const auto delay = parser.retry_ms()
+                               ? std::chrono::milliseconds(*parser.retry_ms())
+                               : std::chrono::milliseconds(std::min(10'000, 500 << std::min(failures, 5)));
         view.clear_progress();
         std::cerr << "containctl: " << dropped << "; reconnecting in " << delay.count() << " ms"
                   << (parser.last_event_id().empty() ? "" : " (Last-Event-ID " + parser.last_event_id() + ")") << "\n";
@@ -507,7 +524,8 @@ int cmd_watch(session& s, const std::string& id, const std::string& until, int i
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"containctl: submit and follow containd incidents (containment of a compromised Microsoft 365 tenant)"};
+    CLI::App app{
+        "containctl: submit and follow containd incidents (containment of a compromised Microsoft 365 tenant)"};
     app.set_version_flag("--version", "containctl " CONTAIND_VERSION);
     app.footer(exit_codes_help);
     app.require_subcommand(1);
@@ -516,10 +534,14 @@ int main(int argc, char** argv) {
     app.add_option("--url", g.url, "containd's API base URL")->envname("CONTAIND_URL")->capture_default_str();
     app.add_option("--token-file", g.token_file, "File holding the bearer token (else CONTAIND_TOKEN); never echoed")
         ->envname("CONTAIND_TOKEN_FILE");
-    app.add_option("--output,-o", g.output, "Output format")->check(CLI::IsMember({"table", "json"}))->capture_default_str();
+    app.add_option("--output,-o", g.output, "Output format")
+        ->check(CLI::IsMember({"table", "json"}))
+        ->capture_default_str();
     app.add_option("--cacert", g.cacert, "PEM CA certificate(s) to verify an https:// daemon (else the system store)")
         ->envname("CONTAIND_CACERT");
-    app.add_option("--timeout", g.timeout_s, "Seconds allowed for each network step")->check(CLI::Range(1, 3600))->capture_default_str();
+    app.add_option("--timeout", g.timeout_s, "Seconds allowed for each network step")
+        ->check(CLI::Range(1, 3600))
+        ->capture_default_str();
 
     submit_args sa;
     auto* submit = app.add_subcommand("submit", "Submit an incident from a JSON file ('-': stdin) and/or flags");
@@ -528,7 +550,8 @@ int main(int argc, char** argv) {
     submit->add_option("--external-ref", sa.flags.external_ref, "The SIEM's incident id");
     submit->add_option("--title", sa.flags.title, "Title");
     submit->add_option("--compromise-start", sa.flags.compromise_start, "RFC 3339 time the compromise began");
-    submit->add_option("--account", sa.flags.accounts, "UPN[:tier] (tier: break_glass, service, privileged, standard); repeatable");
+    submit->add_option("--account", sa.flags.accounts,
+                       "UPN[:tier] (tier: break_glass, service, privileged, standard); repeatable");
     submit->add_option("--attacker-ip", sa.flags.attacker_ips, "Attacker IP address; repeatable");
     submit->add_option("--app", sa.flags.apps, "Malicious application appId; repeatable");
     submit->add_option("--scope", sa.flags.scope, "accounts or tenant")->check(CLI::IsMember({"accounts", "tenant"}));
@@ -538,14 +561,16 @@ int main(int argc, char** argv) {
     submit->add_option("--method-cleanup", sa.flags.method_cleanup, "auto, complete or targeted")
         ->check(CLI::IsMember({"auto", "complete", "targeted"}));
     submit->add_flag("--dry-run", sa.dry_run, "Print the plan; change nothing");
-    submit->add_option("--idempotency-key", sa.idempotency_key, "Idempotency-Key header (a retry returns the first incident)");
+    submit->add_option("--idempotency-key", sa.idempotency_key,
+                       "Idempotency-Key header (a retry returns the first incident)");
     submit->add_flag("--quiet,-q", sa.quiet, "Print only the incident id");
 
     std::string status, tenant;
     int limit = 0;
     auto* list = app.add_subcommand("list", "List incidents, newest first");
     list->add_option("--status", status, "Only this status")
-        ->check(CLI::IsMember({"running", "waiting_approval", "verifying", "contained", "needs_attention", "cancelled"}));
+        ->check(
+            CLI::IsMember({"running", "waiting_approval", "verifying", "contained", "needs_attention", "cancelled"}));
     list->add_option("--tenant", tenant, "Only this tenant");
     list->add_option("--limit", limit, "At most this many (pages are followed)")->check(CLI::Range(1, 100000));
 
@@ -554,11 +579,15 @@ int main(int argc, char** argv) {
     auto* show = app.add_subcommand("show", "Show an incident: accounts, steps, verification, attention");
     show->add_option("id", id, "Incident id")->required();
 
-    auto* watch = app.add_subcommand("watch", "Follow an incident live until contained (0), needs_attention (10) or cancelled (11)");
+    auto* watch = app.add_subcommand(
+        "watch", "Follow an incident live until contained (0), needs_attention (10) or cancelled (11)");
     watch->add_option("id", id, "Incident id")->required();
     watch->add_option("--until-status", until, "Also stop (exit 0) when the incident reaches this status")
-        ->check(CLI::IsMember({"running", "waiting_approval", "verifying", "contained", "needs_attention", "cancelled"}));
-    watch->add_option("--idle-timeout", idle_s, "Seconds without a byte (the daemon sends heartbeats) before reconnecting")
+        ->check(
+            CLI::IsMember({"running", "waiting_approval", "verifying", "contained", "needs_attention", "cancelled"}));
+    watch
+        ->add_option("--idle-timeout", idle_s,
+                     "Seconds without a byte (the daemon sends heartbeats) before reconnecting")
         ->check(CLI::Range(5, 3600))
         ->capture_default_str();
 
@@ -591,7 +620,8 @@ int main(int argc, char** argv) {
     retry->add_option("step", step, "Step seq")->required()->check(CLI::Range(1, 100000));
     std::string reason;
     bool cancel_release = false;
-    auto* cancel = app.add_subcommand("cancel", "Cancel an incident's remaining steps (the block stays on unless --release)");
+    auto* cancel =
+        app.add_subcommand("cancel", "Cancel an incident's remaining steps (the block stays on unless --release)");
     cancel->add_option("id", id, "Incident id")->required();
     cancel->add_option("--reason", reason, "Why (kept in the audit trail)");
     cancel->add_flag("--release", cancel_release, "Also release the emergency block for the incident's accounts");

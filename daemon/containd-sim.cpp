@@ -87,7 +87,8 @@ containd::sim::fault_rule parse_fault(const std::string& text) {
 }
 
 duration scale_down(duration d, double factor) {
-    return std::chrono::duration_cast<duration>(std::chrono::duration<double, duration::period>(static_cast<double>(d.count()) / factor));
+    return std::chrono::duration_cast<duration>(
+        std::chrono::duration<double, duration::period>(static_cast<double>(d.count()) / factor));
 }
 
 }  // namespace
@@ -109,29 +110,36 @@ int main(int argc, char** argv) {
         ->required()
         ->check(CLI::ExistingFile);
     app.add_option("--bind", bind, "Address to listen on")->capture_default_str();
-    app.add_option("--port", port, "Port (0: the OS chooses; see the JSON line)")->check(CLI::Range(0, 65535))->capture_default_str();
+    app.add_option("--port", port, "Port (0: the OS chooses; see the JSON line)")
+        ->check(CLI::Range(0, 65535))
+        ->capture_default_str();
     app.add_option("--client-id", client_id, "Register this application id as a client allowed to get tokens");
     app.add_option("--client-secret-file", secret_file, "File holding the registered client's secret (never printed)")
         ->check(CLI::ExistingFile);
     app.add_option("--client-cert", cert_file, "PEM certificate whose key signs the registered client's assertions")
         ->check(CLI::ExistingFile);
     app.add_option("--ca-out", ca_out, "Write the CA certificate (PEM) clients must trust to this file");
-    app.add_option("--tls-cert", leaf_cert, "Serve this PEM certificate (chain) instead of a generated one")->check(CLI::ExistingFile);
+    app.add_option("--tls-cert", leaf_cert, "Serve this PEM certificate (chain) instead of a generated one")
+        ->check(CLI::ExistingFile);
     app.add_option("--tls-key", leaf_key, "Private key of --tls-cert")->check(CLI::ExistingFile);
     app.add_option("--time-scale", time_scale,
                    "Run the tenant's clock this many times faster than real time (the CAE, ingestion and attacker "
                    "delays are measured on it, so they shrink with it)")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
-    app.add_option("--timing-scale", timing_scale,
-                   "Additionally divide the simulated delays (CAE, ingestion and its per-record draws, attacker interval) by "
-                   "this factor")
+    app.add_option(
+           "--timing-scale", timing_scale,
+           "Additionally divide the simulated delays (CAE, ingestion and its per-record draws, attacker interval) by "
+           "this factor")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
-    app.add_option("--seed", seed, "Seed for faults, generated ids, sign-in ingestion delays and token lifetimes")->capture_default_str();
-    app.add_option("--fault", faults, "Fault rule path_regex:kind[:rate] (repeatable; kinds: 429_seconds 429_decimal "
-                                      "429_http_date 429_none 500 502 503 504 reset hang slow_body)");
-    app.add_option("--latency-ms", latency_ms, "Real-time delay added to every response")->check(CLI::NonNegativeNumber);
+    app.add_option("--seed", seed, "Seed for faults, generated ids, sign-in ingestion delays and token lifetimes")
+        ->capture_default_str();
+    app.add_option("--fault", faults,
+                   "Fault rule path_regex:kind[:rate] (repeatable; kinds: 429_seconds 429_decimal "
+                   "429_http_date 429_none 500 502 503 504 reset hang slow_body)");
+    app.add_option("--latency-ms", latency_ms, "Real-time delay added to every response")
+        ->check(CLI::NonNegativeNumber);
     app.add_option("--threads", threads, "Server threads")->check(CLI::Range(1, 64))->capture_default_str();
     app.add_flag("--crash-points", crash_points,
                  "Tests only: allow POST /_sim/crash_point to SIGKILL a process at its Nth request");
@@ -214,7 +222,8 @@ int main(int argc, char** argv) {
     if (latency_ms > 0) sim->set_latency(std::chrono::milliseconds(latency_ms));
 
     if (ca_out.empty()) {
-        ca_out = (std::filesystem::temp_directory_path() / ("containd-sim-" + std::to_string(::getpid()) + "-ca.pem")).string();
+        ca_out = (std::filesystem::temp_directory_path() / ("containd-sim-" + std::to_string(::getpid()) + "-ca.pem"))
+                     .string();
         temp_ca = true;
     }
     {
@@ -236,8 +245,7 @@ int main(int argc, char** argv) {
     std::cout << ready.dump() << std::endl;  // flushed: a parent process waits for this line
 
     int sig = 0;
-    while (sigwait(&stop_signals, &sig) != 0) {
-    }
+    while (sigwait(&stop_signals, &sig) != 0) {}
     std::cerr << "containd-sim: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping\n";
     sim->stop();
     if (temp_ca) std::filesystem::remove(ca_out, ec);

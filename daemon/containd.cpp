@@ -46,7 +46,8 @@ int main(int argc, char** argv) {
     CLI11_PARSE(cli, argc, argv);
 
     if (print_routes) {
-        for (const auto& r : containd::api::route_table()) std::cout << r.method << ' ' << r.path << ' ' << r.role << '\n';
+        for (const auto& r : containd::api::route_table())
+            std::cout << r.method << ' ' << r.path << ' ' << r.role << '\n';
         return 0;
     }
     if (config_path.empty()) {
@@ -81,17 +82,20 @@ int main(int argc, char** argv) {
 
     try {
         containd::setup_logging(config.log.file, config.log.level);
-        return containd::daemon::run(config, [](const containd::daemon::ready_info& ready) {
-            nlohmann::json line = {{"listening", ready.api_url}, {"recovered", ready.recovered}};
-            if (!ready.simulator_url.empty()) line["simulated_tenant"] = ready.simulator_url;
-            std::cout << line.dump() << std::endl;  // one line scripts can wait for
+        return containd::daemon::run(
+            config,
+            [](const containd::daemon::ready_info& ready) {
+                nlohmann::json line = {{"listening", ready.api_url}, {"recovered", ready.recovered}};
+                if (!ready.simulator_url.empty()) line["simulated_tenant"] = ready.simulator_url;
+                std::cout << line.dump() << std::endl;  // one line scripts can wait for
 #ifdef CONTAIND_HAVE_SYSTEMD
-            // Type=notify: systemd counts the service as started only now (a no-op without
-            // NOTIFY_SOCKET, i.e. when not started by systemd).
-            sd_notifyf(0, "READY=1\nSTATUS=listening on %s, %zu incident(s) recovered", ready.api_url.c_str(),
-                       ready.recovered);
+                // Type=notify: systemd counts the service as started only now (a no-op without
+                // NOTIFY_SOCKET, i.e. when not started by systemd).
+                sd_notifyf(0, "READY=1\nSTATUS=listening on %s, %zu incident(s) recovered", ready.api_url.c_str(),
+                           ready.recovered);
 #endif
-        }, config_path);
+            },
+            config_path);
     } catch (const std::exception& e) {
         std::cerr << "containd: " << e.what() << '\n';
         return 1;

@@ -34,7 +34,10 @@ std::string tenant_check::table() const {
     out << "CHECK" << std::string(width - 5 + 2, ' ') << "RESULT  DETAIL\n";
     for (const auto& r : rows)
         out << r.check << std::string(width - r.check.size() + 2, ' ')
-            << (!r.ok ? "GAP   " : r.warning ? "WARN  " : "ok    ") << "  " << r.detail << "\n";
+            << (!r.ok       ? "GAP   "
+                : r.warning ? "WARN  "
+                            : "ok    ")
+            << "  " << r.detail << "\n";
     return out.str();
 }
 
@@ -125,13 +128,15 @@ preflight_finding directory_role_finding(const graph::list_reply<graph::director
         if (is_role(r, user_admin, "User Administrator")) standard = true;
     }
     if (privileged) {
-        f.row.detail = "the app's service principal holds " + held + ": password resets of privileged accounts are allowed";
+        f.row.detail =
+            "the app's service principal holds " + held + ": password resets of privileged accounts are allowed";
         return f;
     }
     if (unnamed) {
         f.row.warning = true;
-        f.row.detail = "not checked: Graph listed the app's directory roles without their names or templates (reading "
-                       "them needs RoleManagement.Read.Directory or Directory.Read.All)";
+        f.row.detail =
+            "not checked: Graph listed the app's directory roles without their names or templates (reading "
+            "them needs RoleManagement.Read.Directory or Directory.Read.All)";
         f.warning = "directory role: " + f.row.detail;
         return f;
     }
@@ -139,7 +144,8 @@ preflight_finding directory_role_finding(const graph::list_reply<graph::director
     f.row.detail = "the app's service principal holds " + (held.empty() ? std::string("no directory role") : held) +
                    ", not Privileged Authentication Administrator or Global Administrator: password resets of "
                    "privileged accounts will be refused (403 Authorization_RequestDenied)";
-    if (!standard) f.row.detail += ", and of every other account too (User Administrator covers accounts without an admin role)";
+    if (!standard)
+        f.row.detail += ", and of every other account too (User Administrator covers accounts without an admin role)";
     f.gap = "directory role: " + f.row.detail;
     return f;
 }
@@ -157,8 +163,9 @@ preflight_finding credential_finding(const graph::reply<std::optional<graph::app
         return f;
     }
     if (!read.value) {
-        f.row.detail = "not checked: the application object is not in this tenant (a multi-tenant app's "
-                       "credentials are in its home tenant)";
+        f.row.detail =
+            "not checked: the application object is not in this tenant (a multi-tenant app's "
+            "credentials are in its home tenant)";
         return f;
     }
     // The ends of the credentials of the kind containd presents: its own when Graph's hint or
@@ -187,9 +194,12 @@ preflight_finding credential_finding(const graph::reply<std::optional<graph::app
     std::optional<time_point> soonest, latest_past;
     bool unbounded = false;
     for (const auto& e : ends) {
-        if (!e) unbounded = true;
-        else if (*e > now) soonest = soonest ? std::min(*soonest, *e) : *e;
-        else latest_past = latest_past ? std::max(*latest_past, *e) : *e;
+        if (!e)
+            unbounded = true;
+        else if (*e > now)
+            soonest = soonest ? std::min(*soonest, *e) : *e;
+        else
+            latest_past = latest_past ? std::max(*latest_past, *e) : *e;
     }
     if (!soonest && !unbounded) {
         f.credential_expires = latest_past;
@@ -227,8 +237,8 @@ boost::asio::awaitable<tenant_check> check_tenant(graph::client& graph, credenti
         const auto& call = reply.call;
         std::string why;
         if (call.status == 0) {
-            why = "the login endpoint " + tenant.login_base + " could not be reached: " +
-                  std::string(graph::to_string(call.transport));
+            why = "the login endpoint " + tenant.login_base +
+                  " could not be reached: " + std::string(graph::to_string(call.transport));
             if (call.transport == graph::transport_error::tls)
                 why += " (is the server's certificate trusted? ca_file, system store)";
             if (!call.transport_detail.empty()) why += ": " + call.transport_detail;
@@ -238,7 +248,8 @@ boost::asio::awaitable<tenant_check> check_tenant(graph::client& graph, credenti
             for (const auto code : call.aadsts_codes)
                 if (code == 7000222) why += " - the client secret has expired";
         }
-        const bool expired = std::find(call.aadsts_codes.begin(), call.aadsts_codes.end(), 7000222) != call.aadsts_codes.end();
+        const bool expired =
+            std::find(call.aadsts_codes.begin(), call.aadsts_codes.end(), 7000222) != call.aadsts_codes.end();
         c.rows.push_back({"token", false, false, why});
         c.rows.push_back({"roles", false, false, "not checked: no token"});
         c.rows.push_back({"directory role", false, false, "not checked: no token"});
@@ -308,10 +319,12 @@ std::string tenant_health::metrics() const {
     std::ostringstream out;
     out << "# HELP containd_tenant_healthy Whether the tenant's last preflight passed (1) or found a gap (0).\n"
            "# TYPE containd_tenant_healthy gauge\n";
-    for (const auto& [name, c] : latest_) out << "containd_tenant_healthy{tenant=\"" << name << "\"} " << (c.healthy ? 1 : 0) << "\n";
+    for (const auto& [name, c] : latest_)
+        out << "containd_tenant_healthy{tenant=\"" << name << "\"} " << (c.healthy ? 1 : 0) << "\n";
     out << "# HELP containd_tenant_preflight_gaps Gaps the tenant's last preflight found.\n"
            "# TYPE containd_tenant_preflight_gaps gauge\n";
-    for (const auto& [name, c] : latest_) out << "containd_tenant_preflight_gaps{tenant=\"" << name << "\"} " << c.gaps.size() << "\n";
+    for (const auto& [name, c] : latest_)
+        out << "containd_tenant_preflight_gaps{tenant=\"" << name << "\"} " << c.gaps.size() << "\n";
     out << "# HELP containd_tenant_token_failures_total Preflight token requests that failed.\n"
            "# TYPE containd_tenant_token_failures_total counter\n";
     for (const auto& [name, _] : latest_) {

@@ -121,11 +121,12 @@ TEST(DirectoryRole, a_refused_read_is_a_warning_row_not_a_gap) {
 
 TEST(Credential, the_secret_containd_presents_is_picked_out_by_its_hint) {
     // An old secret expired last week, a fresh one (ours) ends in 200 days, another app secret in 5.
-    const json app = {{"id", "a1"},
-                      {"appId", "c1"},
-                      {"passwordCredentials",
-                       {password_credential("old", "2026-03-10T00:00:00Z"), password_credential("s3c", "2026-10-04T10:00:00Z"),
-                        password_credential("oth", "2026-03-23T10:00:00Z")}}};
+    const json app = {
+        {"id", "a1"},
+        {"appId", "c1"},
+        {"passwordCredentials",
+         {password_credential("old", "2026-03-10T00:00:00Z"), password_credential("s3c", "2026-10-04T10:00:00Z"),
+          password_credential("oth", "2026-03-23T10:00:00Z")}}};
     const auto f = credential_finding(app_read(app), own_secret(), now);
     EXPECT_TRUE(f.row.ok);
     EXPECT_FALSE(f.row.warning) << f.row.detail;
@@ -139,8 +140,9 @@ TEST(Credential, the_secret_containd_presents_is_picked_out_by_its_hint) {
 }
 
 TEST(Credential, under_30_days_is_a_warning_and_past_its_end_a_gap) {
-    auto f = credential_finding(app_read({{"id", "a1"}, {"passwordCredentials", {password_credential("s3c", "2026-03-28T10:00:00Z")}}}),
-                                own_secret(), now);
+    auto f = credential_finding(
+        app_read({{"id", "a1"}, {"passwordCredentials", {password_credential("s3c", "2026-03-28T10:00:00Z")}}}),
+        own_secret(), now);
     EXPECT_TRUE(f.row.ok);
     EXPECT_TRUE(f.row.warning);
     EXPECT_FALSE(f.gap);
@@ -148,8 +150,9 @@ TEST(Credential, under_30_days_is_a_warning_and_past_its_end_a_gap) {
     EXPECT_NE(f.warning->find("expires on 2026-03-28 (in 10 days)"), std::string::npos) << *f.warning;
     EXPECT_EQ(f.credential_expires, at("2026-03-28T10:00:00Z"));
 
-    f = credential_finding(app_read({{"id", "a1"}, {"passwordCredentials", {password_credential("s3c", "2026-03-17T10:00:00Z")}}}),
-                           own_secret(), now);
+    f = credential_finding(
+        app_read({{"id", "a1"}, {"passwordCredentials", {password_credential("s3c", "2026-03-17T10:00:00Z")}}}),
+        own_secret(), now);
     EXPECT_FALSE(f.row.ok);
     ASSERT_TRUE(f.gap);
     EXPECT_NE(f.gap->find("the client secret expired on 2026-03-17"), std::string::npos) << *f.gap;
@@ -159,11 +162,14 @@ TEST(Credential, under_30_days_is_a_warning_and_past_its_end_a_gap) {
 TEST(Credential, a_certificate_is_picked_out_by_its_thumbprint) {
     credential_identity cert;
     cert.certificate = true;
-    cert.sha1_thumbprint = std::string("\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14", 20);
+    cert.sha1_thumbprint =
+        std::string("\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14", 20);
     const json app = {{"id", "a1"},
                       {"passwordCredentials", {password_credential("s3c", "2026-03-20T00:00:00Z")}},
                       {"keyCredentials",
-                       {{{"keyId", "k1"}, {"customKeyIdentifier", "AQIDBAUGBwgJCgsMDQ4PEBESExQ="}, {"endDateTime", "2027-01-01T00:00:00Z"}},
+                       {{{"keyId", "k1"},
+                         {"customKeyIdentifier", "AQIDBAUGBwgJCgsMDQ4PEBESExQ="},
+                         {"endDateTime", "2027-01-01T00:00:00Z"}},
                         {{"keyId", "k2"}, {"customKeyIdentifier", "AAAA"}, {"endDateTime", "2026-04-01T00:00:00Z"}}}}};
     const auto f = credential_finding(app_read(app), cert, now);
     EXPECT_EQ(f.credential_expires, at("2027-01-01T00:00:00Z"));
@@ -202,7 +208,8 @@ TEST(TenantHealth, the_expiry_metric_keeps_the_last_value_read) {
     const std::string line = "containd_tenant_credential_expiry_timestamp_seconds{tenant=\"contoso\"} " +
                              std::to_string(to_unix_ms(at("2026-03-28T10:00:00Z")) / 1000) + "\n";
     EXPECT_NE(health.metrics().find(line), std::string::npos) << health.metrics();
-    EXPECT_NE(health.metrics().find("# TYPE containd_tenant_credential_expiry_timestamp_seconds gauge"), std::string::npos);
+    EXPECT_NE(health.metrics().find("# TYPE containd_tenant_credential_expiry_timestamp_seconds gauge"),
+              std::string::npos);
     const json j = health.to_json()["contoso"];
     EXPECT_EQ(j["credential_expires"], "2026-03-28T10:00:00.000Z");
     EXPECT_EQ(j["warnings"].size(), 1u);

@@ -37,7 +37,8 @@ public:
     // extra_ca_pem: an additional trust anchor (the embedded simulator's CA in the demo). The
     // engine settings size the connection pools and bound the pacer's waits (see .cpp).
     tenant_clients(boost::asio::any_io_executor executor, const std::vector<config::tenant_config>& tenants,
-                   const clock_source& clock, const config::engine_settings& engine, const std::string& extra_ca_pem = {});
+                   const clock_source& clock, const config::engine_settings& engine,
+                   const std::string& extra_ca_pem = {});
     ~tenant_clients();
 
     graph::client* find(const std::string& tenant) const;

@@ -2,8 +2,7 @@
 # Lint, as CI runs it (deploy/test.sh) and as anyone can before a merge:
 #   deploy/lint.sh                  both checks below
 #   deploy/lint.sh --format         clang-format-14 --dry-run --Werror on the files and folders
-#                                   deploy/format-checked.txt lists (the rest of the tree is not
-#                                   formatted yet; the list grows, it never shrinks)
+#                                   deploy/format-checked.txt lists (lib/, daemon/, tests/)
 #   deploy/lint.sh --tidy [FILE..]  clang-tidy-19 (.clang-tidy: STYLE.md's coroutine checks and a
 #                                   few bugprone ones) on FILEs, by default every lib/ and daemon/
 #                                   .cpp that holds a coroutine (~15 files, about a minute of CPU)

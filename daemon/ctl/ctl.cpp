@@ -218,8 +218,10 @@ std::vector<sse_event> sse_parser::feed(std::string_view chunk) {
     while (i < chunk.size()) {
         const auto end = chunk.find_first_of("\r\n", i);
         if (end == std::string_view::npos) {
-            if (pending_.size() + (chunk.size() - i) <= max_line) pending_.append(chunk.substr(i));
-            else pending_.clear();  // an absurd line: drop it rather than grow without bound
+            if (pending_.size() + (chunk.size() - i) <= max_line)
+                pending_.append(chunk.substr(i));
+            else
+                pending_.clear();  // an absurd line: drop it rather than grow without bound
             break;
         }
         std::string_view piece = chunk.substr(i, end - i);
@@ -336,7 +338,8 @@ progress compute_progress(const json& incident) {
     for (const auto& s : array_of(incident, "steps")) {
         const std::string ph = text(s, "phase");
         const std::string st = text(s, "status");
-        auto it = std::find_if(p.by_phase.begin(), p.by_phase.end(), [&](const phase_progress& x) { return x.phase == ph; });
+        auto it =
+            std::find_if(p.by_phase.begin(), p.by_phase.end(), [&](const phase_progress& x) { return x.phase == ph; });
         ++p.total;
         // A cancelled incident's skipped steps were not done: they do not fill its bar.
         const bool skipped = st == "skipped";
@@ -370,7 +373,8 @@ std::string render_progress(const progress& p, int bar_width) {
     }
     const int width = std::max(bar_width, 1);
     const int filled = p.total > 0 ? p.done * width / p.total : (p.status == "contained" ? width : 0);
-    out += " [" + std::string(static_cast<std::size_t>(filled), '#') + std::string(static_cast<std::size_t>(width - filled), '.') + "] ";
+    out += " [" + std::string(static_cast<std::size_t>(filled), '#') +
+           std::string(static_cast<std::size_t>(width - filled), '.') + "] ";
     out += std::to_string(p.done) + "/" + std::to_string(p.total);
     if (!p.status.empty()) out += " " + sanitize(p.status);
     if (p.status == "cancelled" && p.skipped > 0) out += " (" + std::to_string(p.skipped) + " skipped)";
@@ -424,8 +428,8 @@ std::string render_incident_list(const json& list) {
     const json& items = list.is_array() ? list : array_of(list, "incidents");
     table t{{"ID", "TENANT", "REF", "STATUS", "PHASE", "CREATED"}, {}};
     for (const auto& i : items)
-        t.rows.push_back({cell(i, "id"), cell(i, "tenant"), cell(i, "external_ref"), cell(i, "status"), cell(i, "phase"),
-                          short_time(member(i, "created_at"))});
+        t.rows.push_back({cell(i, "id"), cell(i, "tenant"), cell(i, "external_ref"), cell(i, "status"),
+                          cell(i, "phase"), short_time(member(i, "created_at"))});
     if (t.rows.empty()) return "No incidents.\n";
     return render_table(t);
 }
@@ -449,8 +453,8 @@ std::string render_incident(const json& inc) {
         table t{{"UPN", "TIER", "TIER REASON", "REVOKED", "PASSWORD RESET", "METHODS REMOVED", "TAP ISSUED"}, {}};
         for (const auto& a : accounts) {
             const auto& removed = member(a, "methods_removed");
-            t.rows.push_back({cell(a, "upn"), cell(a, "tier"), cell(a, "tier_reason"), short_time(member(a, "revoked_at")),
-                              short_time(member(a, "password_reset_at")),
+            t.rows.push_back({cell(a, "upn"), cell(a, "tier"), cell(a, "tier_reason"),
+                              short_time(member(a, "revoked_at")), short_time(member(a, "password_reset_at")),
                               removed.is_array() ? std::to_string(removed.size()) : std::string("-"),
                               short_time(member(a, "tap_issued_at"))});
         }
@@ -484,9 +488,10 @@ std::string render_incident(const json& inc) {
                 std::string who = text(f, "upn");
                 if (who.empty()) who = text(f, "app_id");
                 if (who.empty()) who = text(f, "subject");
-                notes.push_back(cell(v, "check") + " finding: " + sanitize(who) + " from " + cell(f, "ip") + ": " +
-                                cell(f, "successes") + " success(es), " + cell(f, "failures") + " failure(s)" +
-                                (array_of(f, "fail_codes").empty() ? std::string() : " codes " + cell(f, "fail_codes")));
+                notes.push_back(
+                    cell(v, "check") + " finding: " + sanitize(who) + " from " + cell(f, "ip") + ": " +
+                    cell(f, "successes") + " success(es), " + cell(f, "failures") + " failure(s)" +
+                    (array_of(f, "fail_codes").empty() ? std::string() : " codes " + cell(f, "fail_codes")));
             }
             for (const auto& d : array_of(v, "diagnosis"))
                 if (d.is_string()) notes.push_back(cell(v, "check") + " diagnosis: " + sanitize(d.get<std::string>()));
@@ -498,7 +503,8 @@ std::string render_incident(const json& inc) {
     const auto& attention = array_of(inc, "attention");
     if (!attention.empty()) {
         out << "\nAttention\n";
-        for (const auto& a : attention) out << "  - " << (a.is_string() ? sanitize(a.get<std::string>()) : sanitize(a.dump())) << "\n";
+        for (const auto& a : attention)
+            out << "  - " << (a.is_string() ? sanitize(a.get<std::string>()) : sanitize(a.dump())) << "\n";
     }
     return out.str();
 }
@@ -516,14 +522,16 @@ std::string render_plan(const json& plan) {
     if (!accounts.empty()) {
         table t{{"UPN", "TIER", "TIER REASON", "METHOD CLEANUP", "SYNCED"}, {}};
         for (const auto& a : accounts)
-            t.rows.push_back({cell(a, "upn"), cell(a, "tier"), cell(a, "tier_reason"), cell(a, "method_cleanup"), cell(a, "synced")});
+            t.rows.push_back({cell(a, "upn"), cell(a, "tier"), cell(a, "tier_reason"), cell(a, "method_cleanup"),
+                              cell(a, "synced")});
         out << "\nAccounts\n" << render_table(t);
     }
     const auto& steps = array_of(plan, "steps");
     if (!steps.empty()) {
         table t{{"SEQ", "STAGE", "PHASE", "KIND", "TARGET", "AFTER", "APPROVAL", "GRAPH CALLS"}, {}};
         for (const auto& s : steps) {
-            const bool approval = member(s, "requires_approval").is_boolean() && member(s, "requires_approval").get<bool>();
+            const bool approval =
+                member(s, "requires_approval").is_boolean() && member(s, "requires_approval").get<bool>();
             t.rows.push_back({cell(s, "seq"), cell(s, "stage"), cell(s, "phase"), cell(s, "kind"), cell(s, "target"),
                               member(s, "depends_on").is_null() ? std::string() : cell(s, "depends_on"),
                               approval ? "required" : "", cell(s, "graph_calls")});
@@ -612,7 +620,8 @@ json build_submission(json base, const submit_flags& f, std::vector<std::string>
             } else {
                 const std::string tier = a.substr(colon + 1);
                 if (std::find(tiers.begin(), tiers.end(), tier) == tiers.end() && errors)
-                    errors->push_back("--account '" + a + "': tier must be break_glass, service, privileged or standard");
+                    errors->push_back("--account '" + a +
+                                      "': tier must be break_glass, service, privileged or standard");
                 acct["upn"] = a.substr(0, colon);
                 acct["tier"] = tier;
             }

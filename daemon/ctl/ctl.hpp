@@ -48,10 +48,10 @@ std::optional<int> exit_code_for_incident_status(std::string_view status);
 // URLs
 
 struct url {
-    bool tls = false;       // https
-    std::string host;       // without brackets for IPv6 literals
-    std::uint16_t port = 0; // explicit or the scheme's default
-    std::string base_path;  // "" or "/prefix" (no trailing slash): prepended to every API path
+    bool tls = false;        // https
+    std::string host;        // without brackets for IPv6 literals
+    std::uint16_t port = 0;  // explicit or the scheme's default
+    std::string base_path;   // "" or "/prefix" (no trailing slash): prepended to every API path
 };
 
 // http://host[:port][/prefix] or https://...; nullopt (and *error set) for anything else
@@ -120,15 +120,15 @@ std::string render_problem(int http_status, std::string_view body);
 // Progress of an incident, from GET /v1/incidents/{id}
 
 inline const std::vector<std::string>& phases() {
-    static const std::vector<std::string> p = {"resolve", "block", "revoke", "credentials",
-                                               "methods", "apps",  "verify", "release", "done"};
+    static const std::vector<std::string> p = {"resolve", "block",  "revoke",  "credentials", "methods",
+                                               "apps",    "verify", "release", "done"};
     return p;
 }
 
 struct phase_progress {
     std::string phase;
     int total = 0;
-    int done = 0;     // succeeded or skipped
+    int done = 0;  // succeeded or skipped
     int failed = 0;
     int running = 0;  // running or waiting_approval
 };
@@ -168,9 +168,9 @@ std::string cell(const nlohmann::json& obj, const char* key);
 // "2026-03-18T10:15:02.123Z" -> "2026-03-18 10:15:02" ("-" when empty or null).
 std::string short_time(const nlohmann::json& t);
 
-std::string render_incident_list(const nlohmann::json& list);    // GET /v1/incidents
-std::string render_incident(const nlohmann::json& incident);     // GET /v1/incidents/{id}
-std::string render_plan(const nlohmann::json& plan);             // dry-run response
+std::string render_incident_list(const nlohmann::json& list);  // GET /v1/incidents
+std::string render_incident(const nlohmann::json& incident);   // GET /v1/incidents/{id}
+std::string render_plan(const nlohmann::json& plan);           // dry-run response
 
 // One line for a live event: "10:15:02  step_succeeded  #5 revoke_sessions a@b.com  (k=v ...)".
 // incident (may be null) supplies the step's kind and target.
@@ -184,7 +184,7 @@ struct submit_flags {
     bool confirm_tenant_wide = false;
     std::vector<std::string> accounts;  // "UPN" or "UPN:tier"
     std::vector<std::string> attacker_ips;
-    std::vector<std::string> apps;      // appId GUIDs
+    std::vector<std::string> apps;  // appId GUIDs
 };
 
 // Applies flags onto base (an object: a file's body, or {}): scalars replace, lists append.

@@ -23,8 +23,9 @@ TEST(Sse, parses_a_frame_with_id_event_and_data) {
 }
 
 TEST(Sse, frames_split_at_every_byte_give_the_same_events) {
-    const std::string wire = "id: 1\nevent: a\ndata: one\n\n: heartbeat\n\nid: 2\r\nevent: b\r\ndata: two\r\n\r\n"
-                             "id: 3\revent: c\rdata: three\r\r";
+    const std::string wire =
+        "id: 1\nevent: a\ndata: one\n\n: heartbeat\n\nid: 2\r\nevent: b\r\ndata: two\r\n\r\n"
+        "id: 3\revent: c\rdata: three\r\r";
     sse_parser p;
     std::vector<sse_event> all;
     for (char c : wire) {
@@ -288,16 +289,17 @@ TEST(Progress, renders_one_line_with_the_current_phase_marked) {
 TEST(Progress, empty_and_contained_incidents) {
     auto p = compute_progress(json::object());
     EXPECT_EQ(p.total, 0);
-    EXPECT_EQ(render_progress(p, 4), "[resolve -][block -][revoke -][credentials -][methods -][apps -][verify -][done] [....] 0/0");
+    EXPECT_EQ(render_progress(p, 4),
+              "[resolve -][block -][revoke -][credentials -][methods -][apps -][verify -][done] [....] 0/0");
     p = compute_progress(json{{"status", "contained"}, {"phase", "done"}, {"steps", json::array()}});
     EXPECT_NE(render_progress(p, 4).find("[*done] [####] 0/0 contained"), std::string::npos);
 }
 
 TEST(Progress, the_release_phase_shows_once_released) {
-    const auto p = compute_progress(json{{"status", "running"},
-                                         {"phase", "release"},
-                                         {"steps", {{{"phase", "verify"}, {"status", "succeeded"}},
-                                                    {{"phase", "release"}, {"status", "running"}}}}});
+    const auto p = compute_progress(json{
+        {"status", "running"},
+        {"phase", "release"},
+        {"steps", {{{"phase", "verify"}, {"status", "succeeded"}}, {{"phase", "release"}, {"status", "running"}}}}});
     EXPECT_NE(render_progress(p, 2).find("[verify 1/1][*release 0/1][done] [#.] 1/2 running"), std::string::npos)
         << render_progress(p, 2);
 }
@@ -305,9 +307,10 @@ TEST(Progress, the_release_phase_shows_once_released) {
 TEST(Progress, a_cancelled_incident_does_not_read_100_percent) {
     const auto p = compute_progress(json{{"status", "cancelled"},
                                          {"phase", "revoke"},
-                                         {"steps", {{{"phase", "block"}, {"status", "succeeded"}},
-                                                    {{"phase", "revoke"}, {"status", "skipped"}},
-                                                    {{"phase", "verify"}, {"status", "skipped"}}}}});
+                                         {"steps",
+                                          {{{"phase", "block"}, {"status", "succeeded"}},
+                                           {{"phase", "revoke"}, {"status", "skipped"}},
+                                           {{"phase", "verify"}, {"status", "skipped"}}}}});
     EXPECT_EQ(p.done, 1);
     EXPECT_EQ(p.skipped, 2);
     const auto line = render_progress(p, 3);
@@ -315,7 +318,8 @@ TEST(Progress, a_cancelled_incident_does_not_read_100_percent) {
 }
 
 TEST(Progress, tolerates_malformed_documents) {
-    const auto p = compute_progress(json::parse(R"({"steps": [1, "x", {"phase": 3}, {"phase":"later","status":"succeeded"}]})"));
+    const auto p =
+        compute_progress(json::parse(R"({"steps": [1, "x", {"phase": 3}, {"phase":"later","status":"succeeded"}]})"));
     EXPECT_EQ(p.total, 4);
     EXPECT_EQ(p.done, 1);  // the unknown phase counts overall
 }
@@ -355,10 +359,18 @@ TEST(Table, cells_from_json) {
 
 TEST(Views, incident_list) {
     const json list = {{"incidents",
-                        {{{"id", "i1"}, {"tenant", "contoso"}, {"external_ref", "S-1"}, {"status", "running"},
-                          {"phase", "revoke"}, {"created_at", "2026-03-18T10:00:00.000Z"}},
-                         {{"id", "i2"}, {"tenant", "contoso"}, {"external_ref", nullptr}, {"status", "contained"},
-                          {"phase", "done"}, {"created_at", "2026-03-17T09:00:00.000Z"}}}},
+                        {{{"id", "i1"},
+                          {"tenant", "contoso"},
+                          {"external_ref", "S-1"},
+                          {"status", "running"},
+                          {"phase", "revoke"},
+                          {"created_at", "2026-03-18T10:00:00.000Z"}},
+                         {{"id", "i2"},
+                          {"tenant", "contoso"},
+                          {"external_ref", nullptr},
+                          {"status", "contained"},
+                          {"phase", "done"},
+                          {"created_at", "2026-03-17T09:00:00.000Z"}}}},
                        {"next_cursor", nullptr}};
     EXPECT_EQ(render_incident_list(list),
               "ID  TENANT   REF  STATUS     PHASE   CREATED\n"
@@ -369,10 +381,11 @@ TEST(Views, incident_list) {
 
 TEST(Views, incident_shows_every_section) {
     const auto out = render_incident(sample_incident());
-    for (const char* want : {"Incident   3f0c9a52-8d0e-4c3b-9a71-2b5d6e7f8a90", "Status     running", "Accounts\nUPN",
-                             "holds Exchange Administrator", "2026-03-18 10:00:30", "Steps\nSEQ", "503 serviceNotAvailable",
-                             "waiting_approval (approve 6)", "Verification\nCHECK", "+15m finding: ap.clerk@contoso.com from 203.0.113.66",
-                             "codes 53003", "+15m diagnosis: blocked by the emergency policy", "Attention\n  - step 5 failed"})
+    for (const char* want :
+         {"Incident   3f0c9a52-8d0e-4c3b-9a71-2b5d6e7f8a90", "Status     running", "Accounts\nUPN",
+          "holds Exchange Administrator", "2026-03-18 10:00:30", "Steps\nSEQ", "503 serviceNotAvailable",
+          "waiting_approval (approve 6)", "Verification\nCHECK", "+15m finding: ap.clerk@contoso.com from 203.0.113.66",
+          "codes 53003", "+15m diagnosis: blocked by the emergency policy", "Attention\n  - step 5 failed"})
         EXPECT_NE(out.find(want), std::string::npos) << want << "\n" << out;
 }
 
@@ -397,12 +410,16 @@ TEST(Views, plan_of_a_dry_run) {
 }
 
 TEST(Views, event_line_names_the_step_and_its_target) {
-    const json ev = {{"id", 12}, {"at", "2026-03-18T10:15:02.000Z"}, {"kind", "step_failed"}, {"step", 5},
+    const json ev = {{"id", 12},
+                     {"at", "2026-03-18T10:15:02.000Z"},
+                     {"kind", "step_failed"},
+                     {"step", 5},
                      {"data", {{"error", "503 serviceNotAvailable"}, {"attempt", 3}, {"big", {{"x", 1}}}}}};
-    EXPECT_EQ(render_event_line(ev, sample_incident()),
-              "10:15:02  step_failed  #5 revoke_sessions ap.clerk@contoso.com  (attempt=3 error=503 serviceNotAvailable)");
-    const json plain = {{"at", "2026-03-18T10:16:00Z"}, {"kind", "status_changed"}, {"step", nullptr},
-                        {"data", {{"to", "verifying"}}}};
+    EXPECT_EQ(
+        render_event_line(ev, sample_incident()),
+        "10:15:02  step_failed  #5 revoke_sessions ap.clerk@contoso.com  (attempt=3 error=503 serviceNotAvailable)");
+    const json plain = {
+        {"at", "2026-03-18T10:16:00Z"}, {"kind", "status_changed"}, {"step", nullptr}, {"data", {{"to", "verifying"}}}};
     EXPECT_EQ(render_event_line(plain, nullptr), "10:16:00  status_changed  (to=verifying)");
 }
 
@@ -417,8 +434,9 @@ TEST(Problems, validation_errors_list_every_field) {
 }
 
 TEST(Problems, refusal_reasons_and_non_problem_bodies) {
-    EXPECT_EQ(render_problem(422, R"({"title":"Unprocessable Content","detail":"The plan was refused:","reasons":["r1"]})"),
-              "422 Unprocessable Content: The plan was refused:\n  - r1\n");
+    EXPECT_EQ(
+        render_problem(422, R"({"title":"Unprocessable Content","detail":"The plan was refused:","reasons":["r1"]})"),
+        "422 Unprocessable Content: The plan was refused:\n  - r1\n");
     EXPECT_EQ(render_problem(502, "<html>Bad gateway</html>\n"), "HTTP 502: <html>Bad gateway</html>\n");
     EXPECT_EQ(render_problem(500, ""), "HTTP 500\n");
 }
@@ -432,7 +450,8 @@ TEST(Submit, flags_build_the_api_body) {
     f.external_ref = "SENTINEL-4711";
     f.title = "BEC in finance";
     f.compromise_start = "2026-03-12T00:00:00Z";
-    f.accounts = {"finance.director@contoso.com:privileged", "ap.clerk@contoso.com", "breakglass@contoso.com:break_glass"};
+    f.accounts = {"finance.director@contoso.com:privileged", "ap.clerk@contoso.com",
+                  "breakglass@contoso.com:break_glass"};
     f.attacker_ips = {"203.0.113.66"};
     f.apps = {"c7a1e5d2-9b3f-4a6c-8e1d-2f5b7c9a0e34"};
     f.credential_delivery = "tap";
@@ -455,8 +474,9 @@ TEST(Submit, flags_override_a_file_and_append_to_its_lists) {
     f.accounts = {"b@contoso.com"};
     std::vector<std::string> errors;
     const auto body = build_submission(
-        json::parse(R"({"external_ref":"OLD","accounts":[{"upn":"a@contoso.com"}],"options":{"method_cleanup":"auto"}})"), f,
-        &errors);
+        json::parse(
+            R"({"external_ref":"OLD","accounts":[{"upn":"a@contoso.com"}],"options":{"method_cleanup":"auto"}})"),
+        f, &errors);
     EXPECT_TRUE(errors.empty());
     EXPECT_EQ(body["external_ref"], "NEW");
     EXPECT_EQ(body["accounts"].size(), 2u);

@@ -79,9 +79,9 @@ struct http_client::impl {
         throw transport_error(std::string(step) + " " + where() + ": " + why);
     }
 
-    http::request<http::string_body> make_request(const std::string& method, const std::string& target,
-                                                  const std::string& body, const std::string& content_type,
-                                                  const std::vector<std::pair<std::string, std::string>>& headers) const {
+    http::request<http::string_body> make_request(
+        const std::string& method, const std::string& target, const std::string& body, const std::string& content_type,
+        const std::vector<std::pair<std::string, std::string>>& headers) const {
         http::request<http::string_body> req;
         req.method_string(method);
         req.target(opts.base.base_path + target);
@@ -120,8 +120,10 @@ struct http_client::impl {
         ec = run(ioc, [&](auto handler) { lowest.async_connect(endpoints, handler); });
         if (ec) fail("cannot connect to", ec);
         if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
-            if (!is_ip_literal(opts.base.host) && !SSL_set_tlsext_host_name(stream.native_handle(), opts.base.host.c_str()))
-                fail("TLS (SNI) with", error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category()));
+            if (!is_ip_literal(opts.base.host) &&
+                !SSL_set_tlsext_host_name(stream.native_handle(), opts.base.host.c_str()))
+                fail("TLS (SNI) with",
+                     error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category()));
             stream.set_verify_callback(ssl::host_name_verification(opts.base.host));
             lowest.expires_after(opts.timeout);
             ec = run(ioc, [&](auto handler) { stream.async_handshake(ssl::stream_base::client, handler); });
@@ -136,8 +138,8 @@ struct http_client::impl {
         error_code ec;
         if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
             if (graceful) {
-            beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
-            ec = run(ioc, [&](auto handler) { stream.async_shutdown(handler); });  // errors do not matter here
+                beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+                ec = run(ioc, [&](auto handler) { stream.async_shutdown(handler); });  // errors do not matter here
             }
         }
         beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ec);
@@ -228,7 +230,8 @@ http_result http_client::request(const std::string& method, const std::string& t
     return d.exchange(s, req);
 }
 
-http_result http_client::stream(const std::string& target, const std::vector<std::pair<std::string, std::string>>& headers,
+http_result http_client::stream(const std::string& target,
+                                const std::vector<std::pair<std::string, std::string>>& headers,
                                 const std::function<void(const http_result&)>& on_head,
                                 const std::function<bool(std::string_view)>& on_data, std::chrono::milliseconds idle) {
     auto& d = *impl_;

@@ -37,8 +37,8 @@ struct http_result {
 
 struct client_options {
     url base;
-    std::string cacert_file;  // PEM trust anchors for https; empty: the system's store
-    secret bearer;            // sent as "Authorization: Bearer ..." when not empty; never printed
+    std::string cacert_file;                    // PEM trust anchors for https; empty: the system's store
+    secret bearer;                              // sent as "Authorization: Bearer ..." when not empty; never printed
     std::chrono::milliseconds timeout{30'000};  // per step (connect, handshake, write, read)
 };
 

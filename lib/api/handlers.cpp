@@ -1,8 +1,8 @@
 #include "api/handlers.hpp"
 
 #include <charconv>
-#include <set>
 #include <optional>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -160,7 +160,10 @@ response handle_readyz(api_state& st, const request&, const caller&, const path_
     json body = {{"status", "ready"}};
     if (!tenants.empty()) body["tenants"] = tenants;
     if (st.ready && !st.stopping && storage_ok && tenants_ok) return json_response(200, body);
-    body["status"] = st.stopping ? "stopping" : !st.ready ? "starting" : !storage_ok ? "storage_unavailable" : "tenant_not_ready";
+    body["status"] = st.stopping   ? "stopping"
+                     : !st.ready   ? "starting"
+                     : !storage_ok ? "storage_unavailable"
+                                   : "tenant_not_ready";
     auto r = json_response(503, body);
     r.header("Retry-After", "1");
     return r;
@@ -182,14 +185,17 @@ response handle_submit(api_state& st, const request& req, const caller&, const p
     auto errors = unknown_query(req, {"dry_run"});
     bool dry_run = false;
     if (const auto* d = query(req, "dry_run")) {
-        if (*d == "true" || *d == "1") dry_run = true;
-        else if (*d != "false" && *d != "0") errors.push_back({"dry_run", "must be true or false"});
+        if (*d == "true" || *d == "1")
+            dry_run = true;
+        else if (*d != "false" && *d != "0")
+            errors.push_back({"dry_run", "must be true or false"});
     }
     std::optional<std::string> key;
     if (const auto* k = req.header("idempotency-key")) {
         if (k->empty() || k->size() > 255 || !visible_ascii(*k))
             errors.push_back({"Idempotency-Key", "must be 1 to 255 visible ASCII characters"});
-        else key = *k;
+        else
+            key = *k;
     }
     if (!errors.empty()) return bad_request("The request has invalid parameters.", errors);
     if (req.body.empty()) return bad_request("The body is required.", {{"", "a JSON incident is required"}});
@@ -208,16 +214,20 @@ response handle_submit(api_state& st, const request& req, const caller&, const p
     if (!tenant_reported && body.is_object()) {
         const auto it = body.find("tenant");
         if (it == body.end()) {
-            if (st.ctx.tenants.size() == 1) tenant = st.ctx.tenants.begin()->first;
-            else errors.push_back({"tenant", "required: more than one tenant is configured"});
+            if (st.ctx.tenants.size() == 1)
+                tenant = st.ctx.tenants.begin()->first;
+            else
+                errors.push_back({"tenant", "required: more than one tenant is configured"});
         } else if (it->is_string()) {
-            if (st.ctx.tenants.count(it->get<std::string>())) tenant = it->get<std::string>();
-            else errors.push_back({"tenant", "is not a configured tenant"});
+            if (st.ctx.tenants.count(it->get<std::string>()))
+                tenant = it->get<std::string>();
+            else
+                errors.push_back({"tenant", "is not a configured tenant"});
         }
     }
     if (!errors.empty())
-        return bad_request("The incident has " + std::to_string(errors.size()) + " invalid field(s); nothing was stored.",
-                           errors);
+        return bad_request(
+            "The incident has " + std::to_string(errors.size()) + " invalid field(s); nothing was stored.", errors);
 
     auto& request_in = std::get<incident::incident_request>(parsed);
     request_in.tenant = tenant;  // canonical: a replay naming the tenant matches one that omitted it
@@ -235,7 +245,7 @@ response handle_submit(api_state& st, const request& req, const caller&, const p
     auto& plan = std::get<incident::plan>(planned);
     if (dry_run) return json_response(200, incident::to_json(plan));
 
-    const store::new_incident in{random_uuid(), tenant, request_in.external_ref, key, incident::to_json(request_in),
+    const store::new_incident in{random_uuid(),  tenant, request_in.external_ref, key, incident::to_json(request_in),
                                  std::move(plan)};
     // create_incident commits durably before it returns: only then is a 201 possible.
     const auto result = st.ctx.db.create_incident(in);
@@ -256,7 +266,8 @@ response handle_submit(api_state& st, const request& req, const caller&, const p
                          "Incident " + first.id + " already exists for external_ref '" +
                              request_in.external_ref.value_or("") +
                              "' with a different body; nothing was stored. To add accounts or apps to it, POST "
-                             "them to /v1/incidents/" + first.id + "/accounts.");
+                             "them to /v1/incidents/" +
+                             first.id + "/accounts.");
         auto doc = json::parse(r.body);
         doc["incident_id"] = first.id;
         doc["incident"] = "/v1/incidents/" + first.id;
@@ -276,22 +287,27 @@ response handle_list(api_state& st, const request& req, const caller& who, const
     if (const auto* s = query(req, "status")) {
         f.status = store::incident_status_from_string(*s);
         if (!f.status)
-            errors.push_back({"status",
-                              "must be running, waiting_approval, verifying, contained, needs_attention or cancelled"});
+            errors.push_back(
+                {"status", "must be running, waiting_approval, verifying, contained, needs_attention or cancelled"});
     }
     if (const auto* t = query(req, "tenant")) {
-        if (t->empty() || t->size() > 64) errors.push_back({"tenant", "must be a tenant name"});
-        else f.tenant = *t;
+        if (t->empty() || t->size() > 64)
+            errors.push_back({"tenant", "must be a tenant name"});
+        else
+            f.tenant = *t;
     }
     if (const auto* l = query(req, "limit")) {
         const auto v = parse_int(*l);
         if (!v || *v < 1 || *v > static_cast<std::int64_t>(max_list_limit))
             errors.push_back({"limit", "must be an integer from 1 to " + std::to_string(max_list_limit)});
-        else f.limit = static_cast<std::size_t>(*v);
+        else
+            f.limit = static_cast<std::size_t>(*v);
     }
     if (const auto* c = query(req, "cursor")) {
-        if (!is_guid(*c)) errors.push_back({"cursor", "must be the next_cursor of an earlier page"});
-        else f.before_id = lower(*c);
+        if (!is_guid(*c))
+            errors.push_back({"cursor", "must be the next_cursor of an earlier page"});
+        else
+            f.before_id = lower(*c);
     }
     if (!errors.empty()) return bad_request("The query has invalid parameters.", errors);
 
@@ -327,22 +343,27 @@ response handle_events(api_state& st, const request& req, const caller& who, con
     std::size_t limit = max_event_page;
     if (const auto* a = query(req, "after")) {
         const auto v = parse_int(*a);
-        if (!v || *v < 0) errors.push_back({"after", "must be an event id (a non-negative integer)"});
-        else after = *v;
+        if (!v || *v < 0)
+            errors.push_back({"after", "must be an event id (a non-negative integer)"});
+        else
+            after = *v;
     }
     if (const auto* l = query(req, "limit")) {
         const auto v = parse_int(*l);
         if (!v || *v < 1 || *v > static_cast<std::int64_t>(max_event_page))
             errors.push_back({"limit", "must be an integer from 1 to " + std::to_string(max_event_page)});
-        else limit = static_cast<std::size_t>(*v);
+        else
+            limit = static_cast<std::size_t>(*v);
     }
     const auto* accept = req.header("accept");
     const bool stream = accept && accept->find("text/event-stream") != std::string::npos;
     if (stream) {
         if (const auto* last = req.header("last-event-id")) {
             const auto v = parse_int(*last);
-            if (!v || *v < 0) errors.push_back({"Last-Event-ID", "must be an event id"});
-            else after = std::max(after, *v);
+            if (!v || *v < 0)
+                errors.push_back({"Last-Event-ID", "must be an event id"});
+            else
+                after = std::max(after, *v);
         }
     }
     if (!errors.empty()) return bad_request("The query has invalid parameters.", errors);
@@ -355,7 +376,8 @@ response handle_events(api_state& st, const request& req, const caller& who, con
     }
     json out = {{"events", json::array()}, {"next_after", after}};
     for (const auto& e : st.ctx.db.events(id, after, limit)) {
-        out["events"].push_back(is_viewer(who) ? report::viewer_event_view(report::event_view(e)) : report::event_view(e));
+        out["events"].push_back(is_viewer(who) ? report::viewer_event_view(report::event_view(e))
+                                               : report::event_view(e));
         out["next_after"] = e.id;
     }
     return json_response(200, out);
@@ -365,7 +387,8 @@ response handle_report(api_state& st, const request& req, const caller& who, con
     auto errors = unknown_query(req, {"format"});
     std::string format = "json";
     if (const auto* f = query(req, "format")) format = *f;
-    if (format != "json" && format != "md" && format != "html") errors.push_back({"format", "must be json, md or html"});
+    if (format != "json" && format != "md" && format != "html")
+        errors.push_back({"format", "must be json, md or html"});
     if (!errors.empty()) return bad_request("The query has invalid parameters.", errors);
 
     auto snap = report::load_snapshot(st.ctx.db, p.at(0));
@@ -414,10 +437,12 @@ response handle_cancel(api_state& st, const request& req, const caller& who, con
     // Plainly, beside the incident: what happens to the block.
     auto doc = json::parse(r.body, nullptr, false);
     if (doc.is_object()) {
-        doc["block"] = out.releasing    ? "releasing: the emergency block is being taken off for this incident's accounts"
+        doc["block"] = out.releasing ? "releasing: the emergency block is being taken off for this incident's accounts"
                        : out.block_stays ? "stays on: the emergency block still blocks this incident's accounts; "
-                                           "release it with POST /v1/incidents/" + id + "/release (or cancel with "
-                                           "?release=true)"
+                                           "release it with POST /v1/incidents/" +
+                                               id +
+                                               "/release (or cancel with "
+                                               "?release=true)"
                                          : "none: the block had not been enabled";
         r.body = doc.dump(-1, ' ', false, json::error_handler_t::replace);
     }
@@ -438,7 +463,8 @@ response handle_release(api_state& st, const request& req, const caller& who, co
         return conflict(rec->contained_at
                             ? "The emergency block of this incident is already being released or was released."
                             : "The emergency block of this incident is not on yet: there is nothing to release "
-                              "(it is " + std::string(store::to_string(rec->status)) + "; cancel it instead).");
+                              "(it is " +
+                                  std::string(store::to_string(rec->status)) + "; cancel it instead).");
     st.wake_streams(id);
     return json_response(202, {{"id", id}, {"status", "release_requested"}, {"event_id", released.event_id}});
 }
@@ -498,14 +524,15 @@ response handle_extend(api_state& st, const request& req, const caller& who, con
                 if (n >= before) fe.field = key + std::to_string(n - before) + fe.field.substr(close);
             }
         }
-        return bad_request("The accounts or apps have " + std::to_string(e->size()) + " invalid field(s); nothing was added.",
-                           *e);
+        return bad_request(
+            "The accounts or apps have " + std::to_string(e->size()) + " invalid field(s); nothing was added.", *e);
     }
     auto& request_in = std::get<incident::incident_request>(parsed);
     request_in.tenant = rec->tenant;
     // What is new: an account or app already in the incident is not added twice.
     const std::vector<incident::account_request> accounts(
-        request_in.accounts.begin() + static_cast<std::ptrdiff_t>(std::min(accounts_before, request_in.accounts.size())),
+        request_in.accounts.begin() +
+            static_cast<std::ptrdiff_t>(std::min(accounts_before, request_in.accounts.size())),
         request_in.accounts.end());
     const std::vector<incident::app_request> apps(
         request_in.malicious_apps.begin() +
@@ -540,8 +567,9 @@ response handle_reverify(api_state& st, const request& req, const caller& who, c
     const auto result =
         st.ctx.engine.schedule_check(id, st.ctx.clock.now(), who.name, std::get<std::string>(reason), &seq);
     if (result == engine::action_result::conflict)
-        return conflict("Verification needs the block to be on (a containment time) and an incident that is not "
-                        "cancelled.");
+        return conflict(
+            "Verification needs the block to be on (a containment time) and an incident that is not "
+            "cancelled.");
     if (result != engine::action_result::done) return action_outcome(st, result, id, "verification");
     st.wake_streams(id);
     return json_response(202, {{"id", id}, {"status", "verification_scheduled"}, {"step", seq}});
@@ -578,18 +606,20 @@ response handle_issue_tap(api_state& st, const request& req, const caller& who, 
     if (const auto it = body.find("lifetime_minutes"); it != body.end()) {
         if (!it->is_number_integer() || it->get<std::int64_t>() < 10 || it->get<std::int64_t>() > 43200)
             errors.push_back({"lifetime_minutes", "must be an integer from 10 to 43200"});
-        else lifetime = static_cast<int>(it->get<std::int64_t>());
+        else
+            lifetime = static_cast<int>(it->get<std::int64_t>());
     }
     if (!errors.empty()) return bad_request("The request has invalid fields.", errors);
     int seq = 0;
     const auto result = st.ctx.engine.issue_tap(id, upn, lifetime, who.name, std::get<std::string>(reason), &seq);
     if (result == engine::action_result::conflict)
-        return conflict("A TAP can be issued for a resolved account of this incident once the block is on, one at a "
-                        "time, and not in a cancelled incident.");
+        return conflict(
+            "A TAP can be issued for a resolved account of this incident once the block is on, one at a "
+            "time, and not in a cancelled incident.");
     if (result != engine::action_result::done) return action_outcome(st, result, id, "issuing a TAP");
     st.wake_streams(id);
-    return json_response(202, {{"id", id}, {"status", "tap_requested"}, {"upn", upn}, {"step", seq},
-                               {"lifetime_minutes", lifetime}});
+    return json_response(
+        202, {{"id", id}, {"status", "tap_requested"}, {"upn", upn}, {"step", seq}, {"lifetime_minutes", lifetime}});
 }
 
 // ?kind=tap|password picks one when an account holds both (privileged accounts get a password
@@ -620,21 +650,22 @@ response handle_reveal(api_state& st, const request& req, const caller& who, con
     if (kind == "password" && rec && rec->plan.value("delivery", "password") == "tap")
         return problem(409, "tap-mode", "Conflict",
                        "This incident delivers Temporary Access Passes: passwords were reset to unique random values "
-                       "but are never revealed. Reveal the account's TAP (or issue one: POST /v1/incidents/" + id +
-                           "/credentials/" + upn + "/tap).");
+                       "but are never revealed. Reveal the account's TAP (or issue one: POST /v1/incidents/" +
+                           id + "/credentials/" + upn + "/tap).");
     if (kind == "tap") {
         // A TAP that has expired is useless to the user: say so, and how to get a fresh one.
         std::optional<time_point> expires;
         for (const auto& s : st.ctx.db.steps(id))
-            if (s.kind == incident::step_kind::issue_tap && s.target == upn && s.status == store::step_status::succeeded &&
-                s.result.is_object())
+            if (s.kind == incident::step_kind::issue_tap && s.target == upn &&
+                s.status == store::step_status::succeeded && s.result.is_object())
                 if (auto at = parse_rfc3339(s.result.value("tap_issued_at", "")))
                     expires = *at + minutes(s.result.value("lifetime_minutes", 60));
         if (expires && *expires <= st.ctx.clock.now())
             return problem(410, "tap-expired", "Gone",
                            "The Temporary Access Pass for " + upn + " expired at " + format_rfc3339(*expires) +
-                               "; it is not revealed. Issue a fresh one with POST /v1/incidents/" + id + "/credentials/" +
-                               upn + "/tap {\"lifetime_minutes\": N, \"reason\": \"...\"}, then reveal it.");
+                               "; it is not revealed. Issue a fresh one with POST /v1/incidents/" + id +
+                               "/credentials/" + upn +
+                               "/tap {\"lifetime_minutes\": N, \"reason\": \"...\"}, then reveal it.");
     }
     auto revealed = st.ctx.db.reveal_secret(id, kind + ":" + upn, who.name);
     switch (revealed.status) {

@@ -13,10 +13,10 @@
 namespace containd::api::detail {
 
 struct request {
-    std::string method;  // "GET", "POST", ...
-    std::string path;    // percent-encoded, without the query
-    std::map<std::string, std::string> query;          // decoded; a repeated key keeps the last value
-    std::map<std::string, std::string> headers;        // lower-case names; repeated ones joined by ","
+    std::string method;                          // "GET", "POST", ...
+    std::string path;                            // percent-encoded, without the query
+    std::map<std::string, std::string> query;    // decoded; a repeated key keeps the last value
+    std::map<std::string, std::string> headers;  // lower-case names; repeated ones joined by ","
     std::string body;
 
     const std::string* header(const std::string& lower_name) const {

@@ -11,8 +11,10 @@ void metrics::observe(std::string_view route, std::string_view method, int statu
     // Up to 2.5 s: the API answers from memory or one SQLite transaction.
     auto it = latency_.find(route);
     if (it == latency_.end())
-        it = latency_.try_emplace(std::string(route), std::vector<double>{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                                                          0.25, 0.5, 1.0, 2.5}).first;
+        it = latency_
+                 .try_emplace(std::string(route),
+                              std::vector<double>{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5})
+                 .first;
     it->second.observe(std::chrono::duration<double>(elapsed).count());
 }
 
@@ -66,8 +68,8 @@ std::string metrics::render(store::store& db, const engine::engine& eng, const g
            "# TYPE containd_api_requests_total counter\n";
     for (const auto& [key, n] : requests_) {
         const auto& [route, method, code] = key;
-        out << "containd_api_requests_total{route=\"" << label(route) << "\",method=\"" << label(method)
-            << "\",code=\"" << code << "\"} " << n << "\n";
+        out << "containd_api_requests_total{route=\"" << label(route) << "\",method=\"" << label(method) << "\",code=\""
+            << code << "\"} " << n << "\n";
     }
     out << "# HELP containd_api_request_duration_seconds API request latency (until the response is ready).\n"
            "# TYPE containd_api_request_duration_seconds histogram\n";
@@ -84,7 +86,8 @@ std::string metrics::render(store::store& db, const engine::engine& eng, const g
     out << "# HELP containd_api_rejected_connections_total Connections refused because max_connections were open.\n"
            "# TYPE containd_api_rejected_connections_total counter\ncontaind_api_rejected_connections_total "
         << rejected_connections_ << "\n";
-    out << "# HELP containd_ready Whether the daemon is ready (1) or not (0): started, not stopping, storage writable.\n"
+    out << "# HELP containd_ready Whether the daemon is ready (1) or not (0): started, not stopping, storage "
+           "writable.\n"
            "# TYPE containd_ready gauge\ncontaind_ready "
         << (g.ready ? 1 : 0) << "\n";
     std::string text = out.str();

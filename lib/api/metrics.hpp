@@ -42,7 +42,7 @@ public:
 private:
     mutable std::mutex mutex_;
     std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;  // route, method, code
-    std::map<std::string, histogram, std::less<>> latency_;  // by route, seconds
+    std::map<std::string, histogram, std::less<>> latency_;                        // by route, seconds
     std::uint64_t rejected_connections_ = 0;
 };
 

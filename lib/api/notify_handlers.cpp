@@ -27,10 +27,13 @@ response handle_notifications(api_state& st, const request& req, const caller&, 
         if (key == "status") {
             if (value != "pending" && value != "delivered" && value != "failed")
                 errors.push_back({"status", "must be pending, delivered or failed"});
-            else f.status = value;
+            else
+                f.status = value;
         } else if (key == "incident_id" || key == "subscriber") {
-            if (value.empty() || value.size() > 64) errors.push_back({key, "must be 1 to 64 characters"});
-            else (key == "subscriber" ? f.subscriber : f.incident_id) = value;
+            if (value.empty() || value.size() > 64)
+                errors.push_back({key, "must be 1 to 64 characters"});
+            else
+                (key == "subscriber" ? f.subscriber : f.incident_id) = value;
         } else if (key != "limit" && key != "cursor") {
             errors.push_back({key.substr(0, 64), "unknown query parameter"});
         }

@@ -188,8 +188,8 @@ prepared prepare(const api_state& st, const request& req) {
         }
     }
     if (req.method == "POST" && !req.body.empty() && !is_json_media_type(req.header("content-type"))) {
-        p.answered = problem(415, "unsupported-media-type", "Unsupported Media Type",
-                             "The body must be application/json.");
+        p.answered =
+            problem(415, "unsupported-media-type", "Unsupported Media Type", "The body must be application/json.");
         return p;
     }
     p.matched = &r;
@@ -202,8 +202,9 @@ response run_handler(api_state& st, const request& req, const prepared& p) {
         return p.matched->handler(st, req, p.who, p.params);
     } catch (const store::storage_error& e) {
         log_event(spdlog::level::err, "api_storage_error", {{"route", p.route_template}, {"error", e.what()}});
-        response res = problem(503, "storage-unavailable", "Service Unavailable",
-                               "The database is unavailable; retry later (a repeat with the same Idempotency-Key is safe).");
+        response res =
+            problem(503, "storage-unavailable", "Service Unavailable",
+                    "The database is unavailable; retry later (a repeat with the same Idempotency-Key is safe).");
         res.header("Retry-After", "5");
         return res;
     } catch (const std::exception& e) {

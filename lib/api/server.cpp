@@ -3,6 +3,8 @@
 
 #include "api/server.hpp"
 
+#include <openssl/bio.h>
+#include <openssl/ssl.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -15,8 +17,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <openssl/bio.h>
-#include <openssl/ssl.h>
 
 #include <chrono>
 #include <set>
@@ -53,15 +53,18 @@ struct dispatched {
 
 // One open connection, as stop() sees it.
 struct session_entry {
-    bool idle = false;                 // waiting for the next request: stop() may close it at once
-    std::function<void()> close;       // closes the socket (pending operations complete with an error)
-    std::function<bool()> has_input;   // bytes of a next request already arrived (then it is served)
+    bool idle = false;                // waiting for the next request: stop() may close it at once
+    std::function<void()> close;      // closes the socket (pending operations complete with an error)
+    std::function<bool()> has_input;  // bytes of a next request already arrived (then it is served)
 };
 
 struct server_state : api_state {
     server_state(asio::any_io_executor network, asio::any_io_executor work_executor, config::api_settings s, context c)
-        : api_state(std::move(s), std::move(c)), executor(network), work(std::move(work_executor)), acceptor(network),
-          grace(network) {}
+            : api_state(std::move(s), std::move(c)),
+              executor(network),
+              work(std::move(work_executor)),
+              acceptor(network),
+              grace(network) {}
 
     asio::any_io_executor executor;  // network: accept, parse, write, event streams, cached views
     asio::any_io_executor work;      // the store's and the engine's: every handler
@@ -379,8 +382,10 @@ asio::awaitable<void> serve_http(std::shared_ptr<server_state> st, Stream& strea
         bool bad_target = req.path.empty() || req.path.front() != '/';
         if (q != std::string_view::npos) {
             auto parsed = parse_query(target.substr(q + 1));
-            if (parsed) req.query = std::move(*parsed);
-            else bad_target = true;
+            if (parsed)
+                req.query = std::move(*parsed);
+            else
+                bad_target = true;
         }
         for (const auto& f : msg) {
             std::string name = lower(f.name_string());
@@ -394,9 +399,12 @@ asio::awaitable<void> serve_http(std::shared_ptr<server_state> st, Stream& strea
         const bool bad_host = msg.version() >= 11 ? hosts != 1 : hosts > 1;
 
         dispatched d;
-        if (bad_target) d.res = bad_request("The request target is malformed.");
-        else if (bad_host) d.res = bad_request("An HTTP/1.1 request needs exactly one Host header.");
-        else d = co_await dispatch(*st, req);
+        if (bad_target)
+            d.res = bad_request("The request target is malformed.");
+        else if (bad_host)
+            d.res = bad_request("An HTTP/1.1 request needs exactly one Host header.");
+        else
+            d = co_await dispatch(*st, req);
         const auto elapsed = std::chrono::steady_clock::now() - started;
         const std::string method = d.route == "unmatched" ? method_label(req.method) : req.method;
         st->stats.observe(d.route, method, d.res.status, elapsed);
@@ -450,9 +458,10 @@ asio::awaitable<void> reject_connection(tcp::socket socket) {
     static const std::string body =
         R"({"type":"urn:containd:problem:overloaded","title":"Service Unavailable","status":503,)"
         R"("detail":"Too many connections; retry shortly."})";
-    static const std::string text = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
-                                    "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
-                                    std::to_string(body.size()) + "\r\n\r\n" + body;
+    static const std::string text =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
+        "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
     stream.expires_after(std::chrono::seconds(1));
     auto [ec, n] = co_await asio::async_write(stream, asio::buffer(text), use_nothrow);
     (void)n;
@@ -503,11 +512,11 @@ asio::awaitable<void> accept_loop(std::shared_ptr<server_state> st) {
 }  // namespace detail
 
 server::server(boost::asio::any_io_executor executor, config::api_settings settings, context ctx)
-    : server(executor, executor, std::move(settings), std::move(ctx)) {}
+        : server(executor, executor, std::move(settings), std::move(ctx)) {}
 
 server::server(boost::asio::any_io_executor network, boost::asio::any_io_executor work, config::api_settings settings,
                context ctx)
-    : state_(std::make_shared<detail::server_state>(network, work, std::move(settings), std::move(ctx))) {
+        : state_(std::make_shared<detail::server_state>(network, work, std::move(settings), std::move(ctx))) {
     // Both hooks hold the state weakly, so an engine outliving the server calls into nothing.
     std::weak_ptr<detail::server_state> weak = state_;
     state_->wake_streams = [weak, network](const std::string& incident_id) {
@@ -534,16 +543,16 @@ namespace detail {
 void apply_tls_profile(boost::asio::ssl::context& ctx, config::tls_profile profile) {
     SSL_CTX* native = ctx.native_handle();
     const int min_version = profile == config::tls_profile::modern ? TLS1_3_VERSION : TLS1_2_VERSION;
-    const bool ok =
-        SSL_CTX_set_min_proto_version(native, min_version) == 1 &&
-        SSL_CTX_set_cipher_list(native,
-                                "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-                                "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-                                "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305") == 1 &&
-        SSL_CTX_set_ciphersuites(native, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256") ==
-            1 &&
-        SSL_CTX_set1_groups_list(native, "X25519:P-256:P-384") == 1;
-    if (!ok) throw std::runtime_error("api: OpenSSL refused the TLS profile " + std::string(config::to_string(profile)));
+    const bool ok = SSL_CTX_set_min_proto_version(native, min_version) == 1 &&
+                    SSL_CTX_set_cipher_list(native,
+                                            "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                                            "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                                            "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305") == 1 &&
+                    SSL_CTX_set_ciphersuites(
+                        native, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256") == 1 &&
+                    SSL_CTX_set1_groups_list(native, "X25519:P-256:P-384") == 1;
+    if (!ok)
+        throw std::runtime_error("api: OpenSSL refused the TLS profile " + std::string(config::to_string(profile)));
     SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
 }
 

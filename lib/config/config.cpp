@@ -23,7 +23,7 @@ using json = nlohmann::json;
 class object_reader {
 public:
     object_reader(const json& obj, std::string path, std::vector<config_error>& errors)
-        : obj_(obj), path_(std::move(path)), errors_(errors) {
+            : obj_(obj), path_(std::move(path)), errors_(errors) {
         if (!obj_.is_object()) error("", "must be an object");
     }
     ~object_reader() {
@@ -32,7 +32,9 @@ public:
             if (!used_.count(key)) error(key, "unknown key");
     }
 
-    std::string key(std::string_view name) const { return path_.empty() ? std::string(name) : path_ + "." + std::string(name); }
+    std::string key(std::string_view name) const {
+        return path_.empty() ? std::string(name) : path_ + "." + std::string(name);
+    }
     void error(std::string_view name, std::string message) const {
         errors_.push_back({name.empty() ? path_ : key(name), std::move(message)});
     }
@@ -51,16 +53,20 @@ public:
 
     void text(std::string_view name, std::string& out, bool required = false) {
         if (const json* v = get(name)) {
-            if (v->is_string() && !v->get<std::string>().empty()) out = v->get<std::string>();
-            else error(name, "must be a non-empty string");
+            if (v->is_string() && !v->get<std::string>().empty())
+                out = v->get<std::string>();
+            else
+                error(name, "must be a non-empty string");
         } else if (required) {
             error(name, "is required");
         }
     }
     void text(std::string_view name, std::optional<std::string>& out) {
         if (const json* v = get(name)) {
-            if (v->is_string() && !v->get<std::string>().empty()) out = v->get<std::string>();
-            else error(name, "must be a non-empty string");
+            if (v->is_string() && !v->get<std::string>().empty())
+                out = v->get<std::string>();
+            else
+                error(name, "must be a non-empty string");
         }
     }
     template <typename Int>
@@ -68,14 +74,16 @@ public:
         if (const json* v = get(name)) {
             if (v->is_number_integer() && v->get<std::int64_t>() >= min && v->get<std::int64_t>() <= max)
                 out = static_cast<Int>(v->get<std::int64_t>());
-            else error(name, "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
+            else
+                error(name, "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
         }
     }
     void seconds_value(std::string_view name, duration& out, double min, double max) {
         if (const json* v = get(name)) {
             if (v->is_number() && v->get<double>() >= min && v->get<double>() <= max)
                 out = std::chrono::duration_cast<duration>(std::chrono::duration<double>(v->get<double>()));
-            else error(name, "must be a number of seconds from " + std::to_string(min) + " to " + std::to_string(max));
+            else
+                error(name, "must be a number of seconds from " + std::to_string(min) + " to " + std::to_string(max));
         }
     }
     std::vector<std::string> strings(std::string_view name) {
@@ -86,8 +94,10 @@ public:
                 return out;
             }
             for (std::size_t i = 0; i < v->size(); ++i) {
-                if ((*v)[i].is_string()) out.push_back((*v)[i].get<std::string>());
-                else error(std::string(name) + "[" + std::to_string(i) + "]", "must be a string");
+                if ((*v)[i].is_string())
+                    out.push_back((*v)[i].get<std::string>());
+                else
+                    error(std::string(name) + "[" + std::to_string(i) + "]", "must be a string");
             }
         }
         return out;
@@ -128,12 +138,17 @@ void parse_api(const json& doc, const std::string& base, api_settings& api, std:
         if (*p) *p = resolve(base, **p);
     std::string profile = "intermediate";
     r.text("tls_profile", profile);
-    if (profile == "intermediate") api.tls = tls_profile::intermediate;
-    else if (profile == "modern") api.tls = tls_profile::modern;
-    else r.error("tls_profile", "must be intermediate (TLS 1.2+, ECDHE only) or modern (TLS 1.3 only)");
+    if (profile == "intermediate")
+        api.tls = tls_profile::intermediate;
+    else if (profile == "modern")
+        api.tls = tls_profile::modern;
+    else
+        r.error("tls_profile", "must be intermediate (TLS 1.2+, ECDHE only) or modern (TLS 1.3 only)");
     if (const json* v = r.get("allow_plaintext_remote")) {
-        if (v->is_boolean()) api.allow_plaintext_remote = v->get<bool>();
-        else r.error("allow_plaintext_remote", "must be true or false");
+        if (v->is_boolean())
+            api.allow_plaintext_remote = v->get<bool>();
+        else
+            r.error("allow_plaintext_remote", "must be true or false");
     }
     if (!api.tls_cert_file && !api.allow_plaintext_remote && !is_loopback_address(api.bind_address))
         r.error("bind_address",
@@ -148,7 +163,8 @@ void parse_api(const json& doc, const std::string& base, api_settings& api, std:
     r.integer("max_connections", api.max_connections, 1, 100000);
     r.forbid("token", "bearer tokens are never configured: give their SHA-256 in tokens[].sha256");
     if (const json* tokens = r.get("tokens")) {
-        if (!tokens->is_array()) r.error("tokens", "must be an array");
+        if (!tokens->is_array())
+            r.error("tokens", "must be an array");
         else
             for (std::size_t i = 0; i < tokens->size(); ++i) {
                 object_reader t((*tokens)[i], "api.tokens[" + std::to_string(i) + "]", errors);
@@ -160,10 +176,14 @@ void parse_api(const json& doc, const std::string& base, api_settings& api, std:
                 t.forbid("token", "bearer tokens are never configured: give their SHA-256 in sha256");
                 std::string role_name;
                 t.text("role", role_name, true);
-                if (role_name == "viewer") token.granted = role::viewer;
-                else if (role_name == "submitter") token.granted = role::submitter;
-                else if (role_name == "operator") token.granted = role::operator_;
-                else if (!role_name.empty()) t.error("role", "must be viewer, submitter or operator");
+                if (role_name == "viewer")
+                    token.granted = role::viewer;
+                else if (role_name == "submitter")
+                    token.granted = role::submitter;
+                else if (role_name == "operator")
+                    token.granted = role::operator_;
+                else if (!role_name.empty())
+                    t.error("role", "must be viewer, submitter or operator");
                 if (const json* e = t.get("expires")) {
                     if (e->is_string()) token.expires = parse_rfc3339(e->get<std::string>());
                     if (!token.expires) t.error("expires", "must be an RFC 3339 timestamp, e.g. 2026-12-31T23:59:59Z");
@@ -183,10 +203,10 @@ void parse_tenant(const json& doc, const std::string& path, const std::string& b
     r.text("name", t.settings.name, true);
     // Submissions name the tenant with the same characters (incident validation), and the name
     // appears in metric labels and log fields: nothing that needs quoting.
-    const bool name_ok = t.settings.name.size() <= 64 &&
-                         std::all_of(t.settings.name.begin(), t.settings.name.end(), [](char c) {
-                             return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
-                         });
+    const bool name_ok =
+        t.settings.name.size() <= 64 && std::all_of(t.settings.name.begin(), t.settings.name.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+        });
     if (!name_ok) errors.push_back({path + ".name", "must be 1 to 64 letters, digits, '.', '_' or '-'"});
     r.text("directory_tenant", t.directory_tenant, true);
     r.text("login_base", t.login_base);
@@ -216,8 +236,8 @@ void parse_tenant(const json& doc, const std::string& path, const std::string& b
                 "private_key_file");
     if (t.credential.certificate_file.has_value() != t.credential.private_key_file.has_value())
         r.error("certificate_file", "certificate_file and private_key_file go together");
-    for (auto* p : {&t.credential.secret_file, &t.credential.certificate_file, &t.credential.private_key_file, &t.ca_file,
-                    &t.proxy_credentials_file})
+    for (auto* p : {&t.credential.secret_file, &t.credential.certificate_file, &t.credential.private_key_file,
+                    &t.ca_file, &t.proxy_credentials_file})
         if (*p) *p = resolve(base, **p);
 
     r.text("emergency_policy_id", t.settings.emergency_policy_id);
@@ -394,12 +414,14 @@ load_result parse_config(const json& doc, const std::string& base) {
             if (const json* scale = s.get("time_scale")) {
                 if (scale->is_number() && scale->get<double>() >= 1 && scale->get<double>() <= 100000)
                     settings.time_scale = scale->get<double>();
-                else s.error("time_scale", "must be a number from 1 to 100000");
+                else
+                    s.error("time_scale", "must be a number from 1 to 100000");
             }
             if (const json* seed = s.get("seed")) {
                 if (seed->is_number_unsigned() || (seed->is_number_integer() && seed->get<std::int64_t>() >= 0))
                     settings.seed = seed->get<std::uint64_t>();
-                else s.error("seed", "must be a whole number from 0");
+                else
+                    s.error("seed", "must be a whole number from 0");
             }
             c.simulator = settings;
         }
@@ -433,7 +455,8 @@ load_result load_config_file(const std::string& path) {
         const auto base = std::filesystem::absolute(path).parent_path().string();
         return parse_config(doc, base);
     } catch (const json::parse_error& e) {
-        return std::vector<config_error>{{"", "the configuration is not valid JSON (byte " + std::to_string(e.byte) + ")"}};
+        return std::vector<config_error>{
+            {"", "the configuration is not valid JSON (byte " + std::to_string(e.byte) + ")"}};
     }
 }
 

@@ -69,7 +69,7 @@ struct tenant_config {
     std::optional<std::string> ca_file;  // extra trust anchor (the simulator's CA)
     // The HTTPS proxy (CONNECT) for this tenant's login and Graph calls. Absent: HTTPS_PROXY and
     // NO_PROXY of the environment. proxy_url "none": direct even when HTTPS_PROXY is set.
-    std::optional<std::string> proxy_url;              // "http://host:port"
+    std::optional<std::string> proxy_url;               // "http://host:port"
     std::optional<std::string> proxy_credentials_file;  // one line "user:password"
     std::vector<std::string> no_proxy;
 };
@@ -93,19 +93,19 @@ struct simulator_settings {
 };
 
 // Webhook notifications (lib/notify/README.md).
-inline constexpr const char* notification_kinds[] = {"accepted",         "contained",            "attention_raised",
-                                                     "approval_waiting", "verification_verdict", "released",
-                                                     "tenant_health"};
+inline constexpr const char* notification_kinds[] = {
+    "accepted", "contained",    "attention_raised", "approval_waiting", "verification_verdict",
+    "released", "tenant_health"};
 
 struct notify_subscriber {
     std::string name;
-    std::optional<std::string> url;       // or url_file: Slack and Teams webhook URLs are secrets
+    std::optional<std::string> url;  // or url_file: Slack and Teams webhook URLs are secrets
     std::optional<std::string> url_file;
-    std::string format = "json";          // json | teams | slack
+    std::string format = "json";             // json | teams | slack
     std::optional<std::string> secret_file;  // the HMAC-SHA256 key; required for json
-    std::vector<std::string> events;      // notification kinds; empty: all of them
-    std::vector<std::string> tenants;     // empty: every tenant
-    std::optional<std::string> ca_file;   // extra trust anchor for the receiver
+    std::vector<std::string> events;         // notification kinds; empty: all of them
+    std::vector<std::string> tenants;        // empty: every tenant
+    std::optional<std::string> ca_file;      // extra trust anchor for the receiver
 };
 
 struct notify_settings {
@@ -113,8 +113,8 @@ struct notify_settings {
     duration poll_interval = milliseconds(500);  // how often new events and due deliveries are looked at
     duration retry_first = seconds(5);           // the first backoff; doubles per attempt
     duration retry_max = minutes(10);
-    duration give_up_after = std::chrono::hours(24);          // then the delivery is marked failed
-    duration timeout = seconds(10);              // one delivery attempt
+    duration give_up_after = std::chrono::hours(24);  // then the delivery is marked failed
+    duration timeout = seconds(10);                   // one delivery attempt
 };
 
 struct daemon_config {

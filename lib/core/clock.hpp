@@ -10,8 +10,8 @@ namespace containd {
 using time_point = std::chrono::system_clock::time_point;
 using duration = std::chrono::system_clock::duration;
 using std::chrono::milliseconds;
-using std::chrono::seconds;
 using std::chrono::minutes;
+using std::chrono::seconds;
 
 // Wall-clock time source. Implementations must be safe to call from any thread.
 class clock_source {

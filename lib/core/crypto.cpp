@@ -59,8 +59,10 @@ std::string base64url_encode(std::string_view bytes) {
     std::string out = base64_encode(bytes);
     while (!out.empty() && out.back() == '=') out.pop_back();
     for (char& c : out) {
-        if (c == '+') c = '-';
-        else if (c == '/') c = '_';
+        if (c == '+')
+            c = '-';
+        else if (c == '/')
+            c = '_';
     }
     return out;
 }
@@ -83,9 +85,12 @@ std::optional<std::string> base64_decode(std::string_view text) {
 std::optional<std::string> base64url_decode(std::string_view text) {
     std::string s(text);
     for (char& c : s) {
-        if (c == '-') c = '+';
-        else if (c == '_') c = '/';
-        else if (c == '+' || c == '/') return std::nullopt;
+        if (c == '-')
+            c = '+';
+        else if (c == '_')
+            c = '/';
+        else if (c == '+' || c == '/')
+            return std::nullopt;
     }
     while (s.size() % 4 != 0) s.push_back('=');
     return base64_decode(s);

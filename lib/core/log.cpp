@@ -27,8 +27,10 @@ public:
 
 void install() {
     std::shared_ptr<spdlog::sinks::sink> sink;
-    if (log_file) sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(*log_file);
-    else sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    if (log_file)
+        sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(*log_file);
+    else
+        sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
     auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
     formatter->add_flag<json_payload>('*').set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l"%*})");
     sink->set_formatter(std::move(formatter));

@@ -39,18 +39,17 @@ std::optional<time_point> make_instant(sys_days date, std::int64_t seconds_of_da
     return time_point(duration_cast<duration>(seconds(s) + milliseconds(millis)));
 }
 
-constexpr std::array<std::string_view, 12> month_names = {
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+constexpr std::array<std::string_view, 12> month_names = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 constexpr std::array<std::string_view, 7> weekday_names = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 
 }  // namespace
 
 std::optional<time_point> parse_rfc3339(std::string_view s) {
     int y, mo, d, h, mi, se;
-    if (s.size() < 20 || !parse_digits(s, 0, 4, y) || s[4] != '-' || !parse_digits(s, 5, 2, mo) ||
-        s[7] != '-' || !parse_digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't') ||
-        !parse_digits(s, 11, 2, h) || s[13] != ':' || !parse_digits(s, 14, 2, mi) || s[16] != ':' ||
-        !parse_digits(s, 17, 2, se))
+    if (s.size() < 20 || !parse_digits(s, 0, 4, y) || s[4] != '-' || !parse_digits(s, 5, 2, mo) || s[7] != '-' ||
+        !parse_digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't') || !parse_digits(s, 11, 2, h) || s[13] != ':' ||
+        !parse_digits(s, 14, 2, mi) || s[16] != ':' || !parse_digits(s, 17, 2, se))
         return std::nullopt;
     if (h > 23 || mi > 59 || se > 59) return std::nullopt;
     const auto date = make_date(y, mo, d);
@@ -102,8 +101,8 @@ std::string format_rfc3339(time_point t) {
 
 std::optional<time_point> parse_http_date(std::string_view s) {
     // "Sun, 06 Nov 1994 08:49:37 GMT"
-    if (s.size() != 29 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' || s[16] != ' ' ||
-        s[19] != ':' || s[22] != ':' || s[25] != ' ' || s.substr(26) != "GMT")
+    if (s.size() != 29 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' || s[16] != ' ' || s[19] != ':' ||
+        s[22] != ':' || s[25] != ' ' || s.substr(26) != "GMT")
         return std::nullopt;
     int d, y, h, mi, se;
     if (!parse_digits(s, 5, 2, d) || !parse_digits(s, 12, 4, y) || !parse_digits(s, 17, 2, h) ||
@@ -125,11 +124,10 @@ std::string format_http_date(time_point t) {
     const weekday wd{day_start};
     const hh_mm_ss hms{secs - day_start};
     char buf[40];
-    std::snprintf(buf, sizeof buf, "%s, %02u %s %04d %02d:%02d:%02d GMT",
-                  weekday_names[wd.c_encoding()].data(), static_cast<unsigned>(ymd.day()),
-                  month_names[static_cast<unsigned>(ymd.month()) - 1].data(), static_cast<int>(ymd.year()),
-                  static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                  static_cast<int>(hms.seconds().count()));
+    std::snprintf(buf, sizeof buf, "%s, %02u %s %04d %02d:%02d:%02d GMT", weekday_names[wd.c_encoding()].data(),
+                  static_cast<unsigned>(ymd.day()), month_names[static_cast<unsigned>(ymd.month()) - 1].data(),
+                  static_cast<int>(ymd.year()), static_cast<int>(hms.hours().count()),
+                  static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()));
     return buf;
 }
 

@@ -1,5 +1,6 @@
 #include "engine/engine.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -9,17 +10,16 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/as_tuple.hpp>
 
+#include <spdlog/spdlog.h>
 #include <algorithm>
 #include <deque>
 #include <random>
-#include <spdlog/spdlog.h>
 
 #include "core/time.hpp"
+#include "engine/scheduler.hpp"
 #include "incident/validation.hpp"
 #include "store/sqlite.hpp"
-#include "engine/scheduler.hpp"
 
 namespace containd::engine {
 namespace asio = boost::asio;
@@ -51,8 +51,15 @@ std::string check_label(std::int64_t offset_ms) {
 struct engine::impl : std::enable_shared_from_this<impl> {
     impl(asio::any_io_executor ex, store::store& d, const clock_source& c,
          std::map<std::string, incident::tenant_settings> t, runner_table r, engine_options o)
-        : executor(std::move(ex)), db(d), clock(c), tenants(std::move(t)), runners(std::move(r)), options(o),
-          rng(o.seed ? o.seed : std::random_device{}()), timer(executor), resync_timer(executor) {}
+            : executor(std::move(ex)),
+              db(d),
+              clock(c),
+              tenants(std::move(t)),
+              runners(std::move(r)),
+              options(o),
+              rng(o.seed ? o.seed : std::random_device{}()),
+              timer(executor),
+              resync_timer(executor) {}
 
     asio::any_io_executor executor;
     store::store& db;
@@ -79,7 +86,7 @@ struct engine::impl : std::enable_shared_from_this<impl> {
     std::function<void(const std::string&)> observer;
     std::vector<std::function<void(const engine_event&)>> event_observers;
     counters stats;
-    std::uint64_t record_reads = 0;  // incident records read for runners (once per incident)
+    std::uint64_t record_reads = 0;                       // incident records read for runners (once per incident)
     std::map<std::string, std::vector<int>> interrupted;  // steps a dead process left running
     std::vector<std::pair<std::string, int>> ready_checks, ready_others;
 
@@ -177,8 +184,10 @@ struct engine::impl : std::enable_shared_from_this<impl> {
             s->dispatched = true;
             // A check is due at a fixed time and measures the window since containment; every
             // other step is as-soon-as-possible. So a due check goes ahead of the queue.
-            if (s->kind == step_kind::verify_signins) ready_checks.push_back({id, *r});
-            else ready_others.push_back({id, *r});
+            if (s->kind == step_kind::verify_signins)
+                ready_checks.push_back({id, *r});
+            else
+                ready_others.push_back({id, *r});
         }
         for (auto r = ready_checks.rbegin(); r != ready_checks.rend(); ++r) ready.push_front(*r);
         for (auto r = ready_others.rbegin(); r != ready_others.rend(); ++r) ready.push_back(*r);
@@ -211,7 +220,8 @@ struct engine::impl : std::enable_shared_from_this<impl> {
 
     // The plan for what resolved: accounts that did not resolve are left out (they are attention
     // items); with no account left, there is nobody to block.
-    std::optional<incident::plan> plan_for(const std::string& id, incident_state& inc, incident::incident_request request,
+    std::optional<incident::plan> plan_for(const std::string& id, incident_state& inc,
+                                           incident::incident_request request,
                                            const std::map<std::string, incident::directory_facts>& facts,
                                            const std::set<std::string>& unresolved) {
         auto tenant = tenants.find(inc.tenant);
@@ -221,7 +231,8 @@ struct engine::impl : std::enable_shared_from_this<impl> {
             return std::nullopt;
         }
         const bool had_accounts = !request.accounts.empty();
-        std::erase_if(request.accounts, [&](const incident::account_request& a) { return unresolved.count(a.upn) > 0; });
+        std::erase_if(request.accounts,
+                      [&](const incident::account_request& a) { return unresolved.count(a.upn) > 0; });
         auto planned = incident::make_plan(request, tenant->second, facts);
         if (auto* refused = std::get_if<incident::refusal>(&planned)) {
             std::vector<std::string> reasons = refused->reasons;
@@ -275,7 +286,8 @@ struct engine::impl : std::enable_shared_from_this<impl> {
         for (auto& s : planned->steps) {
             if (s.step_phase == phase::resolve) continue;
             s.seq = renumbered[s.seq];
-            if (s.depends_on) s.depends_on = renumbered.count(*s.depends_on) ? renumbered[*s.depends_on] : *s.depends_on;
+            if (s.depends_on)
+                s.depends_on = renumbered.count(*s.depends_on) ? renumbered[*s.depends_on] : *s.depends_on;
         }
         db.replace_pending_plan(id, *planned);
         reload(id);
@@ -300,8 +312,8 @@ struct engine::impl : std::enable_shared_from_this<impl> {
         for (auto& s : planned->steps) {
             // Checks already scheduled cover the added accounts too (they read the whole incident).
             if (s.step_phase == phase::resolve || s.kind == step_kind::verify_signins) continue;
-            if (request.accounts.empty() && (s.kind == step_kind::enable_emergency_policy ||
-                                             s.kind == step_kind::confirm_compromised))
+            if (request.accounts.empty() &&
+                (s.kind == step_kind::enable_emergency_policy || s.kind == step_kind::confirm_compromised))
                 continue;
             s.params["batch"] = batch;
             later.push_back(std::move(s));
@@ -578,15 +590,16 @@ struct engine::impl : std::enable_shared_from_this<impl> {
                 outcome = std::move(std::get<0>(result));
             } else {
                 ++stats.timeouts;
-                outcome = step_outcome::failed(0, "the attempt timed out; the outcome is unknown and will be reconciled");
+                outcome =
+                    step_outcome::failed(0, "the attempt timed out; the outcome is unknown and will be reconciled");
             }
         }
         if (stopped) co_return;
 
         auto inc_now = incidents.find(id);
         step_view* state = inc_now == incidents.end() ? nullptr : inc_now->second.view.find(seq);
-        const std::optional<time_point> contained_at = inc_now == incidents.end() ? record->contained_at
-                                                                                  : inc_now->second.view.contained_at;
+        const std::optional<time_point> contained_at =
+            inc_now == incidents.end() ? record->contained_at : inc_now->second.view.contained_at;
         if (outcome.succeeded) {
             std::optional<int> follow_up;
             if (step->kind == step_kind::verify_signins && contained_at) {
@@ -604,8 +617,7 @@ struct engine::impl : std::enable_shared_from_this<impl> {
                     db.complete_step(id, seq, outcome.result);
                     auto confirmation = check_step(*outcome.follow_up_check, *contained_at);
                     confirmation.params["confirmation"] = true;  // asked for by a check (issue 10)
-                    follow_up = db.append_steps(id, {std::move(confirmation)},
-                                                "check_scheduled",
+                    follow_up = db.append_steps(id, {std::move(confirmation)}, "check_scheduled",
                                                 {{"by", "verification"},
                                                  {"after_check", step->target},
                                                  {"due_at", format_rfc3339(*outcome.follow_up_check)}})
@@ -633,7 +645,8 @@ struct engine::impl : std::enable_shared_from_this<impl> {
                 } else {
                     inc_now->second.record.reset();
                     ensure_record(inc_now->second);
-                    if (inc_now->second.record) inc_now->second.view.contained_at = inc_now->second.record->contained_at;
+                    if (inc_now->second.record)
+                        inc_now->second.view.contained_at = inc_now->second.record->contained_at;
                 }
             }
         } else {
@@ -651,8 +664,8 @@ struct engine::impl : std::enable_shared_from_this<impl> {
                     state->status = step_status::pending;
                     state->not_before = decision.not_before;
                     state->error = outcome.failure.message;
-                    emit_step(engine_event::kind::step_retry_scheduled, id, *state, attempt_no,
-                              outcome.failure.message, decision.not_before);
+                    emit_step(engine_event::kind::step_retry_scheduled, id, *state, attempt_no, outcome.failure.message,
+                              decision.not_before);
                 }
             } else {
                 db.fail_step(id, seq, decision.reason);
@@ -686,7 +699,8 @@ struct engine::impl : std::enable_shared_from_this<impl> {
 
 engine::engine(asio::any_io_executor executor, store::store& db, const clock_source& clock,
                std::map<std::string, incident::tenant_settings> tenants, runner_table runners, engine_options options)
-    : impl_(std::make_shared<impl>(std::move(executor), db, clock, std::move(tenants), std::move(runners), options)) {}
+        : impl_(std::make_shared<impl>(std::move(executor), db, clock, std::move(tenants), std::move(runners),
+                                       options)) {}
 
 engine::~engine() { stop(); }
 
@@ -706,9 +720,8 @@ std::size_t engine::start() {
         auto it = impl_->interrupted.find(id);
         records.emplace_back(id, nlohmann::json{{"status", incident::to_string(inc.view.status)},
                                                 {"phase", incident::to_string(inc.view.current_phase)},
-                                                {"interrupted_steps", it == impl_->interrupted.end()
-                                                                          ? std::vector<int>{}
-                                                                          : it->second}});
+                                                {"interrupted_steps",
+                                                 it == impl_->interrupted.end() ? std::vector<int>{} : it->second}});
     }
     asio::post(impl_->executor,
                [self = std::weak_ptr<impl>(impl_),
@@ -760,8 +773,9 @@ action_result engine::retry(const std::string& incident_id, int seq, const std::
     if (rec->status == incident_status::cancelled) return action_result::conflict;
     // An account that did not resolve was planned out once the others went ahead: a retry of
     // its resolve step would resolve it and contain nothing. Adding the account does it all.
-    if (auto s = impl_->db.step(incident_id, seq);
-        s && s->kind == step_kind::resolve_account && rec->plan.value("refined", false) && s->params.value("batch", 0) == 0)
+    if (auto s = impl_->db.step(incident_id, seq); s && s->kind == step_kind::resolve_account &&
+                                                   rec->plan.value("refined", false) &&
+                                                   s->params.value("batch", 0) == 0)
         return action_result::conflict;
     bool reset = false;
     impl_->db.atomically([&] {  // the step and the incident's status move together, or neither
@@ -791,8 +805,10 @@ engine::cancel_result engine::cancel(const std::string& incident_id, const std::
         std::string note = "cancelled by " + who + (reason.empty() ? "" : ": " + reason);
         std::vector<std::string> attention = {note};
         if (blocked && !release)
-            attention.push_back("the emergency block stays on for this incident's accounts until an operator "
-                                "releases it (POST /v1/incidents/" + incident_id + "/release)");
+            attention.push_back(
+                "the emergency block stays on for this incident's accounts until an operator "
+                "releases it (POST /v1/incidents/" +
+                incident_id + "/release)");
         impl_->db.set_incident_state(incident_id, incident_status::cancelled, rec->current_phase, attention);
         impl_->db.append_event(incident_id, "cancel_requested", std::nullopt,
                                {{"by", who}, {"reason", reason}, {"release", release}, {"block_on", blocked}});
@@ -881,7 +897,8 @@ engine::extend_result engine::extend(const std::string& incident_id, const incid
     return {action_result::done, batch};
 }
 
-action_result engine::override_guard(const std::string& incident_id, const std::string& who, const std::string& reason) {
+action_result engine::override_guard(const std::string& incident_id, const std::string& who,
+                                     const std::string& reason) {
     auto rec = impl_->db.get_incident(incident_id);
     if (!rec) return action_result::not_found;
     if (rec->status == incident_status::cancelled) return action_result::conflict;
@@ -908,7 +925,8 @@ action_result engine::issue_tap(const std::string& incident_id, const std::strin
     if (!rec->contained_at || rec->status == incident_status::cancelled) return action_result::conflict;
     bool known = false;  // an account of the incident that resolved
     for (const auto& s : impl_->db.steps(incident_id))
-        known = known || (s.kind == step_kind::resolve_account && s.target == upn && s.status == step_status::succeeded);
+        known =
+            known || (s.kind == step_kind::resolve_account && s.target == upn && s.status == step_status::succeeded);
     if (!known) return action_result::conflict;
     for (const auto& s : impl_->db.steps(incident_id))
         if (s.kind == step_kind::issue_tap && s.target == upn &&
@@ -926,8 +944,9 @@ action_result engine::issue_tap(const std::string& incident_id, const std::strin
         // A batch of its own (negative: one step an operator asked for), so it waits for nothing.
         const int next = impl_->db.steps(incident_id).back().seq + 1;
         tap.params["batch"] = -next;
-        seqs = impl_->db.append_steps(incident_id, {tap}, "tap_requested",
-                                      {{"by", who}, {"reason", reason}, {"upn", upn}, {"lifetime_minutes", lifetime_minutes}});
+        seqs = impl_->db.append_steps(
+            incident_id, {tap}, "tap_requested",
+            {{"by", who}, {"reason", reason}, {"upn", upn}, {"lifetime_minutes", lifetime_minutes}});
         if (rec->status == incident_status::contained)
             impl_->db.set_incident_state(incident_id, incident_status::running, phase::methods, rec->attention);
     });

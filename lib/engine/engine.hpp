@@ -57,8 +57,8 @@ struct engine_event {
     incident::step_kind step = incident::step_kind::resolve_account;
     std::string target;
     int attempt = 0;
-    std::string message;                      // the failure (never a secret)
-    std::optional<time_point> not_before;     // step_retry_scheduled
+    std::string message;                                                    // the failure (never a secret)
+    std::optional<time_point> not_before;                                   // step_retry_scheduled
     incident::incident_status status = incident::incident_status::running;  // status_changed
     incident::phase current_phase = incident::phase::resolve;
     std::vector<std::string> attention;
@@ -68,8 +68,7 @@ std::string_view to_string(engine_event::kind k);
 class engine {
 public:
     engine(boost::asio::any_io_executor executor, store::store& db, const clock_source& clock,
-           std::map<std::string, incident::tenant_settings> tenants, runner_table runners,
-           engine_options options = {});
+           std::map<std::string, incident::tenant_settings> tenants, runner_table runners, engine_options options = {});
     ~engine();
     engine(const engine&) = delete;
     engine& operator=(const engine&) = delete;
@@ -90,8 +89,8 @@ public:
     // the release step is appended and runs in the cancelled incident (when the block was on).
     struct cancel_result {
         action_result result = action_result::done;
-        bool block_stays = false;    // the emergency block is on and nobody asked to release it
-        bool releasing = false;      // the release step was appended
+        bool block_stays = false;  // the emergency block is on and nobody asked to release it
+        bool releasing = false;    // the release step was appended
     };
     cancel_result cancel(const std::string& incident_id, const std::string& who, const std::string& reason = {},
                          bool release = false);

@@ -24,9 +24,9 @@ struct retry_settings {
 
 // What happened to one attempt, as far as retrying is concerned.
 struct attempt_failure {
-    int http_status = 0;                      // 0: transport error or timeout (the outcome is unknown)
-    std::optional<std::string> retry_after;   // the raw Retry-After header, if any
-    std::string message;                      // for the record; never holds a secret
+    int http_status = 0;                     // 0: transport error or timeout (the outcome is unknown)
+    std::optional<std::string> retry_after;  // the raw Retry-After header, if any
+    std::string message;                     // for the record; never holds a secret
 };
 
 struct retry_decision {
@@ -45,7 +45,7 @@ bool is_retryable(int http_status);
 // when present and valid, is honoured (clamped to retry_after_cap); otherwise full-jitter
 // exponential backoff: uniform in [0, min(cap, base * 2^(attempt-1))]. Gives up when the
 // failure is not retryable or the next attempt would start after the step deadline.
-retry_decision decide_retry(const retry_settings& settings, int attempt, const attempt_failure& failure,
-                            time_point now, time_point deadline, std::mt19937_64& rng);
+retry_decision decide_retry(const retry_settings& settings, int attempt, const attempt_failure& failure, time_point now,
+                            time_point deadline, std::mt19937_64& rng);
 
 }  // namespace containd::engine

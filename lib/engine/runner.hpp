@@ -36,7 +36,7 @@ struct step_context {
 struct step_outcome {
     bool succeeded = false;
     nlohmann::json result = nlohmann::json::object();  // on success: what was done (never a secret)
-    attempt_failure failure;                            // on failure
+    attempt_failure failure;                           // on failure
     bool permanent = false;  // the runner knows a retry cannot help (e.g. a 400 it understood)
     // A verification check that succeeded but could not settle the window may ask for a
     // confirmation check at this time (e.g. +70 min, or the end of a residual exposure window):

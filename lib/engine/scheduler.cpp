@@ -128,8 +128,9 @@ decision schedule(const incident_view& inc, time_point now) {
             }
             d.ready.push_back(s.seq);
         }
-        d.current_phase = releasing ? phase::release : inc.current_phase == phase::release ? phase::done
-                                                                                          : inc.current_phase;
+        d.current_phase = releasing                             ? phase::release
+                          : inc.current_phase == phase::release ? phase::done
+                                                                : inc.current_phase;
         d.done = !releasing;
         return d;
     }
@@ -153,8 +154,10 @@ decision schedule(const incident_view& inc, time_point now) {
         for (const auto& s : inc.steps) {
             if (s.batch == 0) continue;
             auto& b = batches[s.batch];
-            if (s.step_phase == phase::resolve) b.first = b.first || live(s);
-            else b.second = true;
+            if (s.step_phase == phase::resolve)
+                b.first = b.first || live(s);
+            else
+                b.second = true;
         }
         for (const auto& [batch, b] : batches)
             if (!b.first && !b.second) {
@@ -229,7 +232,7 @@ decision schedule(const incident_view& inc, time_point now) {
 
     if (frontier || checks_left || release_left) {
         d.current_phase = frontier ? frontier->step_phase : release_left ? phase::release : phase::verify;
-        d.status = failures ? incident_status::needs_attention
+        d.status = failures                       ? incident_status::needs_attention
                    : (!frontier && !release_left) ? incident_status::verifying
                                                   : incident_status::running;
         // A check's "attention" (an attacker success after propagation, an unknown app or

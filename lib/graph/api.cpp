@@ -133,7 +133,8 @@ task<reply<temporary_access_pass>> create_tap(client& c, std::string user, int l
         }
     }
     if (!out.call.ok()) co_return out;
-    const std::string id = body.is_object() && body.contains("id") && body["id"].is_string() ? body["id"].get<std::string>() : "";
+    const std::string id =
+        body.is_object() && body.contains("id") && body["id"].is_string() ? body["id"].get<std::string>() : "";
     if (!pass || pass->empty() || id.empty()) {
         mark_malformed(out.call, "TAP response without id or temporaryAccessPass");
         co_return out;
@@ -142,7 +143,8 @@ task<reply<temporary_access_pass>> create_tap(client& c, std::string user, int l
     out.value.pass = secret(std::move(*pass));
     if (auto it = body.find("lifetimeInMinutes"); it != body.end() && it->is_number_integer())
         out.value.lifetime_minutes = it->get<int>();
-    if (auto it = body.find("isUsableOnce"); it != body.end() && it->is_boolean()) out.value.usable_once = it->get<bool>();
+    if (auto it = body.find("isUsableOnce"); it != body.end() && it->is_boolean())
+        out.value.usable_once = it->get<bool>();
     if (auto it = body.find("startDateTime"); it != body.end() && it->is_string())
         out.value.start = parse_rfc3339(it->get<std::string>());
     out.value.raw = body;
@@ -216,7 +218,8 @@ task<reply<std::vector<key_credential>>> get_keys(client& c, std::optional<graph
     out.call = co_await c.send(std::move(*req));
     if (!out.call.ok()) co_return out;
     const auto& b = out.call.body;
-    if (!b.is_object() || !b.contains("keyCredentials") || !(b["keyCredentials"].is_array() || b["keyCredentials"].is_null())) {
+    if (!b.is_object() || !b.contains("keyCredentials") ||
+        !(b["keyCredentials"].is_array() || b["keyCredentials"].is_null())) {
         mark_malformed(out.call, "response without keyCredentials");
         co_return out;
     }
@@ -237,7 +240,8 @@ task<reply<std::optional<service_principal_info>>> find_service_principal(client
     co_return co_await find_one<service_principal_info>(c, std::move(req), std::move(error), &parse_service_principal);
 }
 
-task<list_reply<directory_role>> list_service_principal_directory_roles(client& c, std::string app_id, bool transitive) {
+task<list_reply<directory_role>> list_service_principal_directory_roles(client& c, std::string app_id,
+                                                                        bool transitive) {
     call_result error;
     auto req = build([&] { return requests::list_service_principal_member_of(app_id, transitive); }, error);
     co_return co_await send_list<directory_role>(c, std::move(req), std::move(error), &parse_directory_role);
@@ -345,7 +349,8 @@ task<reply<void>> confirm_compromised(client& c, std::vector<std::string> user_i
     co_return co_await send_void(c, std::move(req), std::move(error));
 }
 
-task<list_reply<sign_in>> list_sign_ins(client& c, requests::sign_in_query query, std::optional<std::size_t> max_pages) {
+task<list_reply<sign_in>> list_sign_ins(client& c, requests::sign_in_query query,
+                                        std::optional<std::size_t> max_pages) {
     call_result error;
     auto req = build([&] { return requests::list_sign_ins(query); }, error);
     co_return co_await send_list<sign_in>(c, std::move(req), std::move(error), &parse_sign_in, max_pages);

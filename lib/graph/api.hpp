@@ -64,7 +64,7 @@ task<reply<temporary_access_pass>> create_tap(client& c, std::string user, int l
 // --- Conditional Access (paced about 1/s per tenant) ---
 task<list_reply<nlohmann::json>> list_ca_policies(client& c);
 task<reply<nlohmann::json>> get_ca_policy(client& c, std::string policy_id);
-task<reply<nlohmann::json>> create_ca_policy(client& c, nlohmann::json policy);  // 201 + policy (with id)
+task<reply<nlohmann::json>> create_ca_policy(client& c, nlohmann::json policy);               // 201 + policy (with id)
 task<reply<void>> patch_ca_policy(client& c, std::string policy_id, nlohmann::json changes);  // 204
 task<list_reply<nlohmann::json>> list_named_locations(client& c);
 
@@ -89,7 +89,7 @@ task<reply<void>> set_service_principal_key_credentials(client& c, std::string o
 task<removal_reply> remove_application_password(client& c, std::string object_id, std::string key_id);
 task<removal_reply> remove_service_principal_password(client& c, std::string object_id, std::string key_id);
 task<reply<void>> set_service_principal_enabled(client& c, std::string object_id, bool enabled);  // 204
-task<removal_reply> delete_application(client& c, std::string object_id);  // 204 / 404
+task<removal_reply> delete_application(client& c, std::string object_id);                         // 204 / 404
 
 // --- grants and app role assignments ---
 task<list_reply<permission_grant>> list_permission_grants(client& c, std::string client_sp_id);

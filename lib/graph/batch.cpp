@@ -75,7 +75,8 @@ std::vector<std::vector<std::size_t>> plan_batches(const std::vector<batch_item>
     for (const auto root : order) {
         const auto& m = members[root];
         if (m.size() > max_per_request)
-            throw std::invalid_argument("a dependsOn group has more than " + std::to_string(max_per_request) + " items");
+            throw std::invalid_argument("a dependsOn group has more than " + std::to_string(max_per_request) +
+                                        " items");
         if (current.size() + m.size() > max_per_request) {
             batches.push_back(std::move(current));
             current.clear();

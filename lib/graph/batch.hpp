@@ -27,16 +27,16 @@ struct batch_item {
 
 struct batch_item_result {
     std::string id;
-    call_result call;   // the item's status, Retry-After (from the item's headers), error, body;
-                        // or, when the whole $batch request failed, that failure
-    int attempts = 1;   // 2 when the in-call retry re-sent it
+    call_result call;  // the item's status, Retry-After (from the item's headers), error, body;
+                       // or, when the whole $batch request failed, that failure
+    int attempts = 1;  // 2 when the in-call retry re-sent it
     bool ok() const { return call.ok(); }
 };
 
 struct batch_settings {
-    std::size_t max_per_request = 20;  // Graph's limit
-    std::size_t max_parallel = 4;      // $batch requests in flight at once
-    bool retry_failed = true;          // re-send failed retryable items once within the call
+    std::size_t max_per_request = 20;          // Graph's limit
+    std::size_t max_parallel = 4;              // $batch requests in flight at once
+    bool retry_failed = true;                  // re-send failed retryable items once within the call
     duration max_retry_wait = seconds(5);      // ... only if the longest Retry-After is this or less
     duration default_retry_wait = seconds(1);  // wait when a failed item has no Retry-After
 };

@@ -26,7 +26,7 @@ std::string_view version_root(api_version v) { return v == api_version::beta ? "
 
 struct client::impl {
     impl(https_client& h, token_source& t, const clock_source& c, graph_settings s)
-        : http(h), tokens(t), clock(c), settings(std::move(s)), pace(h.get_executor(), c, settings.pacing) {}
+            : http(h), tokens(t), clock(c), settings(std::move(s)), pace(h.get_executor(), c, settings.pacing) {}
     https_client& http;
     token_source& tokens;
     const clock_source& clock;
@@ -84,7 +84,8 @@ asio::awaitable<call_result> send_to(std::shared_ptr<client::impl> self, graph_r
         // Held until the response is in: the class's window runs from then (pacer.hpp).
         pacer::outcome place = co_await self->pace.acquire(req.pace);
         if (place.refused_for) {
-            call_result r = local_failure(429, err_local_pacing, "paced locally: this endpoint class is at its rate limit");
+            call_result r =
+                local_failure(429, err_local_pacing, "paced locally: this endpoint class is at its rate limit");
             r.retry_after = seconds_text(*place.refused_for);
             co_return r;
         }
@@ -170,8 +171,12 @@ asio::awaitable<list_result> do_list(std::shared_ptr<client::impl> self, graph_r
 struct batch_run {
     batch_run(std::shared_ptr<client::impl> s, api_version v, std::vector<batch_item> i,
               std::vector<std::vector<std::size_t>> c)
-        : self(std::move(s)), version(v), items(std::move(i)), chunks(std::move(c)), results(items.size()),
-          done(self->http.get_executor()) {
+            : self(std::move(s)),
+              version(v),
+              items(std::move(i)),
+              chunks(std::move(c)),
+              results(items.size()),
+              done(self->http.get_executor()) {
         done.expires_at(asio::steady_timer::time_point::max());
     }
     std::shared_ptr<client::impl> self;
@@ -211,9 +216,11 @@ asio::awaitable<std::vector<batch_item_result>> run_batches(std::shared_ptr<clie
                                                             std::vector<batch_item> items) {
     auto chunks = plan_batches(items, self->settings.batch.max_per_request);
     auto run = std::make_shared<batch_run>(self, version, std::move(items), std::move(chunks));
-    const std::size_t workers = std::min(std::max<std::size_t>(self->settings.batch.max_parallel, 1), run->chunks.size());
+    const std::size_t workers =
+        std::min(std::max<std::size_t>(self->settings.batch.max_parallel, 1), run->chunks.size());
     run->active = workers;
-    for (std::size_t w = 0; w < workers; ++w) asio::co_spawn(self->http.get_executor(), batch_worker(run), asio::detached);
+    for (std::size_t w = 0; w < workers; ++w)
+        asio::co_spawn(self->http.get_executor(), batch_worker(run), asio::detached);
     while (run->active > 0) co_await run->done.async_wait(use_nothrow);
     co_return std::move(run->results);
 }
@@ -221,7 +228,8 @@ asio::awaitable<std::vector<batch_item_result>> run_batches(std::shared_ptr<clie
 asio::awaitable<std::vector<batch_item_result>> do_batch(std::shared_ptr<client::impl> self,
                                                          std::vector<batch_item> items, api_version version) {
     for (const auto& item : items)
-        if (item.request.version != version) throw std::invalid_argument("batch item '" + item.id + "' has another API version");
+        if (item.request.version != version)
+            throw std::invalid_argument("batch item '" + item.id + "' has another API version");
     plan_batches(items, self->settings.batch.max_per_request);  // validate before sending anything
     std::vector<batch_item_result> results = co_await run_batches(self, version, items);
 
@@ -251,7 +259,7 @@ asio::awaitable<std::vector<batch_item_result>> do_batch(std::shared_ptr<client:
 }  // namespace
 
 client::client(https_client& http, token_source& tokens, const clock_source& clock, graph_settings settings)
-    : impl_(std::make_shared<impl>(http, tokens, clock, std::move(settings))) {
+        : impl_(std::make_shared<impl>(http, tokens, clock, std::move(settings))) {
     const auto base = parse_url(impl_->settings.graph_base);
     if (!base) throw std::invalid_argument("graph_base is not an https URL");
     impl_->base = *base;

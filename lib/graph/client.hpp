@@ -25,8 +25,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/clock.hpp"
-#include "graph/batch.hpp"
 #include "core/histogram.hpp"
+#include "graph/batch.hpp"
 #include "graph/pacer.hpp"
 #include "graph/request.hpp"
 #include "graph/result.hpp"
@@ -48,7 +48,7 @@ struct list_result {
     call_result call;                   // the last page's result, or the failure that stopped paging
     std::vector<nlohmann::json> items;  // every page's "value" elements, in order (partial on failure)
     std::size_t pages = 0;
-    bool truncated = false;                // the page cap stopped paging; next_link is where to resume
+    bool truncated = false;  // the page cap stopped paging; next_link is where to resume
     std::optional<std::string> next_link;
     bool ok() const { return call.ok(); }
 };

@@ -38,7 +38,7 @@ struct http_request {
     std::string url;             // absolute https:// URL; the target is sent as given (already encoded)
     header_list headers;         // extra headers (Content-Type, Prefer, ...); Host/User-Agent are set
     std::string body;
-    secret bearer_token;         // when not empty: "Authorization: Bearer <token>"
+    secret bearer_token;  // when not empty: "Authorization: Bearer <token>"
     // Whether the request may be re-sent when a reused keep-alive connection turned out to be
     // dead before any response byte arrived. nullopt: by method (GET, HEAD, PUT, DELETE, OPTIONS).
     std::optional<bool> idempotent;

@@ -4,25 +4,25 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <optional>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <vector>
 
+#include <openssl/ssl.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <openssl/ssl.h>
 
 #include "core/crypto.hpp"
 #include "graph/url.hpp"
@@ -57,18 +57,18 @@ transport_error classify(const error_code& ec, phase where) {
     if (ec == asio::ssl::error::stream_truncated)
         return where == phase::handshake ? transport_error::tls : transport_error::reset;
     if (ec == http::error::end_of_stream || ec == http::error::partial_message || ec == asio::error::eof ||
-        ec == asio::error::connection_reset || ec == asio::error::broken_pipe || ec == asio::error::connection_aborted ||
-        ec == asio::error::not_connected)
+        ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+        ec == asio::error::connection_aborted || ec == asio::error::not_connected)
         return transport_error::reset;
     if (ec.category() == asio::error::get_ssl_category() || ec.category() == asio::ssl::error::get_stream_category())
         return transport_error::tls;
     if (ec.category() == http::make_error_code(http::error::bad_version).category()) return transport_error::protocol;
     switch (where) {
-        case phase::resolve: return transport_error::resolve;
-        case phase::connect: return transport_error::connect;
-        case phase::handshake: return transport_error::tls;
-        case phase::write:
-        case phase::read: return transport_error::reset;
+    case phase::resolve: return transport_error::resolve;
+    case phase::connect: return transport_error::connect;
+    case phase::handshake: return transport_error::tls;
+    case phase::write:
+    case phase::read: return transport_error::reset;
     }
     return transport_error::reset;
 }
@@ -265,10 +265,11 @@ asio::awaitable<http_result> connect_tcp(std::shared_ptr<https_client::impl> sel
 // CONNECT host:port through the proxy on an open connection to it; ok() when the tunnel is up.
 asio::awaitable<http_result> open_tunnel(beast::tcp_stream& lowest, url_parts url, proxy_settings proxy,
                                          std::string proxy_name, steady::time_point deadline) {
-    const std::string authority = url.host.find(':') != std::string::npos ? "[" + url.host + "]:" + url.port
-                                                                           : url.host + ":" + url.port;
+    const std::string authority =
+        url.host.find(':') != std::string::npos ? "[" + url.host + "]:" + url.port : url.host + ":" + url.port;
     std::string request = "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n";
-    if (!proxy.credentials.empty()) request += "Proxy-Authorization: Basic " + base64_encode(proxy.credentials.reveal()) + "\r\n";
+    if (!proxy.credentials.empty())
+        request += "Proxy-Authorization: Basic " + base64_encode(proxy.credentials.reveal()) + "\r\n";
     request += "\r\n";
     lowest.expires_at(deadline);
     auto [wec, wn] = co_await asio::async_write(lowest, asio::buffer(request), use_nothrow);
@@ -278,7 +279,8 @@ asio::awaitable<http_result> open_tunnel(beast::tcp_stream& lowest, url_parts ur
     const std::string where = "the proxy " + proxy_name + " ";
     if (wec) co_return failure(classify(wec, phase::write), where + "closed the connection: " + wec.message());
     std::string head;
-    auto [rec, rn] = co_await asio::async_read_until(lowest, asio::dynamic_buffer(head, 16 * 1024), "\r\n\r\n", use_nothrow);
+    auto [rec, rn] =
+        co_await asio::async_read_until(lowest, asio::dynamic_buffer(head, 16 * 1024), "\r\n\r\n", use_nothrow);
     if (rec) co_return failure(classify(rec, phase::read), where + "did not answer CONNECT: " + rec.message());
     // "HTTP/1.1 200 Connection established"
     const auto eol = head.find("\r\n");
@@ -289,7 +291,7 @@ asio::awaitable<http_result> open_tunnel(beast::tcp_stream& lowest, url_parts ur
         std::string detail = where + "refused CONNECT " + authority + ": " + status_line;
         if (status == 407 || status == 401)  // tinyproxy answers a wrong password with 401
             detail += proxy.credentials.empty() ? " (the proxy wants credentials: proxy_credentials_file)"
-                                                               : " (the proxy credentials were not accepted)";
+                                                : " (the proxy credentials were not accepted)";
         co_return failure(transport_error::connect, detail);
     }
     if (head.size() > rn) co_return failure(transport_error::protocol, where + "sent data before the tunnel was up");
@@ -447,7 +449,7 @@ asio::awaitable<http_result> do_send(std::shared_ptr<https_client::impl> self, h
 }  // namespace
 
 https_client::https_client(asio::any_io_executor executor, tls_settings tls, https_options options)
-    : impl_(std::make_shared<impl>(std::move(executor), std::move(options))) {
+        : impl_(std::make_shared<impl>(std::move(executor), std::move(options))) {
     auto& ctx = impl_->ctx;
     SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
     ctx.set_options(ssl::context::default_workarounds | ssl::context::no_compression);
@@ -472,9 +474,7 @@ https_client::~https_client() {
     impl_->idle.clear();
 }
 
-asio::awaitable<http_result> https_client::send(http_request request) {
-    return do_send(impl_, std::move(request));
-}
+asio::awaitable<http_result> https_client::send(http_request request) { return do_send(impl_, std::move(request)); }
 
 asio::any_io_executor https_client::get_executor() const { return impl_->executor; }
 const https_options& https_client::options() const { return impl_->options; }

@@ -16,10 +16,18 @@
 namespace containd::graph {
 namespace {
 
-struct bio_free { void operator()(BIO* b) const { BIO_free(b); } };
-struct pkey_free { void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); } };
-struct x509_free { void operator()(X509* x) const { X509_free(x); } };
-struct md_ctx_free { void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); } };
+struct bio_free {
+    void operator()(BIO* b) const { BIO_free(b); }
+};
+struct pkey_free {
+    void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+struct x509_free {
+    void operator()(X509* x) const { X509_free(x); }
+};
+struct md_ctx_free {
+    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
 
 std::int64_t unix_seconds(time_point t) {
     return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
@@ -33,7 +41,7 @@ struct certificate_signer::impl {
 };
 
 certificate_signer::certificate_signer(const secret& private_key_pem, std::string_view certificate_pem)
-    : impl_(std::make_unique<impl>()) {
+        : impl_(std::make_unique<impl>()) {
     {
         std::unique_ptr<BIO, bio_free> bio(
             BIO_new_mem_buf(private_key_pem.reveal().data(), static_cast<int>(private_key_pem.size())));
@@ -44,7 +52,8 @@ certificate_signer::certificate_signer(const secret& private_key_pem, std::strin
     if (EVP_PKEY_get_base_id(impl_->key.get()) != EVP_PKEY_RSA)
         throw std::invalid_argument("the private key is not an RSA key");
 
-    std::unique_ptr<BIO, bio_free> cbio(BIO_new_mem_buf(certificate_pem.data(), static_cast<int>(certificate_pem.size())));
+    std::unique_ptr<BIO, bio_free> cbio(
+        BIO_new_mem_buf(certificate_pem.data(), static_cast<int>(certificate_pem.size())));
     std::unique_ptr<X509, x509_free> cert(cbio ? PEM_read_bio_X509(cbio.get(), nullptr, nullptr, nullptr) : nullptr);
     if (!cert) throw std::invalid_argument("the certificate is not a readable PEM certificate");
     if (X509_check_private_key(cert.get(), impl_->key.get()) != 1)

@@ -23,7 +23,7 @@ struct assertion_claims {
     std::string client_id;  // iss and sub
     time_point now;
     duration lifetime = minutes(10);
-    std::string jti;        // empty: a random UUID
+    std::string jti;  // empty: a random UUID
 };
 
 // An RSA private key and its certificate, parsed once. Immutable and thread-safe after

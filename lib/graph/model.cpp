@@ -75,15 +75,15 @@ std::optional<directory_role> parse_directory_role(const nlohmann::json& j) {
 
 std::string_view to_string(method_kind k) {
     switch (k) {
-        case method_kind::password: return "password";
-        case method_kind::phone: return "phone";
-        case method_kind::email: return "email";
-        case method_kind::fido2: return "fido2";
-        case method_kind::microsoft_authenticator: return "microsoftAuthenticator";
-        case method_kind::software_oath: return "softwareOath";
-        case method_kind::windows_hello: return "windowsHelloForBusiness";
-        case method_kind::temporary_access_pass: return "temporaryAccessPass";
-        case method_kind::other: return "other";
+    case method_kind::password: return "password";
+    case method_kind::phone: return "phone";
+    case method_kind::email: return "email";
+    case method_kind::fido2: return "fido2";
+    case method_kind::microsoft_authenticator: return "microsoftAuthenticator";
+    case method_kind::software_oath: return "softwareOath";
+    case method_kind::windows_hello: return "windowsHelloForBusiness";
+    case method_kind::temporary_access_pass: return "temporaryAccessPass";
+    case method_kind::other: return "other";
     }
     return "other";
 }
@@ -104,15 +104,15 @@ method_kind method_kind_from_odata_type(std::string_view t) {
 
 std::optional<std::string_view> delete_segment(method_kind k) {
     switch (k) {
-        case method_kind::phone: return "phoneMethods";
-        case method_kind::email: return "emailMethods";
-        case method_kind::fido2: return "fido2Methods";
-        case method_kind::microsoft_authenticator: return "microsoftAuthenticatorMethods";
-        case method_kind::software_oath: return "softwareOathMethods";
-        case method_kind::windows_hello: return "windowsHelloForBusinessMethods";
-        case method_kind::temporary_access_pass: return "temporaryAccessPassMethods";
-        case method_kind::password:
-        case method_kind::other: return std::nullopt;
+    case method_kind::phone: return "phoneMethods";
+    case method_kind::email: return "emailMethods";
+    case method_kind::fido2: return "fido2Methods";
+    case method_kind::microsoft_authenticator: return "microsoftAuthenticatorMethods";
+    case method_kind::software_oath: return "softwareOathMethods";
+    case method_kind::windows_hello: return "windowsHelloForBusinessMethods";
+    case method_kind::temporary_access_pass: return "temporaryAccessPassMethods";
+    case method_kind::password:
+    case method_kind::other: return std::nullopt;
     }
     return std::nullopt;
 }
@@ -185,7 +185,8 @@ std::optional<application_info> parse_application(const nlohmann::json& j) {
     if (a.id.empty()) return std::nullopt;
     a.app_id = str(j, "appId");
     a.display_name = str(j, "displayName");
-    if (j.contains("passwordCredentials")) a.password_credentials = parse_password_credentials(j["passwordCredentials"]);
+    if (j.contains("passwordCredentials"))
+        a.password_credentials = parse_password_credentials(j["passwordCredentials"]);
     if (j.contains("keyCredentials")) a.key_credentials = parse_key_credentials(j["keyCredentials"]);
     a.raw = j;
     return a;
@@ -198,7 +199,8 @@ std::optional<service_principal_info> parse_service_principal(const nlohmann::js
     s.app_id = str(j, "appId");
     s.display_name = str(j, "displayName");
     s.account_enabled = opt_bool(j, "accountEnabled");
-    if (j.contains("passwordCredentials")) s.password_credentials = parse_password_credentials(j["passwordCredentials"]);
+    if (j.contains("passwordCredentials"))
+        s.password_credentials = parse_password_credentials(j["passwordCredentials"]);
     if (j.contains("keyCredentials")) s.key_credentials = parse_key_credentials(j["keyCredentials"]);
     s.raw = j;
     return s;
@@ -260,7 +262,8 @@ std::optional<sign_in> parse_sign_in(const nlohmann::json& j) {
     s.app_display_name = str(j, "appDisplayName");
     s.ip_address = str(j, "ipAddress");
     if (const auto st = j.find("status"); st != j.end() && st->is_object()) {
-        if (const auto ec = st->find("errorCode"); ec != st->end() && ec->is_number_integer()) s.error_code = ec->get<int>();
+        if (const auto ec = st->find("errorCode"); ec != st->end() && ec->is_number_integer())
+            s.error_code = ec->get<int>();
         s.failure_reason = str(*st, "failureReason");
     }
     s.conditional_access_status = str(j, "conditionalAccessStatus");

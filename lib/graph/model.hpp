@@ -56,7 +56,7 @@ struct auth_method {
     std::string odata_type;  // "#microsoft.graph.phoneAuthenticationMethod"
     method_kind kind = method_kind::other;
     std::optional<time_point> created;  // createdDateTime when present and not null
-    std::string label;  // displayName, phoneNumber or emailAddress (whichever the type has)
+    std::string label;                  // displayName, phoneNumber or emailAddress (whichever the type has)
     nlohmann::json raw;
 };
 std::optional<auth_method> parse_auth_method(const nlohmann::json& j);
@@ -146,9 +146,9 @@ struct message_rule {
     std::vector<std::string> forward_to;
     std::vector<std::string> redirect_to;
     std::vector<std::string> forward_as_attachment_to;
-    bool deletes = false;               // delete or permanentDelete
-    bool moves = false;                 // moveToFolder
-    bool stops_processing = false;      // stopProcessingRules
+    bool deletes = false;           // delete or permanentDelete
+    bool moves = false;             // moveToFolder
+    bool stops_processing = false;  // stopProcessingRules
     nlohmann::json raw;
 };
 std::optional<message_rule> parse_message_rule(const nlohmann::json& j);
@@ -161,14 +161,14 @@ struct sign_in {
     std::string app_id;
     std::string app_display_name;
     std::string ip_address;
-    int error_code = 0;                      // status.errorCode: 0 success, 53003 blocked by CA, ...
+    int error_code = 0;  // status.errorCode: 0 success, 53003 blocked by CA, ...
     std::string failure_reason;
     std::string conditional_access_status;  // success | failure | notApplied
     std::string client_app_used;
     std::optional<bool> is_interactive;
-    std::vector<std::string> event_types;   // beta signInEventTypes
-    std::string service_principal_id;       // beta
-    std::string credential_key_id;          // beta servicePrincipalCredentialKeyId
+    std::vector<std::string> event_types;  // beta signInEventTypes
+    std::string service_principal_id;      // beta
+    std::string credential_key_id;         // beta servicePrincipalCredentialKeyId
     nlohmann::json raw;
 };
 std::optional<sign_in> parse_sign_in(const nlohmann::json& j);
@@ -176,7 +176,7 @@ std::optional<sign_in> parse_sign_in(const nlohmann::json& j);
 struct directory_audit {
     std::string id;
     time_point activity_time{};
-    std::string activity;           // activityDisplayName
+    std::string activity;  // activityDisplayName
     std::string category;
     std::string logged_by_service;
     std::string operation_type;

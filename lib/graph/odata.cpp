@@ -7,9 +7,7 @@
 namespace containd::graph::odata {
 namespace {
 
-bool is_unreserved(unsigned char c) {
-    return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
-}
+bool is_unreserved(unsigned char c) { return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~'; }
 
 std::string encode(std::string_view raw, std::string_view keep) {
     static constexpr char hex[] = "0123456789ABCDEF";
@@ -41,11 +39,21 @@ void check_property(std::string_view p) {
 std::size_t utf8_sequence(std::string_view s, std::size_t i, char32_t& cp) {
     const auto b0 = static_cast<unsigned char>(s[i]);
     std::size_t len;
-    if (b0 < 0x80) { cp = b0; return 1; }
-    if ((b0 & 0xe0) == 0xc0) { len = 2; cp = b0 & 0x1f; }
-    else if ((b0 & 0xf0) == 0xe0) { len = 3; cp = b0 & 0x0f; }
-    else if ((b0 & 0xf8) == 0xf0) { len = 4; cp = b0 & 0x07; }
-    else return 0;
+    if (b0 < 0x80) {
+        cp = b0;
+        return 1;
+    }
+    if ((b0 & 0xe0) == 0xc0) {
+        len = 2;
+        cp = b0 & 0x1f;
+    } else if ((b0 & 0xf0) == 0xe0) {
+        len = 3;
+        cp = b0 & 0x0f;
+    } else if ((b0 & 0xf8) == 0xf0) {
+        len = 4;
+        cp = b0 & 0x07;
+    } else
+        return 0;
     if (i + len > s.size()) return 0;
     for (std::size_t k = 1; k < len; ++k) {
         const auto b = static_cast<unsigned char>(s[i + k]);
@@ -61,8 +69,7 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i, char32_t& cp) {
 }  // namespace
 
 std::optional<std::string> check_value(std::string_view value) {
-    if (value.size() > max_literal_bytes)
-        return "longer than " + std::to_string(max_literal_bytes) + " bytes";
+    if (value.size() > max_literal_bytes) return "longer than " + std::to_string(max_literal_bytes) + " bytes";
     for (std::size_t i = 0; i < value.size();) {
         char32_t cp = 0;
         const std::size_t n = utf8_sequence(value, i, cp);
@@ -116,7 +123,8 @@ std::string entity_path(std::string_view collection, std::string_view key) {
 
 std::string alternate_key_path(std::string_view collection, std::string_view property, std::string_view value) {
     if (value.empty()) throw invalid_value("invalid key: empty");
-    return "/" + std::string(collection) + "(" + std::string(property) + "=" + encode_path_segment(literal(value)) + ")";
+    return "/" + std::string(collection) + "(" + std::string(property) + "=" + encode_path_segment(literal(value)) +
+           ")";
 }
 
 std::string user_path(std::string_view id_or_upn) {

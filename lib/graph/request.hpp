@@ -28,12 +28,12 @@ struct graph_request {
     api_version version = api_version::v1;
     std::optional<nlohmann::json> body;  // sent as application/json
     pace_class pace = pace_class::none;
-    header_list headers;                 // extra headers (Prefer, ConsistencyLevel, ...)
+    header_list headers;  // extra headers (Prefer, ConsistencyLevel, ...)
     // Safe to re-send after a dead keep-alive connection (see https_client). Every Graph call
     // containd makes is idempotent in effect (PATCH sets values, DELETE of a gone object is 404,
     // revoke twice is harmless) except creating a TAP or a policy; those set it false.
     bool idempotent = true;
-    std::optional<duration> timeout;     // per-attempt override
+    std::optional<duration> timeout;  // per-attempt override
 };
 
 }  // namespace containd::graph

@@ -35,8 +35,9 @@ graph_request revoke_sessions(std::string_view user) {
 }
 
 graph_request set_password(std::string_view user, const secret& password, bool force_change) {
-    return with_body(make("PATCH", odata::user_path(user)),
-                     {{"passwordProfile", {{"password", password.reveal()}, {"forceChangePasswordNextSignIn", force_change}}}});
+    return with_body(
+        make("PATCH", odata::user_path(user)),
+        {{"passwordProfile", {{"password", password.reveal()}, {"forceChangePasswordNextSignIn", force_change}}}});
 }
 
 graph_request set_account_enabled(std::string_view user, bool enabled) {
@@ -50,7 +51,8 @@ graph_request list_auth_methods(std::string_view user) {
 graph_request delete_auth_method(std::string_view user, method_kind kind, std::string_view method_id) {
     const auto segment = delete_segment(kind);
     if (!segment)
-        throw std::invalid_argument("authentication methods of kind '" + std::string(to_string(kind)) + "' cannot be deleted");
+        throw std::invalid_argument("authentication methods of kind '" + std::string(to_string(kind)) +
+                                    "' cannot be deleted");
     const std::string tail = odata::entity_path(*segment, method_id);  // "/phoneMethods/{id}"
     return make("DELETE", odata::user_path(user) + "/authentication" + tail);
 }
@@ -75,8 +77,9 @@ graph_request create_ca_policy(nlohmann::json policy) {
 }
 
 graph_request patch_ca_policy(std::string_view policy_id, nlohmann::json changes) {
-    return with_body(make("PATCH", odata::entity_path("identity/conditionalAccess/policies", policy_id), pace_class::protection),
-                     std::move(changes));
+    return with_body(
+        make("PATCH", odata::entity_path("identity/conditionalAccess/policies", policy_id), pace_class::protection),
+        std::move(changes));
 }
 
 graph_request list_named_locations() {
@@ -118,7 +121,8 @@ graph_request set_application_key_credentials(std::string_view object_id, const 
     return with_body(make("PATCH", odata::entity_path("applications", object_id)), key_set(keep));
 }
 
-graph_request set_service_principal_key_credentials(std::string_view object_id, const std::vector<key_credential>& keep) {
+graph_request set_service_principal_key_credentials(std::string_view object_id,
+                                                    const std::vector<key_credential>& keep) {
     return with_body(make("PATCH", odata::entity_path("servicePrincipals", object_id)), key_set(keep));
 }
 

@@ -49,7 +49,7 @@ graph_request create_tap(std::string_view user, int lifetime_minutes = 60, bool 
 // --- Conditional Access (paced: protection) ------------------------------------------------------
 graph_request list_ca_policies();
 graph_request get_ca_policy(std::string_view policy_id);
-graph_request create_ca_policy(nlohmann::json policy);  // POST, 201 (not idempotent)
+graph_request create_ca_policy(nlohmann::json policy);                              // POST, 201 (not idempotent)
 graph_request patch_ca_policy(std::string_view policy_id, nlohmann::json changes);  // PATCH, 204
 graph_request list_named_locations();
 
@@ -66,7 +66,8 @@ graph_request get_application_key_credentials(std::string_view object_id);
 graph_request get_service_principal_key_credentials(std::string_view object_id);
 // PATCH /applications/{id} {"keyCredentials":[...]} (replaces the whole set; [] removes all)
 graph_request set_application_key_credentials(std::string_view object_id, const std::vector<key_credential>& keep);
-graph_request set_service_principal_key_credentials(std::string_view object_id, const std::vector<key_credential>& keep);
+graph_request set_service_principal_key_credentials(std::string_view object_id,
+                                                    const std::vector<key_credential>& keep);
 // POST /applications/{id}/removePassword {"keyId":...}
 graph_request remove_application_password(std::string_view object_id, std::string_view key_id);
 graph_request remove_service_principal_password(std::string_view object_id, std::string_view key_id);
@@ -97,9 +98,9 @@ struct sign_in_query {
     std::optional<std::string> user_id;
     std::optional<std::string> app_id;
     std::optional<std::string> ip_address;
-    time_point since{};                 // createdDateTime ge since
-    std::optional<time_point> until;    // createdDateTime le until
-    int top = 1000;                     // page size (Graph's maximum)
+    time_point since{};               // createdDateTime ge since
+    std::optional<time_point> until;  // createdDateTime le until
+    int top = 1000;                   // page size (Graph's maximum)
 };
 // interactive:        GET /v1.0/auditLogs/signIns?$filter=<terms>&$top=
 // non_interactive:    GET /beta/auditLogs/signIns?$filter=signInEventTypes/any(t: t eq 'nonInteractiveUser') and <terms>
@@ -111,10 +112,10 @@ graph_request list_sign_ins(const sign_in_query& q);
 struct audit_query {
     time_point since{};  // activityDateTime ge since
     std::optional<time_point> until;
-    std::optional<std::string> activity;           // activityDisplayName eq
-    std::optional<std::string> logged_by_service;  // loggedByService eq
-    std::optional<std::string> category;           // category eq
-    std::optional<std::string> target_id;          // targetResources/any(t: t/id eq ...)
+    std::optional<std::string> activity;              // activityDisplayName eq
+    std::optional<std::string> logged_by_service;     // loggedByService eq
+    std::optional<std::string> category;              // category eq
+    std::optional<std::string> target_id;             // targetResources/any(t: t/id eq ...)
     std::optional<std::string> initiated_by_user_id;  // initiatedBy/user/id eq
 };
 // GET /v1.0/auditLogs/directoryAudits?$filter=...

@@ -18,24 +18,24 @@ std::string first_line(std::string_view text, std::size_t max = 300) {
 
 std::string_view to_string(transport_error e) {
     switch (e) {
-        case transport_error::none: return "none";
-        case transport_error::invalid_request: return "invalid_request";
-        case transport_error::resolve: return "resolve";
-        case transport_error::connect: return "connect";
-        case transport_error::tls: return "tls";
-        case transport_error::timeout: return "timeout";
-        case transport_error::reset: return "reset";
-        case transport_error::body_limit: return "body_limit";
-        case transport_error::protocol: return "protocol";
+    case transport_error::none: return "none";
+    case transport_error::invalid_request: return "invalid_request";
+    case transport_error::resolve: return "resolve";
+    case transport_error::connect: return "connect";
+    case transport_error::tls: return "tls";
+    case transport_error::timeout: return "timeout";
+    case transport_error::reset: return "reset";
+    case transport_error::body_limit: return "body_limit";
+    case transport_error::protocol: return "protocol";
     }
     return "unknown";
 }
 
 std::string_view to_string(removal r) {
     switch (r) {
-        case removal::removed: return "removed";
-        case removal::already_absent: return "already_absent";
-        case removal::failed: return "failed";
+    case removal::removed: return "removed";
+    case removal::already_absent: return "already_absent";
+    case removal::failed: return "failed";
     }
     return "unknown";
 }
@@ -59,7 +59,8 @@ void parse_error_body(call_result& r) {
     if (it->is_object()) {  // Graph
         // The code is one line too: describe() promises a single line (a CR/LF in a code was
         // found by tests/fuzz).
-        if (auto c = it->find("code"); c != it->end() && c->is_string()) r.error_code = first_line(c->get<std::string>(), 100);
+        if (auto c = it->find("code"); c != it->end() && c->is_string())
+            r.error_code = first_line(c->get<std::string>(), 100);
         if (auto m = it->find("message"); m != it->end() && m->is_string())
             r.error_message = first_line(m->get<std::string>());
     } else if (it->is_string()) {  // OAuth2 token endpoint
@@ -88,7 +89,8 @@ std::string describe(const call_result& r) {
     if (!r.error_code.empty()) out += " " + r.error_code;
     if (!r.aadsts_codes.empty()) {
         out += " [";
-        for (std::size_t i = 0; i < r.aadsts_codes.size(); ++i) out += (i ? "," : "") + std::to_string(r.aadsts_codes[i]);
+        for (std::size_t i = 0; i < r.aadsts_codes.size(); ++i)
+            out += (i ? "," : "") + std::to_string(r.aadsts_codes[i]);
         out += "]";
     }
     if (!r.error_message.empty()) out += ": " + r.error_message;

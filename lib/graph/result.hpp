@@ -26,23 +26,23 @@ struct call_result {
     // of the token request (token_failure) it is the token endpoint's status.
     int status = 0;
     transport_error transport = transport_error::none;
-    std::string transport_detail;             // diagnostic text for a transport failure
-    std::optional<std::string> retry_after;   // the raw Retry-After header (or $batch item header)
+    std::string transport_detail;            // diagnostic text for a transport failure
+    std::optional<std::string> retry_after;  // the raw Retry-After header (or $batch item header)
     // Graph: error.code / error.message. Token endpoint: `error` / first line of
     // `error_description` ("AADSTS7000215: Invalid client secret provided. ...").
     // Local failures use codes starting with "containd." (see below).
     std::string error_code;
     std::string error_message;
-    std::vector<std::int64_t> aadsts_codes;   // token endpoint `error_codes`
-    bool token_failure = false;   // the access token could not be obtained: Graph was not called
-    bool sent = true;             // false: refused locally before anything was sent (invalid input,
-                                  // local pacing limit); status is then 400 or 429 respectively
-    bool malformed = false;       // 2xx, but the body was not what the call expects (not retryable)
-    bool refreshed_token = false; // a 401 made the client refresh the token and send once more
-    nlohmann::json body;          // parsed JSON body; null when empty or not JSON. Never holds a
-                                  // secret: access tokens and TAPs are removed before it is stored.
-    std::string request_id;       // the `request-id` response header, for support cases
-    std::optional<std::string> location;  // the Location header, if any
+    std::vector<std::int64_t> aadsts_codes;  // token endpoint `error_codes`
+    bool token_failure = false;              // the access token could not be obtained: Graph was not called
+    bool sent = true;                        // false: refused locally before anything was sent (invalid input,
+                                             // local pacing limit); status is then 400 or 429 respectively
+    bool malformed = false;                  // 2xx, but the body was not what the call expects (not retryable)
+    bool refreshed_token = false;            // a 401 made the client refresh the token and send once more
+    nlohmann::json body;                     // parsed JSON body; null when empty or not JSON. Never holds a
+                                             // secret: access tokens and TAPs are removed before it is stored.
+    std::string request_id;                  // the `request-id` response header, for support cases
+    std::optional<std::string> location;     // the Location header, if any
 
     // A usable success: 2xx and not malformed.
     bool ok() const { return status >= 200 && status < 300 && !malformed; }
@@ -50,11 +50,11 @@ struct call_result {
 };
 
 // Local error codes (error_code of results that were not produced by Microsoft):
-inline constexpr std::string_view err_invalid_value = "containd.invalid_value";      // status 400, sent=false
-inline constexpr std::string_view err_local_pacing = "containd.local_pacing";        // status 429, sent=false
-inline constexpr std::string_view err_unexpected_body = "containd.unexpected_body";  // malformed 2xx
+inline constexpr std::string_view err_invalid_value = "containd.invalid_value";          // status 400, sent=false
+inline constexpr std::string_view err_local_pacing = "containd.local_pacing";            // status 429, sent=false
+inline constexpr std::string_view err_unexpected_body = "containd.unexpected_body";      // malformed 2xx
 inline constexpr std::string_view err_foreign_next_link = "containd.foreign_next_link";  // malformed 2xx
-inline constexpr std::string_view err_page_limit = "containd.page_limit";            // see list_result
+inline constexpr std::string_view err_page_limit = "containd.page_limit";                // see list_result
 
 // A one-line description safe for logs and the step record: status, codes and the Graph message,
 // never bodies, headers or tokens. E.g. "HTTP 403 Authorization_RequestDenied: Insufficient

@@ -44,7 +44,7 @@ std::optional<long long> read_expires_in(const nlohmann::json& body) {
 
 struct token_source::impl {
     impl(https_client& h, const clock_source& c, token_settings s, credential cr)
-        : http(h), clock(c), settings(std::move(s)), cred(std::move(cr)) {}
+            : http(h), clock(c), settings(std::move(s)), cred(std::move(cr)) {}
 
     https_client& http;
     const clock_source& clock;
@@ -58,7 +58,9 @@ struct token_source::impl {
     std::size_t requests = 0;
 
     struct flight {
-        explicit flight(const asio::any_io_executor& ex) : done(ex) { done.expires_at(asio::steady_timer::time_point::max()); }
+        explicit flight(const asio::any_io_executor& ex) : done(ex) {
+            done.expires_at(asio::steady_timer::time_point::max());
+        }
         asio::steady_timer done;
         token_reply outcome;
     };
@@ -79,8 +81,9 @@ std::string form_body(token_source::impl& self) {
         claims.client_id = self.settings.client_id;
         claims.now = self.clock.now();
         claims.lifetime = self.settings.assertion_lifetime;
-        body += "&client_assertion_type=" + odata::encode_form("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") +
-                "&client_assertion=" + self.signer->make_assertion(claims, c.alg);
+        body +=
+            "&client_assertion_type=" + odata::encode_form("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") +
+            "&client_assertion=" + self.signer->make_assertion(claims, c.alg);
     }
     return body;
 }
@@ -169,7 +172,7 @@ asio::awaitable<token_reply> get_token(std::shared_ptr<token_source::impl> self)
 }  // namespace
 
 token_source::token_source(https_client& http, const clock_source& clock, token_settings settings, credential cred)
-    : impl_(std::make_shared<impl>(http, clock, std::move(settings), std::move(cred))) {
+        : impl_(std::make_shared<impl>(http, clock, std::move(settings), std::move(cred))) {
     auto& s = impl_->settings;
     if (s.client_id.empty()) throw std::invalid_argument("token source: client_id is empty");
     if (!valid_tenant(s.tenant)) throw std::invalid_argument("token source: invalid tenant '" + s.tenant + "'");
@@ -203,4 +206,3 @@ std::optional<time_point> token_source::cached_until() const {
 }
 
 }  // namespace containd::graph
-

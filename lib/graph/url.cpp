@@ -9,13 +9,13 @@
 namespace containd::graph {
 namespace {
 
-bool valid_host_char(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
-}
+bool valid_host_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_'; }
 
 }  // namespace
 
-std::string url_parts::origin() const { return scheme + "://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + port; }
+std::string url_parts::origin() const {
+    return scheme + "://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + port;
+}
 
 std::string url_parts::host_header() const {
     std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;

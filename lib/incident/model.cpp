@@ -8,13 +8,17 @@ namespace containd::incident {
 namespace {
 
 constexpr std::array tier_names = {"break_glass", "service", "privileged", "standard"};
-constexpr std::array phase_names = {"resolve", "block", "revoke", "credentials", "methods", "apps", "verify", "release", "done"};
-constexpr std::array step_kind_names = {
-    "resolve_account",        "capture_account_evidence", "capture_app_evidence",      "capture_policy_evidence",
-    "enable_emergency_policy", "revoke_sessions",         "reset_password",            "revoke_after_reset",
-    "cleanup_methods",        "issue_tap",                "remove_app_credentials",    "disable_service_principal",
-    "remove_app_grants",      "delete_application",       "remove_inbox_rules",        "confirm_compromised",
-    "verify_signins",         "release_block"};
+constexpr std::array phase_names = {"resolve", "block",  "revoke",  "credentials", "methods",
+                                    "apps",    "verify", "release", "done"};
+constexpr std::array step_kind_names = {"resolve_account",         "capture_account_evidence",
+                                        "capture_app_evidence",    "capture_policy_evidence",
+                                        "enable_emergency_policy", "revoke_sessions",
+                                        "reset_password",          "revoke_after_reset",
+                                        "cleanup_methods",         "issue_tap",
+                                        "remove_app_credentials",  "disable_service_principal",
+                                        "remove_app_grants",       "delete_application",
+                                        "remove_inbox_rules",      "confirm_compromised",
+                                        "verify_signins",          "release_block"};
 static_assert(step_kind_names.size() == static_cast<std::size_t>(step_kind::release_block) + 1);
 static_assert(phase_names.size() == static_cast<std::size_t>(phase::done) + 1);
 
@@ -52,7 +56,8 @@ nlohmann::json to_json(const incident_request& r) {
         accounts.push_back(std::move(j));
     }
     nlohmann::json apps = nlohmann::json::array();
-    for (const auto& a : r.malicious_apps) apps.push_back({{"app_id", a.app_id}, {"delete_application", a.delete_application}});
+    for (const auto& a : r.malicious_apps)
+        apps.push_back({{"app_id", a.app_id}, {"delete_application", a.delete_application}});
     nlohmann::json options = {{"method_cleanup", to_string(r.options.cleanup)}};
     if (r.options.delivery) options["credential_delivery"] = to_string(*r.options.delivery);
     if (r.options.override_lockout_guard) options["override_lockout_guard"] = true;

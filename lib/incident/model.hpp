@@ -25,24 +25,24 @@ enum class method_cleanup { automatic, complete, targeted };  // "auto" on the w
 enum class phase { resolve, block, revoke, credentials, methods, apps, verify, release, done };
 
 enum class step_kind {
-    resolve_account,           // object id, directory roles, onPremisesSyncEnabled
-    capture_account_evidence,  // methods, grants, inbox rules, recent sign-ins (read-only)
-    capture_app_evidence,      // application + service principal credentials, grants, assignments
-    capture_policy_evidence,   // the policy's JSON; only in plans made before the block step kept it
-    enable_emergency_policy,   // snapshot the policy, scope it, enable it (block), read it back; sets contained_at
-    revoke_sessions,           // revokeSignInSessions, timestamp per account
-    reset_password,            // passwordProfile PATCH with a per-account CSPRNG password
-    revoke_after_reset,        // revokeSignInSessions again, right after the reset
-    cleanup_methods,           // complete or targeted authentication-method removal
-    issue_tap,                 // Temporary Access Pass (single use, 60 minutes)
-    remove_app_credentials,    // every secret and certificate, on the application and its SP
-    disable_service_principal, // accountEnabled=false on the SP
-    remove_app_grants,         // delegated OAuth2 grants and app role assignments
-    delete_application,        // optional, gated by operator approval
-    remove_inbox_rules,        // rules forwarding/redirecting outside the organisation
-    confirm_compromised,       // Identity Protection; a 403 there is a warning
-    verify_signins,            // a timed check at contained_at + offset
-    release_block,             // operator's release: this incident's accounts out of the policy
+    resolve_account,            // object id, directory roles, onPremisesSyncEnabled
+    capture_account_evidence,   // methods, grants, inbox rules, recent sign-ins (read-only)
+    capture_app_evidence,       // application + service principal credentials, grants, assignments
+    capture_policy_evidence,    // the policy's JSON; only in plans made before the block step kept it
+    enable_emergency_policy,    // snapshot the policy, scope it, enable it (block), read it back; sets contained_at
+    revoke_sessions,            // revokeSignInSessions, timestamp per account
+    reset_password,             // passwordProfile PATCH with a per-account CSPRNG password
+    revoke_after_reset,         // revokeSignInSessions again, right after the reset
+    cleanup_methods,            // complete or targeted authentication-method removal
+    issue_tap,                  // Temporary Access Pass (single use, 60 minutes)
+    remove_app_credentials,     // every secret and certificate, on the application and its SP
+    disable_service_principal,  // accountEnabled=false on the SP
+    remove_app_grants,          // delegated OAuth2 grants and app role assignments
+    delete_application,         // optional, gated by operator approval
+    remove_inbox_rules,         // rules forwarding/redirecting outside the organisation
+    confirm_compromised,        // Identity Protection; a 403 there is a warning
+    verify_signins,             // a timed check at contained_at + offset
+    release_block,              // operator's release: this incident's accounts out of the policy
 };
 
 std::string_view to_string(tier t);
@@ -55,8 +55,8 @@ std::optional<phase> phase_from_string(std::string_view s);
 std::optional<step_kind> step_kind_from_string(std::string_view s);
 
 struct account_request {
-    std::string upn;                       // lower-cased on parse
-    std::optional<tier> declared_tier;     // what the SOC said, if anything
+    std::string upn;                         // lower-cased on parse
+    std::optional<tier> declared_tier;       // what the SOC said, if anything
     std::vector<std::string> known_methods;  // method ids the user confirmed as their own
 };
 

@@ -74,7 +74,8 @@ std::vector<std::string> permissions_for(step_kind k) {
     case step_kind::remove_app_credentials:
     case step_kind::disable_service_principal:
     case step_kind::delete_application: return {"Application.ReadWrite.All"};
-    case step_kind::remove_app_grants: return {"DelegatedPermissionGrant.ReadWrite.All", "AppRoleAssignment.ReadWrite.All"};
+    case step_kind::remove_app_grants:
+        return {"DelegatedPermissionGrant.ReadWrite.All", "AppRoleAssignment.ReadWrite.All"};
     case step_kind::remove_inbox_rules: return {"MailboxSettings.ReadWrite"};
     case step_kind::confirm_compromised: return {"IdentityRiskyUser.ReadWrite.All"};
     case step_kind::verify_signins: return {"AuditLog.Read.All", "Policy.Read.All"};
@@ -91,7 +92,8 @@ std::vector<std::string> graph_calls_for(step_kind k) {
                 "GET /auditLogs/signIns?$filter=userPrincipalName eq '{upn}'"};
     case step_kind::capture_app_evidence:
         return {"GET /applications?$filter=appId eq '{appId}'", "GET /servicePrincipals?$filter=appId eq '{appId}'",
-                "GET /oauth2PermissionGrants?$filter=clientId eq '{spId}'", "GET /servicePrincipals/{id}/appRoleAssignments"};
+                "GET /oauth2PermissionGrants?$filter=clientId eq '{spId}'",
+                "GET /servicePrincipals/{id}/appRoleAssignments"};
     case step_kind::capture_policy_evidence: return {"GET /identity/conditionalAccess/policies/{id}"};
     case step_kind::enable_emergency_policy:
         return {"GET /identity/conditionalAccess/policies/{id} (kept as evidence before any change)",
@@ -114,7 +116,8 @@ std::vector<std::string> graph_calls_for(step_kind k) {
     case step_kind::remove_inbox_rules: return {"DELETE /users/{id}/mailFolders/inbox/messageRules/{ruleId}"};
     case step_kind::confirm_compromised: return {"POST /identityProtection/riskyUsers/confirmCompromised"};
     case step_kind::verify_signins:
-        return {"GET /auditLogs/signIns (v1.0 interactive)", "GET /beta/auditLogs/signIns (non-interactive, service principal)"};
+        return {"GET /auditLogs/signIns (v1.0 interactive)",
+                "GET /beta/auditLogs/signIns (non-interactive, service principal)"};
     case step_kind::release_block:
         return {"GET /identity/conditionalAccess/policies/{id}", "PATCH /identity/conditionalAccess/policies/{id}",
                 "GET /identity/conditionalAccess/policies/{id} (read back)"};
@@ -154,7 +157,8 @@ plan_result make_plan(const incident_request& request, const tenant_settings& te
     std::vector<std::string> compromised;
     for (const auto& a : request.accounts) {
         auto it = facts.find(a.upn);
-        p.accounts.push_back(assign_tier(a, tenant, it == facts.end() ? nullptr : &it->second, request.options.cleanup));
+        p.accounts.push_back(
+            assign_tier(a, tenant, it == facts.end() ? nullptr : &it->second, request.options.cleanup));
         compromised.push_back(a.upn);
     }
 
@@ -173,25 +177,28 @@ plan_result make_plan(const incident_request& request, const tenant_settings& te
                       "': the block could lock the IR team out"
                 : "every configured break-glass account is compromised: no uncompromised break-glass account would "
                   "stay excluded, so the block could lock the IR team out";
-        if (request.options.override_lockout_guard) p.warnings.push_back("lockout guard overridden: " + reason);
-        else refused.reasons.push_back(reason);
+        if (request.options.override_lockout_guard)
+            p.warnings.push_back("lockout guard overridden: " + reason);
+        else
+            refused.reasons.push_back(reason);
     }
     if (!refused.reasons.empty()) return refused;
 
-    p.delivery = request.options.delivery.value_or(request.accounts.size() > tenant.tap_threshold
-                                                       ? credential_delivery::tap
-                                                       : credential_delivery::password);
+    p.delivery = request.options.delivery.value_or(
+        request.accounts.size() > tenant.tap_threshold ? credential_delivery::tap : credential_delivery::password);
     for (const auto& a : p.accounts)
         if (a.synced)
-            p.warnings.push_back(a.upn + " is synchronised from on-premises AD: a cloud-only reset can be undone by "
-                                         "the next sync; reset it on-premises too");
+            p.warnings.push_back(a.upn +
+                                 " is synchronised from on-premises AD: a cloud-only reset can be undone by "
+                                 "the next sync; reset it on-premises too");
 
     step_builder b(p.steps);
     int stage = 0;
     // resolve: who they are, and the evidence later steps destroy.
     for (const auto& a : p.accounts) b.add(phase::resolve, stage, step_kind::resolve_account, a.upn);
     for (const auto& a : p.accounts) b.add(phase::resolve, stage, step_kind::capture_account_evidence, a.upn);
-    for (const auto& app : request.malicious_apps) b.add(phase::resolve, stage, step_kind::capture_app_evidence, app.app_id);
+    for (const auto& app : request.malicious_apps)
+        b.add(phase::resolve, stage, step_kind::capture_app_evidence, app.app_id);
     // No separate policy-evidence step: the block step's own read of the policy is the snapshot
     // (a Conditional Access call is paced to 1/s per tenant, so a second read costs a second).
 
@@ -265,14 +272,10 @@ nlohmann::json to_json(const plan& p) {
                             {"synced", a.synced}});
     nlohmann::json steps = nlohmann::json::array();
     for (const auto& s : p.steps) {
-        nlohmann::json j = {{"seq", s.seq},
-                            {"phase", to_string(s.step_phase)},
-                            {"stage", s.stage},
-                            {"kind", to_string(s.kind)},
-                            {"target", s.target},
-                            {"requires_approval", s.requires_approval},
-                            {"params", s.params},
-                            {"graph_calls", s.graph_calls}};
+        nlohmann::json j = {{"seq", s.seq},       {"phase", to_string(s.step_phase)},
+                            {"stage", s.stage},   {"kind", to_string(s.kind)},
+                            {"target", s.target}, {"requires_approval", s.requires_approval},
+                            {"params", s.params}, {"graph_calls", s.graph_calls}};
         j["depends_on"] = s.depends_on ? nlohmann::json(*s.depends_on) : nlohmann::json();
         steps.push_back(std::move(j));
     }

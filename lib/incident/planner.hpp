@@ -22,7 +22,7 @@ struct tenant_settings {
     std::vector<std::string> ir_named_locations;  // named-location ids excluded from the block
     std::vector<std::string> break_glass_upns;    // lower-case
     std::vector<duration> verification_offsets = {minutes(15), minutes(30), minutes(60)};
-    std::size_t tap_threshold = 10;               // more accounts than this: TAP delivery
+    std::size_t tap_threshold = 10;  // more accounts than this: TAP delivery
     // Verification (DOMAIN.md step 7): a check at T has settled the sign-in window only up to
     // T - ingestion_allowance; an attacker token issued after revocation + propagation is a miss;
     // a token issued before it may be used up to max_token_lifetime (90 min by default, longer
@@ -37,7 +37,7 @@ struct directory_facts {
     std::string object_id;
     std::vector<std::string> admin_roles;  // display names of directory roles held
     bool on_premises_sync = false;
-    bool passwordless = false;             // no password-based sign-in in use
+    bool passwordless = false;  // no password-based sign-in in use
 };
 
 struct planned_account {
@@ -64,9 +64,9 @@ struct planned_step {
 };
 
 struct policy_scope {
-    bool all_users = false;                   // tenant-wide incident
-    std::vector<std::string> include_users;   // compromised accounts (UPNs; ids once resolved)
-    std::vector<std::string> exclude_users;   // uncompromised break-glass accounts
+    bool all_users = false;                  // tenant-wide incident
+    std::vector<std::string> include_users;  // compromised accounts (UPNs; ids once resolved)
+    std::vector<std::string> exclude_users;  // uncompromised break-glass accounts
     std::vector<std::string> exclude_locations;
 };
 

@@ -6,8 +6,8 @@
 namespace containd::incident {
 namespace {
 
-constexpr std::array incident_status_names = {"running",         "waiting_approval", "verifying",
-                                              "contained",       "needs_attention",  "cancelled"};
+constexpr std::array incident_status_names = {"running",   "waiting_approval", "verifying",
+                                              "contained", "needs_attention",  "cancelled"};
 constexpr std::array step_status_names = {"pending", "running", "succeeded", "failed", "skipped", "waiting_approval"};
 
 template <typename Enum, std::size_t N>

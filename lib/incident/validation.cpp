@@ -15,9 +15,9 @@ namespace {
 
 using json = nlohmann::json;
 
-const std::set<std::string> server_owned = {"id",          "status",       "phase",   "steps",    "created_at",
-                                            "updated_at",  "contained_at", "verification", "attention", "plan",
-                                            "events",      "version"};
+const std::set<std::string> server_owned = {"id",         "status",     "phase",        "steps",
+                                            "created_at", "updated_at", "contained_at", "verification",
+                                            "attention",  "plan",       "events",       "version"};
 const std::set<std::string> server_owned_account = {"object_id",         "tier_reason",     "revoked_at",
                                                     "password_reset_at", "methods_removed", "tap_issued_at"};
 
@@ -51,15 +51,15 @@ bool no_control_chars(std::string_view s) {
 }
 
 bool is_method_id(std::string_view s) {
-    return !s.empty() && s.size() <= 128 &&
-           std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'; });
+    return !s.empty() && s.size() <= 128 && std::all_of(s.begin(), s.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+    });
 }
 
 bool is_tenant_name(std::string_view s) {
-    return !s.empty() && s.size() <= 64 &&
-           std::all_of(s.begin(), s.end(), [](char c) {
-               return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
-           });
+    return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+    });
 }
 
 // Collects errors; never echoes more than a short prefix of the offending input.
@@ -77,8 +77,10 @@ void check_keys(const json& obj, const std::string& path, const std::set<std::st
     for (const auto& [key, _] : obj.items()) {
         if (allowed.count(key)) continue;
         const std::string shown = key.size() > 64 ? key.substr(0, 64) + "..." : key;
-        if (owned.count(key)) c.add(join(path, shown), "is set by the server and cannot be submitted");
-        else c.add(join(path, shown), "is not a known field");
+        if (owned.count(key))
+            c.add(join(path, shown), "is set by the server and cannot be submitted");
+        else
+            c.add(join(path, shown), "is not a known field");
     }
 }
 
@@ -123,36 +125,47 @@ parse_result parse_submission(const json& body, time_point now) {
     if (const json* v = find(body, "tenant")) {
         if (!v->is_string() || !is_tenant_name(v->get<std::string>()))
             c.add("tenant", "must be a configured tenant name (letters, digits, '.', '_', '-'; at most 64)");
-        else r.tenant = v->get<std::string>();
+        else
+            r.tenant = v->get<std::string>();
     }
     if (const json* v = find(body, "external_ref")) {
         if (!v->is_string() || v->get<std::string>().empty() || v->get<std::string>().size() > 128 ||
             !printable_ascii(v->get<std::string>()))
             c.add("external_ref", "must be printable ASCII, 1 to 128 characters");
-        else r.external_ref = v->get<std::string>();
+        else
+            r.external_ref = v->get<std::string>();
     }
     if (const json* v = find(body, "title")) {
         if (!v->is_string() || v->get<std::string>().size() > 256 || !no_control_chars(v->get<std::string>()))
             c.add("title", "must be a string of at most 256 characters without control characters");
-        else r.title = v->get<std::string>();
+        else
+            r.title = v->get<std::string>();
     }
     if (const json* v = find(body, "compromise_start")) {
         std::optional<time_point> t;
         if (v->is_string()) t = parse_rfc3339(v->get<std::string>());
-        if (!t) c.add("compromise_start", "must be an RFC 3339 timestamp such as 2026-03-12T00:00:00Z");
-        else if (*t > now + minutes(5)) c.add("compromise_start", "is in the future");
-        else r.compromise_start = *t;
+        if (!t)
+            c.add("compromise_start", "must be an RFC 3339 timestamp such as 2026-03-12T00:00:00Z");
+        else if (*t > now + minutes(5))
+            c.add("compromise_start", "is in the future");
+        else
+            r.compromise_start = *t;
     } else {
         c.add("compromise_start", "is required");
     }
     if (const json* v = find(body, "scope")) {
-        if (*v == "accounts") r.scope = scope_kind::accounts;
-        else if (*v == "tenant") r.scope = scope_kind::tenant;
-        else c.add("scope", "must be \"accounts\" or \"tenant\"");
+        if (*v == "accounts")
+            r.scope = scope_kind::accounts;
+        else if (*v == "tenant")
+            r.scope = scope_kind::tenant;
+        else
+            c.add("scope", "must be \"accounts\" or \"tenant\"");
     }
     if (const json* v = find(body, "confirm_tenant_wide")) {
-        if (!v->is_boolean()) c.add("confirm_tenant_wide", "must be true or false");
-        else r.confirm_tenant_wide = v->get<bool>();
+        if (!v->is_boolean())
+            c.add("confirm_tenant_wide", "must be true or false");
+        else
+            r.confirm_tenant_wide = v->get<bool>();
     }
     if (r.scope == scope_kind::tenant && !r.confirm_tenant_wide)
         c.add("confirm_tenant_wide", "a tenant-wide block must be confirmed with \"confirm_tenant_wide\": true");
@@ -174,9 +187,11 @@ parse_result parse_submission(const json& body, time_point now) {
             check_keys(a, path, {"upn", "tier", "known_methods"}, server_owned_account, c);
             account_request acc;
             const json* upn = find(a, "upn");
-            if (!upn) c.add(path + ".upn", "is required");
+            if (!upn)
+                c.add(path + ".upn", "is required");
             else if (!upn->is_string() || !is_valid_upn(upn->get<std::string>()))
-                c.add(path + ".upn", "must be a user principal name (name@domain, letters, digits and ' . - _ ! # ^ ~)");
+                c.add(path + ".upn",
+                      "must be a user principal name (name@domain, letters, digits and ' . - _ ! # ^ ~)");
             else {
                 acc.upn = lower(upn->get<std::string>());
                 if (!seen.insert(acc.upn).second) c.add(path + ".upn", "duplicates an earlier account");
@@ -184,17 +199,22 @@ parse_result parse_submission(const json& body, time_point now) {
             if (const json* t = find(a, "tier")) {
                 std::optional<tier> parsed;
                 if (t->is_string()) parsed = tier_from_string(t->get<std::string>());
-                if (!parsed) c.add(path + ".tier", "must be break_glass, service, privileged or standard");
-                else acc.declared_tier = parsed;
+                if (!parsed)
+                    c.add(path + ".tier", "must be break_glass, service, privileged or standard");
+                else
+                    acc.declared_tier = parsed;
             }
             if (const json* km = find(a, "known_methods")) {
-                if (!km->is_array() || km->size() > 64) c.add(path + ".known_methods", "must be an array of at most 64 method ids");
+                if (!km->is_array() || km->size() > 64)
+                    c.add(path + ".known_methods", "must be an array of at most 64 method ids");
                 else
                     for (std::size_t k = 0; k < km->size(); ++k) {
                         const json& m = (*km)[k];
                         if (!m.is_string() || !is_method_id(m.get<std::string>()))
-                            c.add(path + ".known_methods[" + std::to_string(k) + "]", "must be an authentication method id");
-                        else acc.known_methods.push_back(m.get<std::string>());
+                            c.add(path + ".known_methods[" + std::to_string(k) + "]",
+                                  "must be an authentication method id");
+                        else
+                            acc.known_methods.push_back(m.get<std::string>());
                     }
             }
             r.accounts.push_back(std::move(acc));
@@ -204,18 +224,21 @@ parse_result parse_submission(const json& body, time_point now) {
         c.add("accounts", "must list at least one compromised account");
 
     if (const json* ips = find(body, "attacker_ips")) {
-        if (!ips->is_array() || ips->size() > 1000) c.add("attacker_ips", "must be an array of at most 1000 IP addresses");
+        if (!ips->is_array() || ips->size() > 1000)
+            c.add("attacker_ips", "must be an array of at most 1000 IP addresses");
         else
             for (std::size_t i = 0; i < ips->size(); ++i) {
                 const json& ip = (*ips)[i];
                 if (!ip.is_string() || !is_valid_ip(ip.get<std::string>()))
                     c.add("attacker_ips[" + std::to_string(i) + "]", "must be an IPv4 or IPv6 address");
-                else r.attacker_ips.push_back(lower(ip.get<std::string>()));
+                else
+                    r.attacker_ips.push_back(lower(ip.get<std::string>()));
             }
     }
 
     if (const json* apps = find(body, "malicious_apps")) {
-        if (!apps->is_array() || apps->size() > 100) c.add("malicious_apps", "must be an array of at most 100 apps");
+        if (!apps->is_array() || apps->size() > 100)
+            c.add("malicious_apps", "must be an array of at most 100 apps");
         else {
             std::set<std::string> seen;
             for (std::size_t i = 0; i < apps->size(); ++i) {
@@ -228,7 +251,8 @@ parse_result parse_submission(const json& body, time_point now) {
                 check_keys(a, path, {"app_id", "delete_application"}, {}, c);
                 app_request app;
                 const json* id = find(a, "app_id");
-                if (!id) c.add(path + ".app_id", "is required");
+                if (!id)
+                    c.add(path + ".app_id", "is required");
                 else if (!id->is_string() || !is_guid(id->get<std::string>()))
                     c.add(path + ".app_id", "must be the application (client) id GUID");
                 else {
@@ -236,8 +260,10 @@ parse_result parse_submission(const json& body, time_point now) {
                     if (!seen.insert(app.app_id).second) c.add(path + ".app_id", "duplicates an earlier app");
                 }
                 if (const json* del = find(a, "delete_application")) {
-                    if (!del->is_boolean()) c.add(path + ".delete_application", "must be true or false");
-                    else app.delete_application = del->get<bool>();
+                    if (!del->is_boolean())
+                        c.add(path + ".delete_application", "must be true or false");
+                    else
+                        app.delete_application = del->get<bool>();
                 }
                 r.malicious_apps.push_back(std::move(app));
             }
@@ -250,19 +276,28 @@ parse_result parse_submission(const json& body, time_point now) {
         } else {
             check_keys(*opts, "options", {"credential_delivery", "method_cleanup", "override_lockout_guard"}, {}, c);
             if (const json* d = find(*opts, "credential_delivery")) {
-                if (*d == "password") r.options.delivery = credential_delivery::password;
-                else if (*d == "tap") r.options.delivery = credential_delivery::tap;
-                else c.add("options.credential_delivery", "must be \"password\" or \"tap\"");
+                if (*d == "password")
+                    r.options.delivery = credential_delivery::password;
+                else if (*d == "tap")
+                    r.options.delivery = credential_delivery::tap;
+                else
+                    c.add("options.credential_delivery", "must be \"password\" or \"tap\"");
             }
             if (const json* m = find(*opts, "method_cleanup")) {
-                if (*m == "auto") r.options.cleanup = method_cleanup::automatic;
-                else if (*m == "complete") r.options.cleanup = method_cleanup::complete;
-                else if (*m == "targeted") r.options.cleanup = method_cleanup::targeted;
-                else c.add("options.method_cleanup", "must be \"auto\", \"complete\" or \"targeted\"");
+                if (*m == "auto")
+                    r.options.cleanup = method_cleanup::automatic;
+                else if (*m == "complete")
+                    r.options.cleanup = method_cleanup::complete;
+                else if (*m == "targeted")
+                    r.options.cleanup = method_cleanup::targeted;
+                else
+                    c.add("options.method_cleanup", "must be \"auto\", \"complete\" or \"targeted\"");
             }
             if (const json* o = find(*opts, "override_lockout_guard")) {
-                if (!o->is_boolean()) c.add("options.override_lockout_guard", "must be true or false");
-                else r.options.override_lockout_guard = o->get<bool>();
+                if (!o->is_boolean())
+                    c.add("options.override_lockout_guard", "must be true or false");
+                else
+                    r.options.override_lockout_guard = o->get<bool>();
             }
         }
     }

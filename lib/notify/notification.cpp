@@ -85,9 +85,10 @@ std::vector<notification> from_event(const store::event_record& e, const event_c
                            {{"contained_at", at}}));
     } else if (e.kind == "status_changed" && e.data.value("to", "") == "needs_attention") {
         const auto attention = bounded_list(e.data.value("attention", json::array()));
-        out.push_back(make("attention_raised", source, e.incident_id, ctx, e.at, "Needs attention: " + who,
-                           attention.empty() ? "Incident " + who + " needs a human." : bounded(join(attention, "; "), 1000),
-                           {{"attention", attention}, {"from", e.data.value("from", "")}}));
+        out.push_back(
+            make("attention_raised", source, e.incident_id, ctx, e.at, "Needs attention: " + who,
+                 attention.empty() ? "Incident " + who + " needs a human." : bounded(join(attention, "; "), 1000),
+                 {{"attention", attention}, {"from", e.data.value("from", "")}}));
     } else if (e.kind == "step_succeeded" && ctx.step_kind == "verify_signins") {
         const std::string verdict = e.data.value("verdict", "");
         const std::string check = e.data.value("check", "");
@@ -101,7 +102,8 @@ std::vector<notification> from_event(const store::event_record& e, const event_c
                                              : bounded(join(diagnosis, " "), 1000),
                            details));
     } else if (e.kind == "step_succeeded" && ctx.step_kind == "release_block") {
-        out.push_back(make("released", source, e.incident_id, ctx, e.at, "Released: emergency block lifted (" + who + ")",
+        out.push_back(make("released", source, e.incident_id, ctx, e.at,
+                           "Released: emergency block lifted (" + who + ")",
                            "The accounts of incident " + who + " have left the emergency Conditional Access policy.",
                            {{"step", e.step_seq.value_or(0)}}));
     }
@@ -156,7 +158,10 @@ json facts(const json& p) {
 
 json teams(const json& p) {
     json body = json::array();
-    body.push_back({{"type", "TextBlock"}, {"size", "Medium"}, {"weight", "Bolder"}, {"wrap", true},
+    body.push_back({{"type", "TextBlock"},
+                    {"size", "Medium"},
+                    {"weight", "Bolder"},
+                    {"wrap", true},
                     {"text", p.value("title", "")}});
     body.push_back({{"type", "TextBlock"}, {"wrap", true}, {"text", p.value("summary", "")}});
     body.push_back({{"type", "FactSet"}, {"facts", facts(p)}});
@@ -176,10 +181,12 @@ json slack(const json& p) {
     json fields = json::array();
     for (const auto& f : facts(p))
         if (fields.size() < 10)
-            fields.push_back({{"type", "plain_text"}, {"text", f["title"].get<std::string>() + ": " + f["value"].get<std::string>()}});
+            fields.push_back({{"type", "plain_text"},
+                              {"text", f["title"].get<std::string>() + ": " + f["value"].get<std::string>()}});
     json blocks = json::array();
     blocks.push_back({{"type", "header"}, {"text", {{"type", "plain_text"}, {"text", title}}}});
-    blocks.push_back({{"type", "section"}, {"text", {{"type", "plain_text"}, {"text", bounded(p.value("summary", ""), 3000)}}}});
+    blocks.push_back(
+        {{"type", "section"}, {"text", {{"type", "plain_text"}, {"text", bounded(p.value("summary", ""), 3000)}}}});
     blocks.push_back({{"type", "section"}, {"fields", fields}});
     return {{"text", title}, {"blocks", blocks}};
 }

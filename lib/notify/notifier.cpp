@@ -50,13 +50,20 @@ bool retryable(int status) { return status == 0 || status == 408 || status == 42
 void log_engine_event(const outbox::pump_event& p) {
     const auto& e = p.event;
     static const std::map<std::string, std::string, std::less<>> names = {
-        {"accepted", "incident_accepted"},       {"step_started", "step_started"},
-        {"step_succeeded", "step_succeeded"},     {"step_failed", "step_failed"},
-        {"step_retry_scheduled", "step_retry"},   {"status_changed", "incident_status_changed"},
-        {"phase_changed", "incident_phase_changed"}, {"contained_at_recorded", "incident_contained"},
-        {"step_approved", "step_approved"},       {"step_retry_requested", "step_retry_requested"},
-        {"step_cancelled", "step_cancelled"},     {"release_requested", "release_requested"},
-        {"plan_refined", "plan_refined"},         {"plan_refused", "plan_refused"},
+        {"accepted", "incident_accepted"},
+        {"step_started", "step_started"},
+        {"step_succeeded", "step_succeeded"},
+        {"step_failed", "step_failed"},
+        {"step_retry_scheduled", "step_retry"},
+        {"status_changed", "incident_status_changed"},
+        {"phase_changed", "incident_phase_changed"},
+        {"contained_at_recorded", "incident_contained"},
+        {"step_approved", "step_approved"},
+        {"step_retry_requested", "step_retry_requested"},
+        {"step_cancelled", "step_cancelled"},
+        {"release_requested", "release_requested"},
+        {"plan_refined", "plan_refined"},
+        {"plan_refused", "plan_refused"},
         {"secret_revealed", "secret_revealed"},
     };
     const auto it = names.find(e.kind);
@@ -113,7 +120,7 @@ void log_engine_event(const outbox::pump_event& p) {
 
 struct notifier::impl : std::enable_shared_from_this<impl> {
     impl(asio::any_io_executor ex, store::store& d, const clock_source& c, config::notify_settings s)
-        : executor(std::move(ex)), db(d), clock(c), settings(std::move(s)), timer(executor) {}
+            : executor(std::move(ex)), db(d), clock(c), settings(std::move(s)), timer(executor) {}
 
     asio::any_io_executor executor;
     store::store& db;
@@ -147,7 +154,8 @@ struct notifier::impl : std::enable_shared_from_this<impl> {
                 auto found = from_event(p.event, p.context);
                 if (p.event.kind == "accepted" || p.event.kind == "plan_refined")
                     for (const auto& w : outbox::waiting_approvals(db, p.event.incident_id))
-                        found.push_back(approval_waiting(p.event.incident_id, p.context, w.seq, w.kind, w.target, p.event.at));
+                        found.push_back(
+                            approval_waiting(p.event.incident_id, p.context, w.seq, w.kind, w.target, p.event.at));
                 for (auto& n : found)
                     for (const auto& s : subscribers)
                         if (s.wants(n)) rows.emplace_back(s.settings.name, n);
@@ -197,7 +205,8 @@ struct notifier::impl : std::enable_shared_from_this<impl> {
                                {"X-Containd-Event", d.kind},
                                {"X-Containd-Delivery", std::to_string(d.id)},
                                {"X-Containd-Timestamp", ts}};
-                if (!s.key.empty()) req.headers.emplace_back("X-Containd-Signature", sign(s.key.reveal(), ts, req.body));
+                if (!s.key.empty())
+                    req.headers.emplace_back("X-Containd-Signature", sign(s.key.reveal(), ts, req.body));
                 ++s.sent;
                 ++sent;
                 const auto result = co_await s.client->send(std::move(req));
@@ -208,11 +217,16 @@ struct notifier::impl : std::enable_shared_from_this<impl> {
                     ++s.delivered;
                     continue;
                 }
-                const std::string error = result.ok() ? "HTTP " + std::to_string(code)
-                                                      : std::string(graph::to_string(result.error)) + ": " + result.detail;
+                const std::string error = result.ok()
+                                              ? "HTTP " + std::to_string(code)
+                                              : std::string(graph::to_string(result.error)) + ": " + result.detail;
                 const bool give_up = !retryable(code) || now - d.created_at >= settings.give_up_after;
-                nlohmann::json fields = {{"subscriber", s.settings.name}, {"delivery", d.id}, {"kind", d.kind},
-                                         {"code", code}, {"error", error}, {"attempt", d.attempts + 1}};
+                nlohmann::json fields = {{"subscriber", s.settings.name},
+                                         {"delivery", d.id},
+                                         {"kind", d.kind},
+                                         {"code", code},
+                                         {"error", error},
+                                         {"attempt", d.attempts + 1}};
                 if (d.incident_id) fields["incident_id"] = *d.incident_id;
                 if (give_up) {
                     outbox::mark_failed(db, d.id, code, error);
@@ -263,7 +277,7 @@ struct notifier::impl : std::enable_shared_from_this<impl> {
 
 notifier::notifier(asio::any_io_executor executor, store::store& db, const clock_source& clock,
                    config::notify_settings settings)
-    : impl_(std::make_shared<impl>(std::move(executor), db, clock, std::move(settings))) {
+        : impl_(std::make_shared<impl>(std::move(executor), db, clock, std::move(settings))) {
     for (const auto& s : impl_->settings.subscribers) {
         subscriber sub;
         sub.settings = s;
@@ -322,11 +336,12 @@ std::string notifier::metrics() {
         const std::pair<const char*, std::uint64_t> outcomes[] = {
             {"delivered", s.delivered}, {"retry", s.retried}, {"failed", s.failed}};
         for (const auto& [outcome, n] : outcomes)
-            out << "containd_notification_attempts_total{subscriber=\"" << s.settings.name << "\",outcome=\""
-                << outcome << "\"} " << n << "\n";
+            out << "containd_notification_attempts_total{subscriber=\"" << s.settings.name << "\",outcome=\"" << outcome
+                << "\"} " << n << "\n";
     }
     out << "# HELP containd_time_to_containment_seconds From an incident's acceptance to its emergency block "
-           "read back in force (incidents contained since start).\n# TYPE containd_time_to_containment_seconds histogram\n";
+           "read back in force (incidents contained since start).\n# TYPE containd_time_to_containment_seconds "
+           "histogram\n";
     std::string ttc;
     impl_->time_to_containment.render(ttc, "containd_time_to_containment_seconds");
     out << ttc;

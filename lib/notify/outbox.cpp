@@ -103,9 +103,10 @@ std::size_t commit_batch(store::store& db, const std::vector<std::pair<std::stri
 }
 
 std::vector<delivery> due(store::store& db, const std::string& subscriber, time_point now, std::size_t limit) {
-    auto q = db.db().prepare(std::string("SELECT ") + delivery_columns +
-                             " FROM notify_outbox WHERE status = 'pending' AND subscriber = ?1 AND next_attempt_at <= ?2 "
-                             "ORDER BY id LIMIT ?3");
+    auto q =
+        db.db().prepare(std::string("SELECT ") + delivery_columns +
+                        " FROM notify_outbox WHERE status = 'pending' AND subscriber = ?1 AND next_attempt_at <= ?2 "
+                        "ORDER BY id LIMIT ?3");
     q.bind(1, subscriber).bind(2, to_unix_ms(now)).bind(3, static_cast<std::int64_t>(limit));
     std::vector<delivery> out;
     while (q.step()) out.push_back(read_delivery(q));
@@ -143,9 +144,10 @@ void mark_failed(store::store& db, std::int64_t id, int code, const std::string&
 }
 
 std::vector<delivery> list(store::store& db, const list_filter& f) {
-    auto q = db.db().prepare(std::string("SELECT ") + delivery_columns +
-                             " FROM notify_outbox WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR incident_id = ?2) "
-                             "AND (?3 IS NULL OR subscriber = ?3) AND (?4 = 0 OR id < ?4) ORDER BY id DESC LIMIT ?5");
+    auto q =
+        db.db().prepare(std::string("SELECT ") + delivery_columns +
+                        " FROM notify_outbox WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR incident_id = ?2) "
+                        "AND (?3 IS NULL OR subscriber = ?3) AND (?4 = 0 OR id < ?4) ORDER BY id DESC LIMIT ?5");
     q.bind(1, f.status).bind(2, f.incident_id).bind(3, f.subscriber).bind(4, f.before_id);
     q.bind(5, static_cast<std::int64_t>(f.limit));
     std::vector<delivery> out;

@@ -117,8 +117,8 @@ document build_document(const json& r) {
              {"Credential delivery", str(inc, "credential_delivery")},
              {"Attacker IPs", joined(member(inc, "attacker_ips"))},
              {"Accounts", str(sum, "accounts")},
-             {"Credentials", str(sum, "credentials_sealed", "0") + " sealed, " +
-                                 str(sum, "credentials_revealed", "0") + " revealed"}});
+             {"Credentials", str(sum, "credentials_sealed", "0") + " sealed, " + str(sum, "credentials_revealed", "0") +
+                                 " revealed"}});
 
     // What the reader at 3 a.m. needs first.
     const json& needs = member(r, "needs_human");
@@ -151,8 +151,10 @@ document build_document(const json& r) {
     {
         std::vector<std::string> items;
         for (const auto& x : recs) items.push_back(str(x, "text", ""));
-        if (items.empty()) d.paragraph("None.");
-        else d.list(std::move(items), true);
+        if (items.empty())
+            d.paragraph("None.");
+        else
+            d.list(std::move(items), true);
     }
 
     const json& accounts = member(r, "accounts");
@@ -190,8 +192,8 @@ document build_document(const json& r) {
             std::string steps;
             for (const auto& st : member(a, "steps"))
                 steps += (steps.empty() ? "" : "; ") + str(st, "kind", "") + " " + str(st, "status", "");
-            t.rows.push_back({str(a, "app_id"), str(a, "delete_application"), steps.empty() ? "—" : steps,
-                              str(a, "outcome")});
+            t.rows.push_back(
+                {str(a, "app_id"), str(a, "delete_application"), steps.empty() ? "—" : steps, str(a, "outcome")});
         }
         d.grid(std::move(t));
     }
@@ -215,20 +217,23 @@ document build_document(const json& r) {
             if (!member(v, "error").is_null()) d.paragraph("The check failed: " + str(v, "error"), "bad");
             if (!member(v, "settled_through").is_null()) {
                 const json& tail = member(v, "unsettled");
-                d.paragraph("Settled through " + str(v, "settled_through") + "; in the unsettled tail after it: " +
-                            str(tail, "records", "0") + " record(s), " + str(tail, "attacker_successes", "0") +
-                            " attacker success(es)." +
-                            (member(v, "confirm_at").is_null() ? std::string()
-                                                               : " A confirmation check follows at " + str(v, "confirm_at") + "."));
+                d.paragraph("Settled through " + str(v, "settled_through") +
+                            "; in the unsettled tail after it: " + str(tail, "records", "0") + " record(s), " +
+                            str(tail, "attacker_successes", "0") + " attacker success(es)." +
+                            (member(v, "confirm_at").is_null()
+                                 ? std::string()
+                                 : " A confirmation check follows at " + str(v, "confirm_at") + "."));
             }
             const json& windows = member(v, "residual_windows");
             if (!windows.empty()) {
-                table w{{"Residual exposure", "App", "IP", "Client", "Last token issued", "Ends", "Basis", "Ended"}, {}};
+                table w{{"Residual exposure", "App", "IP", "Client", "Last token issued", "Ends", "Basis", "Ended"},
+                        {}};
                 for (const auto& x : windows)
                     w.rows.push_back({str(x, "subject"), str(x, "app_name"), str(x, "ip"), str(x, "client_app"),
                                       str(x, "opened_at"), str(x, "ends_at"),
-                                      str(x, "basis") == "refused" ? "refused at " + str(x, "refused_at") + " (observed)"
-                                                                   : "maximum token lifetime (at the latest)",
+                                      str(x, "basis") == "refused"
+                                          ? "refused at " + str(x, "refused_at") + " (observed)"
+                                          : "maximum token lifetime (at the latest)",
                                       member(x, "ended") == true ? "yes" : "no"});
                 d.grid(std::move(w));
             }
@@ -243,16 +248,19 @@ document build_document(const json& r) {
                 d.paragraph("No sign-ins by the compromised accounts or apps since containment.");
             }
             std::vector<std::string> diagnosis;
-            for (const auto& x : member(v, "diagnosis")) diagnosis.push_back(x.is_string() ? x.get<std::string>() : x.dump());
+            for (const auto& x : member(v, "diagnosis"))
+                diagnosis.push_back(x.is_string() ? x.get<std::string>() : x.dump());
             if (!diagnosis.empty()) d.list(std::move(diagnosis), false, tone_of_verdict(str(v, "verdict")));
             std::vector<std::string> confirm;
-            for (const auto& x : member(v, "confirm_with_user")) confirm.push_back(x.is_string() ? x.get<std::string>() : x.dump());
+            for (const auto& x : member(v, "confirm_with_user"))
+                confirm.push_back(x.is_string() ? x.get<std::string>() : x.dump());
             if (!confirm.empty()) d.list(std::move(confirm), false, "warn");
         }
         if (last_ran && !member(*last_ran, "cannot_prove").empty()) {
             d.subheading("What sign-in logs cannot prove");
             std::vector<std::string> limits;
-            for (const auto& x : member(*last_ran, "cannot_prove")) limits.push_back(x.is_string() ? x.get<std::string>() : x.dump());
+            for (const auto& x : member(*last_ran, "cannot_prove"))
+                limits.push_back(x.is_string() ? x.get<std::string>() : x.dump());
             d.list(std::move(limits), false);
         }
     }
@@ -270,8 +278,8 @@ document build_document(const json& r) {
             for (const auto& [key, why] : member(e, "unavailable").items())
                 contents += (contents.empty() ? "" : ", ") + key + ": unavailable (" +
                             (why.is_string() ? why.get<std::string>() : why.dump()) + ")";
-            t.rows.push_back({str(e, "kind"), str(e, "target"), str(e, "captured_at"), contents.empty() ? "—" : contents,
-                              str(e, "sha256")});
+            t.rows.push_back({str(e, "kind"), str(e, "target"), str(e, "captured_at"),
+                              contents.empty() ? "—" : contents, str(e, "sha256")});
         }
         d.grid(std::move(t));
         d.paragraph("The full evidence is in the JSON report (format=json).");
@@ -328,13 +336,25 @@ std::string md(const std::string& s) {
         const char next = i + 1 < s.size() ? s[i + 1] : ' ';
         bool escape = false;
         switch (c) {
-        case '\\': case '`': case '*': case '[': case ']': case '<': case '>': case '|': case '~': escape = true; break;
+        case '\\':
+        case '`':
+        case '*':
+        case '[':
+        case ']':
+        case '<':
+        case '>':
+        case '|':
+        case '~': escape = true; break;
         case '_': escape = !(word_char(prev) && word_char(next)); break;
         case '&': escape = std::isalpha(static_cast<unsigned char>(next)) != 0 || next == '#'; break;
         // At the start of the text these open a heading, a list or a setext underline, but only
         // when a space (or the same character) follows: "+15m" is plain text.
-        case '#': case '+': case '-': case '=': escape = line_start && (next == ' ' || next == c || i + 1 == s.size()); break;
-        case '.': case ')': escape = ordered_marker_end(s, i); break;
+        case '#':
+        case '+':
+        case '-':
+        case '=': escape = line_start && (next == ' ' || next == c || i + 1 == s.size()); break;
+        case '.':
+        case ')': escape = ordered_marker_end(s, i); break;
         default: break;
         }
         if (c == '\r' || c == '\n' || c == '\t') {
@@ -355,7 +375,8 @@ std::string render_md(const document& d) {
         case block::kind::heading: out += "# " + md(b.text) + "\n\n"; break;
         case block::kind::subheading: out += "## " + md(b.text) + "\n\n"; break;
         case block::kind::paragraph:
-            out += (b.tone == "bad" || b.tone == "warn" || b.tone == "ok" ? "**" + md(b.text) + "**" : md(b.text)) + "\n\n";
+            out += (b.tone == "bad" || b.tone == "warn" || b.tone == "ok" ? "**" + md(b.text) + "**" : md(b.text)) +
+                   "\n\n";
             break;
         case block::kind::facts:
             for (const auto& [k, v] : b.pairs) out += "- **" + md(k) + ":** " + md(v) + "\n";
@@ -424,9 +445,11 @@ const char* const css =
     "@media print{body{margin:0;max-width:none}}";
 
 std::string render_html_doc(const document& d) {
-    std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                      "<title>" + h(d.title) + "</title>\n<style>" + css + "</style>\n</head>\n<body>\n";
+    std::string out =
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        "<title>" +
+        h(d.title) + "</title>\n<style>" + css + "</style>\n</head>\n<body>\n";
     for (const auto& b : d.blocks) {
         switch (b.k) {
         case block::kind::heading: out += "<h1>" + h(b.text) + "</h1>\n"; break;

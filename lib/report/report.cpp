@@ -10,10 +10,10 @@
 
 namespace containd::report {
 
-using nlohmann::json;
 using detail::text_of;
 using detail::time_or_null;
 using incident::step_kind;
+using nlohmann::json;
 using store::step_status;
 
 namespace {
@@ -58,7 +58,7 @@ struct facts {
     const snapshot& s;
     std::map<int, const store::step_record*> step_by_seq;
     std::set<std::string> upns;
-    std::map<std::string, json> planned_account;  // upn -> the plan's account entry
+    std::map<std::string, json> planned_account;         // upn -> the plan's account entry
     std::map<std::string, credential_fact> credentials;  // by name, in name order
     json verification;
     std::optional<time_point> released_at;
@@ -124,7 +124,8 @@ struct facts {
 json header(const facts& f) {
     const auto& r = f.s.incident;
     json apps = json::array();
-    if (r.request.contains("malicious_apps") && r.request["malicious_apps"].is_array()) apps = r.request["malicious_apps"];
+    if (r.request.contains("malicious_apps") && r.request["malicious_apps"].is_array())
+        apps = r.request["malicious_apps"];
     std::optional<time_point> as_of;
     if (!f.s.events.empty()) as_of = f.s.events.back().at;
     return {{"id", r.id},
@@ -217,12 +218,14 @@ std::string summarise(const store::event_record& e, const store::step_record* st
     if (k == "step_retry_requested") return what + " retry requested by " + text_of(d, "by");
     if (k == "step_cancelled") return what + " cancelled by " + text_of(d, "by");
     if (k == "plan_refined") return "plan refined from directory facts";
-    if (k == "plan_refused") return "plan refused: " + join(string_array(d, "reasons").get<std::vector<std::string>>(), "; ");
+    if (k == "plan_refused")
+        return "plan refused: " + join(string_array(d, "reasons").get<std::vector<std::string>>(), "; ");
     if (k == "evidence_captured") return "evidence captured: " + text_of(d, "kind") + " " + text_of(d, "target");
     if (k == "secret_stored") return "credential sealed in the vault: " + text_of(d, "name");
     if (k == "release_requested") return "release of the emergency block requested by " + text_of(d, "by");
     if (k == "block_released")
-        return "emergency block released for " + count_of(d, "released_users") + " accounts; policy " + text_of(d, "state");
+        return "emergency block released for " + count_of(d, "released_users") + " accounts; policy " +
+               text_of(d, "state");
     if (k == "secret_revealed") return "credential revealed once to " + text_of(d, "by") + ": " + text_of(d, "name");
     return k;
 }
@@ -307,8 +310,8 @@ json accounts(const facts& f) {
                        {"tier", incident::to_string(a.assigned_tier)},
                        {"tier_reason", a.tier_reason},
                        {"synced", a.synced},
-                       {"method_cleanup", planned != f.planned_account.end() ? planned->second.value("method_cleanup", json())
-                                                                            : json()},
+                       {"method_cleanup",
+                        planned != f.planned_account.end() ? planned->second.value("method_cleanup", json()) : json()},
                        {"revoked_at", time_or_null(a.revoked_at)},
                        {"password_reset_at", time_or_null(a.password_reset_at)},
                        {"tap_issued_at", time_or_null(a.tap_issued_at)},
@@ -324,8 +327,8 @@ json accounts(const facts& f) {
 
 json apps(const facts& f) {
     json out = json::array();
-    const json& requested = f.s.incident.request.contains("malicious_apps") ? f.s.incident.request["malicious_apps"]
-                                                                            : json::array();
+    const json& requested =
+        f.s.incident.request.contains("malicious_apps") ? f.s.incident.request["malicious_apps"] : json::array();
     if (!requested.is_array()) return out;
     for (const auto& app : requested) {
         const std::string id = text_of(app, "app_id");
@@ -356,10 +359,12 @@ json evidence(const facts& f) {
             counts["items"] = content.size();
         } else if (content.is_object()) {
             for (const auto& [key, value] : content.items()) {
-                if (value.is_array()) counts[key] = value.size();
+                if (value.is_array())
+                    counts[key] = value.size();
                 else if (value.is_object() && value.contains("unavailable"))
                     unavailable[key] = value["unavailable"].is_string() ? value["unavailable"] : json("unavailable");
-                else if (value.is_object() || value.is_string()) counts[key] = 1;
+                else if (value.is_object() || value.is_string())
+                    counts[key] = 1;
             }
         }
         out.push_back({{"step", ev.value("step", json())},
@@ -385,21 +390,23 @@ json needs_human(const facts& f) {
     };
     for (const auto& st : f.s.steps)
         if (st.status == step_status::failed)
-            add("failed_step", st.seq, detail::describe_step(st) + " failed: " + (st.error.empty() ? "unknown error" : st.error));
+            add("failed_step", st.seq,
+                detail::describe_step(st) + " failed: " + (st.error.empty() ? "unknown error" : st.error));
     for (const auto& v : f.verification)
         if (v["verdict"] == "attention")
             for (const auto& d : v["diagnosis"]) add("diagnosis", v["seq"].get<int>(), d.get<std::string>());
     // Methods a targeted cleanup kept, to confirm with their users (from the latest check).
     if (const json* last = f.final_check())
-        for (const auto& d : (*last)["confirm_with_user"]) add("attention", (*last)["seq"].get<int>(), d.get<std::string>());
+        for (const auto& d : (*last)["confirm_with_user"])
+            add("attention", (*last)["seq"].get<int>(), d.get<std::string>());
     // The engine's attention list repeats failures, approvals and diagnoses in its own words;
     // the exact duplicates are dropped above, the rest are kept as it wrote them.
     for (const auto& a : f.s.incident.attention) {
         bool about_approval = false;
         for (const auto& st : f.s.steps)
-            if (st.status == step_status::waiting_approval &&
-                a == "step " + std::to_string(st.seq) + " (" + std::string(incident::to_string(st.kind)) +
-                         ") waits for an operator's approval")
+            if (st.status == step_status::waiting_approval && a == "step " + std::to_string(st.seq) + " (" +
+                                                                       std::string(incident::to_string(st.kind)) +
+                                                                       ") waits for an operator's approval")
                 about_approval = true;
         if (!about_approval) add("attention", std::nullopt, a);
     }
@@ -472,8 +479,10 @@ json recommendations(const facts& f) {
     std::vector<std::string> passwords, taps;
     for (const auto& [name, c] : f.credentials) {
         if (c.revealed()) continue;
-        if (c.type == "tap") taps.push_back(c.upn);
-        else if (!tap_mode) passwords.push_back(c.upn);
+        if (c.type == "tap")
+            taps.push_back(c.upn);
+        else if (!tap_mode)
+            passwords.push_back(c.upn);
     }
     if (!taps.empty())
         add("deliver_taps",
@@ -507,7 +516,8 @@ json recommendations(const facts& f) {
     if (!high_risk.empty())
         add("phishing_resistant_mfa",
             "Require phishing-resistant MFA (FIDO2 security keys, Windows Hello for Business or certificate-based) "
-            "for " + join(high_risk) + " through an authentication-strength Conditional Access policy.",
+            "for " +
+                join(high_risk) + " through an authentication-strength Conditional Access policy.",
             high_risk);
 
     if (!f.s.accounts.empty()) {
@@ -544,10 +554,9 @@ json recommendations(const facts& f) {
     if (f.released_at) {
         add("release_done", "The emergency block was released at " + format_rfc3339(*f.released_at) + ".");
     } else if (last && f.all_checks_ran() && (*last)["verdict"] == "contained" && failed.empty()) {
-        add("release_block",
-            "Verification passed (" + (*last)["check"].get<std::string>() +
-                ": contained). Release the emergency block (POST /v1/incidents/" + inc.id +
-                "/release) once every user has their new credential; not before.");
+        add("release_block", "Verification passed (" + (*last)["check"].get<std::string>() +
+                                 ": contained). Release the emergency block (POST /v1/incidents/" + inc.id +
+                                 "/release) once every user has their new credential; not before.");
     } else {
         add("keep_block",
             "Keep the emergency block on: release it only after every credential is reset and the final "
@@ -566,17 +575,14 @@ json summary(const facts& f) {
     for (const auto& [name, c] : f.credentials) (c.revealed() ? revealed : sealed) += 1;
     const json* last = f.final_check();
     std::string verdict = "pending";
-    if (last && f.all_checks_ran()) verdict = (*last)["verdict"].get<std::string>();
+    if (last && f.all_checks_ran())
+        verdict = (*last)["verdict"].get<std::string>();
     else if (last && ((*last)["verdict"] == "attention" || (*last)["verdict"] == "verifying"))
         verdict = (*last)["verdict"].get<std::string>();
-    return {{"accounts", f.s.accounts.size()},
-            {"steps", f.s.steps.size()},
-            {"steps_by_status", by_status},
-            {"events", f.s.events.size()},
-            {"evidence", f.s.evidence.size()},
-            {"credentials_sealed", sealed},
-            {"credentials_revealed", revealed},
-            {"verdict", verdict}};
+    return {{"accounts", f.s.accounts.size()},  {"steps", f.s.steps.size()},
+            {"steps_by_status", by_status},     {"events", f.s.events.size()},
+            {"evidence", f.s.evidence.size()},  {"credentials_sealed", sealed},
+            {"credentials_revealed", revealed}, {"verdict", verdict}};
 }
 
 }  // namespace

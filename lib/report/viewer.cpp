@@ -70,8 +70,10 @@ json viewer_event_view(json event) {
     if (kind != "step_succeeded" && kind != "block_released") return event;
     json kept = json::object();
     for (const auto& [key, value] : event["data"].items()) {
-        if (value.is_number() || value.is_boolean()) kept[key] = value;
-        else if (value.is_array()) kept[key + "_count"] = value.size();
+        if (value.is_number() || value.is_boolean())
+            kept[key] = value;
+        else if (value.is_array())
+            kept[key + "_count"] = value.size();
         else if (value.is_string() && (key == "verdict" || key == "state" || key == "outcome" || key == "mode"))
             kept[key] = value;
     }
@@ -89,7 +91,8 @@ json viewer_report(json report) {
         for (auto& n : report["needs_human"]) {
             const std::string source = n.value("source", "");
             const std::string text = n.value("text", "");
-            if (source == "diagnosis" || (source == "attention" && text.rfind("step ", 0) != 0)) n["text"] = finding_line;
+            if (source == "diagnosis" || (source == "attention" && text.rfind("step ", 0) != 0))
+                n["text"] = finding_line;
         }
     if (report["evidence"].is_array())
         for (auto& e : report["evidence"]) e["content"] = nullptr;  // kind, target, time, hash, counts stay

@@ -93,9 +93,8 @@ json verification_view(const store::incident_record& incident, const std::vector
         json v = {{"seq", s.seq},
                   {"check", s.target},
                   {"offset_ms", offset},
-                  {"due_at", incident.contained_at
-                                 ? json(format_rfc3339(*incident.contained_at + milliseconds(offset)))
-                                 : json()},
+                  {"due_at", incident.contained_at ? json(format_rfc3339(*incident.contained_at + milliseconds(offset)))
+                                                   : json()},
                   {"ran_at", time_or_null(s.finished_at)},
                   {"status", store::to_string(s.status)},
                   {"verdict", verdict},
@@ -111,8 +110,9 @@ json verification_view(const store::incident_record& incident, const std::vector
         v["confirmation"] = s.params.value("confirmation", false);
         v["settled_through"] = ran && s.result.contains("settled_through") ? s.result["settled_through"] : json();
         v["unsettled"] = ran && s.result.contains("unsettled") ? s.result["unsettled"] : json();
-        v["residual_windows"] =
-            ran && s.result.contains("residual_windows") && s.result["residual_windows"].is_array() ? s.result["residual_windows"] : json::array();
+        v["residual_windows"] = ran && s.result.contains("residual_windows") && s.result["residual_windows"].is_array()
+                                    ? s.result["residual_windows"]
+                                    : json::array();
         v["confirm_at"] = ran && s.result.contains("confirm_at") ? s.result["confirm_at"] : json();
         v["cannot_prove"] = ran ? strings_of(s.result, "cannot_prove") : json::array();
         v["confirm_with_user"] = ran ? strings_of(s.result, "confirm_with_user") : json::array();
@@ -122,9 +122,9 @@ json verification_view(const store::incident_record& incident, const std::vector
 }
 
 json redact(const json& j) {
-    static const char* const secret_keys[] = {"temporaryaccesspass", "secrettext", "password", "newpassword",
-                                              "plaintext", "client_secret", "access_token", "refresh_token",
-                                              "id_token", "privatekey"};
+    static const char* const secret_keys[] = {
+        "temporaryaccesspass", "secrettext",   "password",      "newpassword", "plaintext",
+        "client_secret",       "access_token", "refresh_token", "id_token",    "privatekey"};
     if (j.is_array()) {
         json out = json::array();
         for (const auto& x : j) out.push_back(redact(x));
@@ -134,9 +134,10 @@ json redact(const json& j) {
     json out = json::object();
     for (const auto& [k, v] : j.items()) {
         const std::string key = lower(k);
-        const bool secret = std::any_of(std::begin(secret_keys), std::end(secret_keys),
-                                        [&](const char* s) { return key == s; });
-        out[k] = secret && (v.is_string() || v.is_object() || v.is_array()) && !(v.is_string() && v.get<std::string>().empty())
+        const bool secret =
+            std::any_of(std::begin(secret_keys), std::end(secret_keys), [&](const char* s) { return key == s; });
+        out[k] = secret && (v.is_string() || v.is_object() || v.is_array()) &&
+                         !(v.is_string() && v.get<std::string>().empty())
                      ? json("[redacted]")
                      : redact(v);
     }

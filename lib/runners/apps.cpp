@@ -13,8 +13,10 @@ using engine::step_outcome;
 nlohmann::json credential_summary(const std::vector<graph::password_credential>& secrets,
                                   const std::vector<graph::key_credential>& keys) {
     nlohmann::json out = {{"secrets", nlohmann::json::array()}, {"certificates", nlohmann::json::array()}};
-    for (const auto& s : secrets) out["secrets"].push_back({{"keyId", s.key_id}, {"displayName", s.display_name}, {"hint", s.hint}});
-    for (const auto& k : keys) out["certificates"].push_back({{"keyId", k.key_id}, {"displayName", k.display_name}, {"type", k.type}});
+    for (const auto& s : secrets)
+        out["secrets"].push_back({{"keyId", s.key_id}, {"displayName", s.display_name}, {"hint", s.hint}});
+    for (const auto& k : keys)
+        out["certificates"].push_back({{"keyId", k.key_id}, {"displayName", k.display_name}, {"type", k.type}});
     return out;
 }
 
@@ -40,8 +42,8 @@ task<step_outcome> capture_app_evidence(const engine::step_context& ctx, graph::
         for (const auto& r : roles.items) content["app_role_assignments"].push_back(r.raw);
     }
     ctx.db.add_evidence(ctx.incident.id, ctx.step.seq, "application", app_id, content);
-    co_return step_outcome::success({{"application_found", app.value.has_value()},
-                                     {"service_principal_found", sp.value.has_value()}});
+    co_return step_outcome::success(
+        {{"application_found", app.value.has_value()}, {"service_principal_found", sp.value.has_value()}});
 }
 
 task<step_outcome> remove_app_credentials(const engine::step_context& ctx, graph::client& c, const runner_settings&) {
@@ -54,14 +56,16 @@ task<step_outcome> remove_app_credentials(const engine::step_context& ctx, graph
         for (const auto& s : app.value->password_credentials) {
             auto r = co_await graph::remove_application_password(c, app.value->id, s.key_id);
             if (!r.ok()) co_return failure(r.call, "removing application secret " + s.key_id);
-            removed["application"].push_back({{"keyId", s.key_id}, {"kind", "secret"}, {"outcome", graph::to_string(r.outcome)}});
+            removed["application"].push_back(
+                {{"keyId", s.key_id}, {"kind", "secret"}, {"outcome", graph::to_string(r.outcome)}});
         }
         if (!app.value->key_credentials.empty()) {
             std::vector<graph::key_credential> keep_none;  // named: see the GCC 12 note in graph/api.cpp
             auto r = co_await graph::set_application_key_credentials(c, app.value->id, std::move(keep_none));
             if (!r.ok()) co_return failure(r.call, "removing application certificates");
             for (const auto& k : app.value->key_credentials)
-                removed["application"].push_back({{"keyId", k.key_id}, {"kind", "certificate"}, {"outcome", "removed"}});
+                removed["application"].push_back(
+                    {{"keyId", k.key_id}, {"kind", "certificate"}, {"outcome", "removed"}});
         }
     }
     auto sp = co_await graph::find_service_principal(c, app_id);
@@ -70,14 +74,16 @@ task<step_outcome> remove_app_credentials(const engine::step_context& ctx, graph
         for (const auto& s : sp.value->password_credentials) {
             auto r = co_await graph::remove_service_principal_password(c, sp.value->id, s.key_id);
             if (!r.ok()) co_return failure(r.call, "removing service principal secret " + s.key_id);
-            removed["service_principal"].push_back({{"keyId", s.key_id}, {"kind", "secret"}, {"outcome", graph::to_string(r.outcome)}});
+            removed["service_principal"].push_back(
+                {{"keyId", s.key_id}, {"kind", "secret"}, {"outcome", graph::to_string(r.outcome)}});
         }
         if (!sp.value->key_credentials.empty()) {
             std::vector<graph::key_credential> keep_none;
             auto r = co_await graph::set_service_principal_key_credentials(c, sp.value->id, std::move(keep_none));
             if (!r.ok()) co_return failure(r.call, "removing service principal certificates");
             for (const auto& k : sp.value->key_credentials)
-                removed["service_principal"].push_back({{"keyId", k.key_id}, {"kind", "certificate"}, {"outcome", "removed"}});
+                removed["service_principal"].push_back(
+                    {{"keyId", k.key_id}, {"kind", "certificate"}, {"outcome", "removed"}});
         }
     }
 
@@ -86,17 +92,18 @@ task<step_outcome> remove_app_credentials(const engine::step_context& ctx, graph
     auto sp_after = co_await graph::find_service_principal(c, app_id);
     if (!app_after.ok()) co_return failure(app_after.call, "reading the application back");
     if (!sp_after.ok()) co_return failure(sp_after.call, "reading the service principal back");
-    const bool app_clean = !app_after.value || (app_after.value->password_credentials.empty() &&
-                                                app_after.value->key_credentials.empty());
-    const bool sp_clean = !sp_after.value || (sp_after.value->password_credentials.empty() &&
-                                              sp_after.value->key_credentials.empty());
+    const bool app_clean =
+        !app_after.value || (app_after.value->password_credentials.empty() && app_after.value->key_credentials.empty());
+    const bool sp_clean =
+        !sp_after.value || (sp_after.value->password_credentials.empty() && sp_after.value->key_credentials.empty());
     if (!app_clean || !sp_clean) {
-        nlohmann::json left = {{"application", app_after.value ? credential_summary(app_after.value->password_credentials,
-                                                                                     app_after.value->key_credentials)
-                                                               : nlohmann::json()},
-                               {"service_principal", sp_after.value ? credential_summary(sp_after.value->password_credentials,
-                                                                                          sp_after.value->key_credentials)
-                                                                    : nlohmann::json()}};
+        nlohmann::json left = {
+            {"application", app_after.value ? credential_summary(app_after.value->password_credentials,
+                                                                 app_after.value->key_credentials)
+                                            : nlohmann::json()},
+            {"service_principal",
+             sp_after.value ? credential_summary(sp_after.value->password_credentials, sp_after.value->key_credentials)
+                            : nlohmann::json()}};
         co_return step_outcome::failed(503, "credentials remain after removal (replication?): " + left.dump());
     }
     co_return step_outcome::success({{"removed", removed},
@@ -104,7 +111,8 @@ task<step_outcome> remove_app_credentials(const engine::step_context& ctx, graph
                                      {"service_principal_found", sp.value.has_value()}});
 }
 
-task<step_outcome> disable_service_principal(const engine::step_context& ctx, graph::client& c, const runner_settings&) {
+task<step_outcome> disable_service_principal(const engine::step_context& ctx, graph::client& c,
+                                             const runner_settings&) {
     auto sp = co_await graph::find_service_principal(c, ctx.step.target);
     if (!sp.ok()) co_return failure(sp.call, "finding the service principal");
     if (!sp.value) co_return step_outcome::success({{"service_principal_found", false}});
@@ -134,7 +142,8 @@ task<step_outcome> remove_app_grants(const engine::step_context& ctx, graph::cli
         if (!r.ok()) co_return failure(r.call, "deleting app role assignment " + a.id);
         roles_removed.push_back({{"id", a.id}, {"appRoleId", a.app_role_id}, {"resource", a.resource_display_name}});
     }
-    co_return step_outcome::success({{"grants_removed", grants_removed}, {"app_role_assignments_removed", roles_removed}});
+    co_return step_outcome::success(
+        {{"grants_removed", grants_removed}, {"app_role_assignments_removed", roles_removed}});
 }
 
 task<step_outcome> delete_application(const engine::step_context& ctx, graph::client& c, const runner_settings&) {
@@ -143,7 +152,8 @@ task<step_outcome> delete_application(const engine::step_context& ctx, graph::cl
     if (!app.value) co_return step_outcome::success({{"outcome", "already_absent"}});
     auto r = co_await graph::delete_application(c, app.value->id);
     if (!r.ok()) co_return failure(r.call, "deleting the application");
-    co_return step_outcome::success({{"outcome", graph::to_string(r.outcome)}, {"object_id", app.value->id},
+    co_return step_outcome::success({{"outcome", graph::to_string(r.outcome)},
+                                     {"object_id", app.value->id},
                                      {"approved_by", ctx.step.approved_by.value_or("")}});
 }
 

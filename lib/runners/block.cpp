@@ -96,7 +96,8 @@ task<step_outcome> enable_emergency_policy(const engine::step_context& ctx, grap
     const json scope = ctx.incident.plan.value("scope", json::object());
     const bool all_users = scope.value("all_users", false);
     std::vector<std::string> include, exclude;
-    for (const auto& upn : scope.value("include_users", std::vector<std::string>{})) include.push_back(object_id_of(ctx, upn));
+    for (const auto& upn : scope.value("include_users", std::vector<std::string>{}))
+        include.push_back(object_id_of(ctx, upn));
     for (const auto& upn : scope.value("exclude_users", std::vector<std::string>{})) {
         auto user = co_await graph::get_user(c, upn);
         if (!user.ok()) co_return failure(user.call, "resolving break-glass account " + upn);
@@ -178,7 +179,8 @@ task<step_outcome> enable_emergency_policy(const engine::step_context& ctx, grap
         if (contains(include, id)) problems.push_back("compromised user " + id + " is excluded");
     for (const auto& id : exclude_locations)
         if (!contains(got_locations, id)) problems.push_back("named location " + id + " is not excluded");
-    if (!contains(strings_at(p, {"grantControls", "builtInControls"}), "block")) problems.push_back("grant is not block");
+    if (!contains(strings_at(p, {"grantControls", "builtInControls"}), "block"))
+        problems.push_back("grant is not block");
     if (!problems.empty()) {
         std::string text;
         for (const auto& x : problems) text += (text.empty() ? "" : "; ") + x;
@@ -255,10 +257,11 @@ task<step_outcome> release_block(const engine::step_context& ctx, graph::client&
         for (const auto& x : problems) text += (text.empty() ? "" : "; ") + x;
         co_return step_outcome::failed(503, "the policy read back differs from the release: " + text);
     }
-    const json result = {{"policy_id", policy_id},
-                         {"state", state},
-                         {"released_users", released},
-                         {"still_blocked", include == std::vector<std::string>{"None"} ? json::array() : json(include)}};
+    const json result = {
+        {"policy_id", policy_id},
+        {"state", state},
+        {"released_users", released},
+        {"still_blocked", include == std::vector<std::string>{"None"} ? json::array() : json(include)}};
     ctx.db.append_event(ctx.incident.id, "block_released", ctx.step.seq, result);
     co_return step_outcome::success(result);
 }

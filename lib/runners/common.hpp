@@ -28,7 +28,8 @@ std::string object_id_of(const engine::step_context& ctx, const std::string& upn
 using runner_fn = task<engine::step_outcome> (*)(const engine::step_context&, graph::client&, const runner_settings&);
 
 task<engine::step_outcome> resolve_account(const engine::step_context&, graph::client&, const runner_settings&);
-task<engine::step_outcome> capture_account_evidence(const engine::step_context&, graph::client&, const runner_settings&);
+task<engine::step_outcome> capture_account_evidence(const engine::step_context&, graph::client&,
+                                                    const runner_settings&);
 task<engine::step_outcome> capture_app_evidence(const engine::step_context&, graph::client&, const runner_settings&);
 task<engine::step_outcome> capture_policy_evidence(const engine::step_context&, graph::client&, const runner_settings&);
 task<engine::step_outcome> enable_emergency_policy(const engine::step_context&, graph::client&, const runner_settings&);
@@ -37,7 +38,8 @@ task<engine::step_outcome> reset_password(const engine::step_context&, graph::cl
 task<engine::step_outcome> cleanup_methods(const engine::step_context&, graph::client&, const runner_settings&);
 task<engine::step_outcome> issue_tap(const engine::step_context&, graph::client&, const runner_settings&);
 task<engine::step_outcome> remove_app_credentials(const engine::step_context&, graph::client&, const runner_settings&);
-task<engine::step_outcome> disable_service_principal(const engine::step_context&, graph::client&, const runner_settings&);
+task<engine::step_outcome> disable_service_principal(const engine::step_context&, graph::client&,
+                                                     const runner_settings&);
 task<engine::step_outcome> remove_app_grants(const engine::step_context&, graph::client&, const runner_settings&);
 task<engine::step_outcome> delete_application(const engine::step_context&, graph::client&, const runner_settings&);
 task<engine::step_outcome> remove_inbox_rules(const engine::step_context&, graph::client&, const runner_settings&);

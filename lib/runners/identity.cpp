@@ -172,7 +172,8 @@ task<step_outcome> cleanup_methods(const engine::step_context& ctx, graph::clien
         if (!attacker) {
             for (const auto& a : registrations) {
                 const std::string audit = a.raw.dump();
-                if (audit.find(m.id) != std::string::npos || (!m.label.empty() && audit.find(m.label) != std::string::npos)) {
+                if (audit.find(m.id) != std::string::npos ||
+                    (!m.label.empty() && audit.find(m.label) != std::string::npos)) {
                     attacker = true;
                     why = "registration audited at " + format_rfc3339(a.activity_time) + " from " + a.initiated_by_ip;
                 }
@@ -191,10 +192,14 @@ task<step_outcome> cleanup_methods(const engine::step_context& ctx, graph::clien
         std::vector<graph::auth_method> refused;
         for (const auto& m : batch) {
             auto r = co_await graph::delete_auth_method(c, user, m);
-            if (r.outcome == graph::removal::removed) removed.push_back(m.id);
-            else if (r.outcome == graph::removal::already_absent) absent.push_back(m.id);
-            else if (r.call.status == 400 && pass == 0) refused.push_back(m);
-            else co_return failure(r.call, "deleting " + std::string(graph::to_string(m.kind)) + " method " + m.id);
+            if (r.outcome == graph::removal::removed)
+                removed.push_back(m.id);
+            else if (r.outcome == graph::removal::already_absent)
+                absent.push_back(m.id);
+            else if (r.call.status == 400 && pass == 0)
+                refused.push_back(m);
+            else
+                co_return failure(r.call, "deleting " + std::string(graph::to_string(m.kind)) + " method " + m.id);
         }
         if (pass == 0) deferred = std::move(refused);
     }
@@ -203,8 +208,11 @@ task<step_outcome> cleanup_methods(const engine::step_context& ctx, graph::clien
     ctx.db.update_account(ctx.incident.id, upn, {{"methods_removed", all_removed}});
     nlohmann::json kept = nlohmann::json::array();
     for (const auto& m : keep) kept.push_back({{"id", m.id}, {"type", graph::to_string(m.kind)}});
-    co_return step_outcome::success(
-        {{"mode", complete ? "complete" : "targeted"}, {"removed", removed}, {"already_absent", absent}, {"kept", kept}, {"reasons", reasons}});
+    co_return step_outcome::success({{"mode", complete ? "complete" : "targeted"},
+                                     {"removed", removed},
+                                     {"already_absent", absent},
+                                     {"kept", kept},
+                                     {"reasons", reasons}});
 }
 
 task<step_outcome> issue_tap(const engine::step_context& ctx, graph::client& c, const runner_settings& settings) {
@@ -212,7 +220,8 @@ task<step_outcome> issue_tap(const engine::step_context& ctx, graph::client& c, 
     const std::string user = object_id_of(ctx, upn);
     const std::string name = "tap:" + upn;
     // Reconcile: a TAP created by an earlier attempt whose record committed is still usable.
-    if (ctx.step.intent.is_object() && ctx.step.intent.contains("tap_id") && ctx.db.peek_secret(ctx.incident.id, name)) {
+    if (ctx.step.intent.is_object() && ctx.step.intent.contains("tap_id") &&
+        ctx.db.peek_secret(ctx.incident.id, name)) {
         auto methods = co_await graph::list_auth_methods(c, user);
         if (!methods.ok()) co_return failure(methods.call, "listing authentication methods");
         for (const auto& m : methods.items)
@@ -256,9 +265,12 @@ task<step_outcome> remove_inbox_rules(const engine::step_context& ctx, graph::cl
                                           [&](const std::string& t) { return domain_of(t) != own_domain; });
         if (!external) continue;
         auto r = co_await graph::delete_inbox_rule(c, user, rule.id);
-        if (r.outcome == graph::removal::removed) removed.push_back({{"id", rule.id}, {"name", rule.display_name}});
-        else if (r.outcome == graph::removal::already_absent) absent.push_back(rule.id);
-        else co_return failure(r.call, "deleting inbox rule " + rule.id);
+        if (r.outcome == graph::removal::removed)
+            removed.push_back({{"id", rule.id}, {"name", rule.display_name}});
+        else if (r.outcome == graph::removal::already_absent)
+            absent.push_back(rule.id);
+        else
+            co_return failure(r.call, "deleting inbox rule " + rule.id);
     }
     co_return step_outcome::success({{"removed", removed}, {"already_absent", absent}});
 }

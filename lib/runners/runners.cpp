@@ -28,7 +28,7 @@ namespace {
 class graph_runner final : public engine::step_runner {
 public:
     graph_runner(graph_lookup lookup, runner_settings settings, detail::runner_fn fn)
-        : lookup_(std::move(lookup)), settings_(settings), fn_(fn) {}
+            : lookup_(std::move(lookup)), settings_(settings), fn_(fn) {}
 
     boost::asio::awaitable<engine::step_outcome> run(const engine::step_context& ctx) override {
         graph::client* client = lookup_(ctx.incident.tenant);

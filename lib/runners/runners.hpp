@@ -24,7 +24,7 @@ struct runner_settings {
     // per account, only the newest page (up to 1,000 sign-ins) is captured before containment.
     // The logs themselves stay in Entra ID; the report says when the capture was truncated.
     std::size_t evidence_sign_in_pages = 1;
-    int evidence_retry_attempts = 3;             // evidence never blocks containment for long
+    int evidence_retry_attempts = 3;  // evidence never blocks containment for long
 };
 
 engine::runner_table make_graph_runners(graph_lookup lookup, runner_settings settings = {});

@@ -42,7 +42,8 @@ task<step_outcome> verify_signins(const engine::step_context& ctx, graph::client
     for (const auto& a : ctx.request.malicious_apps) check.app_ids.push_back(a.app_id);
     check.attacker_ips = ctx.request.attacker_ips;
     for (const auto& upn : ctx.tenant.break_glass_upns)
-        if (std::find(check.upns.begin(), check.upns.end(), upn) == check.upns.end()) check.protected_upns.push_back(upn);
+        if (std::find(check.upns.begin(), check.upns.end(), upn) == check.upns.end())
+            check.protected_upns.push_back(upn);
     for (const auto& s : ctx.db.steps(ctx.incident.id)) {
         if (s.status != store::step_status::succeeded) continue;
         if (s.kind == incident::step_kind::remove_app_credentials && s.finished_at &&
@@ -58,9 +59,9 @@ task<step_outcome> verify_signins(const engine::step_context& ctx, graph::client
         // Methods a targeted cleanup kept: the user must confirm them (the seeds require it).
         if (s.kind == incident::step_kind::cleanup_methods && s.result.value("mode", "") == "targeted")
             for (const auto& m : s.result.value("kept", nlohmann::json::array()))
-                check.confirm_with_user.push_back(s.target + ": the targeted cleanup kept the " +
-                                                  m.value("type", std::string("unknown")) + " method " +
-                                                  m.value("id", std::string()) + "; confirm with the user that it is theirs");
+                check.confirm_with_user.push_back(
+                    s.target + ": the targeted cleanup kept the " + m.value("type", std::string("unknown")) +
+                    " method " + m.value("id", std::string()) + "; confirm with the user that it is theirs");
     }
 
     // The IR team's named locations, to tell a lockout of our own people and an excluded path.
@@ -82,7 +83,8 @@ task<step_outcome> verify_signins(const engine::step_context& ctx, graph::client
     const duration lookback = std::min<duration>(check.max_token_lifetime, std::chrono::hours(24));
     std::vector<verify::signin> signins;
     using graph::requests::sign_in_kind;
-    for (const auto kind : {sign_in_kind::interactive, sign_in_kind::non_interactive, sign_in_kind::service_principal}) {
+    for (const auto kind :
+         {sign_in_kind::interactive, sign_in_kind::non_interactive, sign_in_kind::service_principal}) {
         graph::requests::sign_in_query q;
         q.kind = kind;
         q.since = check.contained_at - lookback;
@@ -93,9 +95,10 @@ task<step_outcome> verify_signins(const engine::step_context& ctx, graph::client
             v.at = s.created;
             v.source = source_of(kind);
             v.id = s.id;
-            v.correlation_id = s.raw.is_object() && s.raw.contains("correlationId") && s.raw["correlationId"].is_string()
-                                   ? s.raw["correlationId"].get<std::string>()
-                                   : std::string();
+            v.correlation_id =
+                s.raw.is_object() && s.raw.contains("correlationId") && s.raw["correlationId"].is_string()
+                    ? s.raw["correlationId"].get<std::string>()
+                    : std::string();
             v.upn = lower(s.user_principal_name);
             v.app_id = lower(s.app_id);
             v.app_name = s.app_display_name;

@@ -10,9 +10,9 @@ namespace containd::sim {
 
 struct http_request {
     std::string method;
-    std::string target;  // as received: path and query
-    std::string path;    // raw (percent-encoded) path, without the query
-    std::string query;   // raw query string, without '?'
+    std::string target;                                        // as received: path and query
+    std::string path;                                          // raw (percent-encoded) path, without the query
+    std::string query;                                         // raw query string, without '?'
     std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
     std::string body;
     std::string remote_address;

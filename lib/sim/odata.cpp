@@ -32,20 +32,47 @@ public:
         std::size_t i = 0;
         while (i < s_.size()) {
             const char c = s_[i];
-            if (c == ' ' || c == '\t') { ++i; continue; }
+            if (c == ' ' || c == '\t') {
+                ++i;
+                continue;
+            }
             const std::size_t start = i;
-            if (c == '(') { out.push_back({token::type::lparen, "(", start}); ++i; continue; }
-            if (c == ')') { out.push_back({token::type::rparen, ")", start}); ++i; continue; }
-            if (c == ',') { out.push_back({token::type::comma, ",", start}); ++i; continue; }
-            if (c == ':') { out.push_back({token::type::colon, ":", start}); ++i; continue; }
-            if (c == '/') { out.push_back({token::type::slash, "/", start}); ++i; continue; }
+            if (c == '(') {
+                out.push_back({token::type::lparen, "(", start});
+                ++i;
+                continue;
+            }
+            if (c == ')') {
+                out.push_back({token::type::rparen, ")", start});
+                ++i;
+                continue;
+            }
+            if (c == ',') {
+                out.push_back({token::type::comma, ",", start});
+                ++i;
+                continue;
+            }
+            if (c == ':') {
+                out.push_back({token::type::colon, ":", start});
+                ++i;
+                continue;
+            }
+            if (c == '/') {
+                out.push_back({token::type::slash, "/", start});
+                ++i;
+                continue;
+            }
             if (c == '\'') {
                 std::string v;
                 ++i;
                 bool closed = false;
                 while (i < s_.size()) {
                     if (s_[i] == '\'') {
-                        if (i + 1 < s_.size() && s_[i + 1] == '\'') { v.push_back('\''); i += 2; continue; }
+                        if (i + 1 < s_.size() && s_[i + 1] == '\'') {
+                            v.push_back('\'');
+                            i += 2;
+                            continue;
+                        }
                         closed = true;
                         ++i;
                         break;
@@ -120,7 +147,10 @@ private:
     const token& peek(std::size_t ahead = 0) const { return t_[std::min(p_ + ahead, t_.size() - 1)]; }
     const token& next() { return t_[std::min(p_++, t_.size() - 1)]; }
     bool accept_ident(const char* word) {
-        if (peek().t == token::type::ident && peek().text == word) { ++p_; return true; }
+        if (peek().t == token::type::ident && peek().text == word) {
+            ++p_;
+            return true;
+        }
         return false;
     }
     node_ptr fail(std::string msg) {
@@ -176,40 +206,40 @@ private:
     node_ptr parse_primary() {
         const token& tk = peek();
         switch (tk.t) {
-            case token::type::lparen: {
+        case token::type::lparen: {
+            ++p_;
+            auto inner = parse_or();
+            if (!inner) return nullptr;
+            if (next().t != token::type::rparen) return fail("expected ')'");
+            return inner;
+        }
+        case token::type::string: {
+            ++p_;
+            return std::make_shared<node>(node{node::kind::literal, tk.text, false, {}, {}, {}, {}});
+        }
+        case token::type::number_like: {
+            ++p_;
+            return number_literal(tk.text);
+        }
+        case token::type::ident: {
+            if (tk.text == "true" || tk.text == "false") {
                 ++p_;
-                auto inner = parse_or();
-                if (!inner) return nullptr;
-                if (next().t != token::type::rparen) return fail("expected ')'");
-                return inner;
+                return std::make_shared<node>(node{node::kind::literal, tk.text == "true", false, {}, {}, {}, {}});
             }
-            case token::type::string: {
+            if (tk.text == "null") {
                 ++p_;
-                return std::make_shared<node>(node{node::kind::literal, tk.text, false, {}, {}, {}, {}});
+                return std::make_shared<node>(node{node::kind::literal, nullptr, false, {}, {}, {}, {}});
             }
-            case token::type::number_like: {
-                ++p_;
-                return number_literal(tk.text);
+            if (is_compare_op(tk.text) || tk.text == "and" || tk.text == "or")
+                return fail("unexpected '" + tk.text + "'");
+            if (peek(1).t == token::type::lparen) {
+                if (!is_function(tk.text)) return fail("unknown function '" + tk.text + "'");
+                return parse_call();
             }
-            case token::type::ident: {
-                if (tk.text == "true" || tk.text == "false") {
-                    ++p_;
-                    return std::make_shared<node>(node{node::kind::literal, tk.text == "true", false, {}, {}, {}, {}});
-                }
-                if (tk.text == "null") {
-                    ++p_;
-                    return std::make_shared<node>(node{node::kind::literal, nullptr, false, {}, {}, {}, {}});
-                }
-                if (is_compare_op(tk.text) || tk.text == "and" || tk.text == "or")
-                    return fail("unexpected '" + tk.text + "'");
-                if (peek(1).t == token::type::lparen) {
-                    if (!is_function(tk.text)) return fail("unknown function '" + tk.text + "'");
-                    return parse_call();
-                }
-                return parse_path();
-            }
-            default:
-                return fail(tk.t == token::type::end ? "unexpected end of expression" : "unexpected '" + tk.text + "'");
+            return parse_path();
+        }
+        default:
+            return fail(tk.t == token::type::end ? "unexpected end of expression" : "unexpected '" + tk.text + "'");
         }
     }
     node_ptr number_literal(const std::string& text) {
@@ -231,8 +261,7 @@ private:
                 if (used == text.size())
                     return std::make_shared<node>(node{node::kind::literal, v, false, {}, {}, {}, {}});
             }
-        } catch (const std::exception&) {
-        }
+        } catch (const std::exception&) {}
         return fail("invalid literal '" + text + "'");
     }
     node_ptr parse_call() {
@@ -244,7 +273,10 @@ private:
                 auto a = parse_primary();
                 if (!a) return nullptr;
                 args.push_back(a);
-                if (peek().t == token::type::comma) { ++p_; continue; }
+                if (peek().t == token::type::comma) {
+                    ++p_;
+                    continue;
+                }
                 break;
             }
         }
@@ -316,30 +348,36 @@ bool eval_bool(const node& n, const nlohmann::json& e, env& vars);
 
 value eval_value(const node& n, const nlohmann::json& e, env& vars) {
     switch (n.k) {
-        case node::kind::literal: return {n.value, n.is_datetime};
-        case node::kind::property: return {resolve(n.path, e, vars), false};
-        case node::kind::call:
-            if (n.op == "tolower" || n.op == "toupper") {
-                auto a = eval_value(*n.args[0], e, vars);
-                if (!a.v.is_string()) return {nullptr, false};
-                std::string s = a.v.get<std::string>();
-                for (auto& c : s)
-                    c = static_cast<char>(n.op == "tolower" ? std::tolower(static_cast<unsigned char>(c))
-                                                            : std::toupper(static_cast<unsigned char>(c)));
-                return {s, false};
-            }
-            return {eval_bool(n, e, vars), false};
-        default: return {eval_bool(n, e, vars), false};
+    case node::kind::literal: return {n.value, n.is_datetime};
+    case node::kind::property: return {resolve(n.path, e, vars), false};
+    case node::kind::call:
+        if (n.op == "tolower" || n.op == "toupper") {
+            auto a = eval_value(*n.args[0], e, vars);
+            if (!a.v.is_string()) return {nullptr, false};
+            std::string s = a.v.get<std::string>();
+            for (auto& c : s)
+                c = static_cast<char>(n.op == "tolower" ? std::tolower(static_cast<unsigned char>(c))
+                                                        : std::toupper(static_cast<unsigned char>(c)));
+            return {s, false};
+        }
+        return {eval_bool(n, e, vars), false};
+    default: return {eval_bool(n, e, vars), false};
     }
 }
 
 int compare_values(const value& a, const value& b, bool& comparable) {
     comparable = true;
     if (a.is_datetime || b.is_datetime) {
-        if (!a.v.is_string() || !b.v.is_string()) { comparable = false; return 0; }
+        if (!a.v.is_string() || !b.v.is_string()) {
+            comparable = false;
+            return 0;
+        }
         auto ta = parse_rfc3339(a.v.get<std::string>());
         auto tb = parse_rfc3339(b.v.get<std::string>());
-        if (!ta || !tb) { comparable = false; return 0; }
+        if (!ta || !tb) {
+            comparable = false;
+            return 0;
+        }
         return *ta < *tb ? -1 : (*ta > *tb ? 1 : 0);
     }
     if (a.v.is_number() && b.v.is_number()) {
@@ -359,57 +397,57 @@ int compare_values(const value& a, const value& b, bool& comparable) {
 
 bool eval_bool(const node& n, const nlohmann::json& e, env& vars) {
     switch (n.k) {
-        case node::kind::logical_and: return eval_bool(*n.args[0], e, vars) && eval_bool(*n.args[1], e, vars);
-        case node::kind::logical_or: return eval_bool(*n.args[0], e, vars) || eval_bool(*n.args[1], e, vars);
-        case node::kind::logical_not: return !eval_bool(*n.args[0], e, vars);
-        case node::kind::literal: return n.value.is_boolean() && n.value.get<bool>();
-        case node::kind::property: {
-            auto v = resolve(n.path, e, vars);
-            return v.is_boolean() && v.get<bool>();
+    case node::kind::logical_and: return eval_bool(*n.args[0], e, vars) && eval_bool(*n.args[1], e, vars);
+    case node::kind::logical_or: return eval_bool(*n.args[0], e, vars) || eval_bool(*n.args[1], e, vars);
+    case node::kind::logical_not: return !eval_bool(*n.args[0], e, vars);
+    case node::kind::literal: return n.value.is_boolean() && n.value.get<bool>();
+    case node::kind::property: {
+        auto v = resolve(n.path, e, vars);
+        return v.is_boolean() && v.get<bool>();
+    }
+    case node::kind::compare: {
+        const auto a = eval_value(*n.args[0], e, vars);
+        const auto b = eval_value(*n.args[1], e, vars);
+        bool comparable = true;
+        const int c = compare_values(a, b, comparable);
+        if (!comparable) return n.op == "ne";
+        if (c == 2) return n.op == "ne";
+        if (n.op == "eq") return c == 0;
+        if (n.op == "ne") return c != 0;
+        if (n.op == "gt") return c > 0;
+        if (n.op == "ge") return c >= 0;
+        if (n.op == "lt") return c < 0;
+        return c <= 0;
+    }
+    case node::kind::call: {
+        if (n.op == "isof") {
+            const auto t = eval_value(*n.args[0], e, vars);
+            if (!t.v.is_string() || !e.is_object()) return false;
+            const auto ty = e.value("@odata.type", std::string());
+            return lower(ty) == lower("#" + t.v.get<std::string>());
         }
-        case node::kind::compare: {
-            const auto a = eval_value(*n.args[0], e, vars);
-            const auto b = eval_value(*n.args[1], e, vars);
-            bool comparable = true;
-            const int c = compare_values(a, b, comparable);
-            if (!comparable) return n.op == "ne";
-            if (c == 2) return n.op == "ne";
-            if (n.op == "eq") return c == 0;
-            if (n.op == "ne") return c != 0;
-            if (n.op == "gt") return c > 0;
-            if (n.op == "ge") return c >= 0;
-            if (n.op == "lt") return c < 0;
-            return c <= 0;
+        const auto a = eval_value(*n.args[0], e, vars);
+        const auto b = eval_value(*n.args[1], e, vars);
+        if (!a.v.is_string() || !b.v.is_string()) return false;
+        const auto x = lower(a.v.get<std::string>()), y = lower(b.v.get<std::string>());
+        if (n.op == "startswith") return x.rfind(y, 0) == 0;
+        if (n.op == "endswith") return x.size() >= y.size() && x.compare(x.size() - y.size(), y.size(), y) == 0;
+        if (n.op == "contains") return x.find(y) != std::string::npos;
+        return false;
+    }
+    case node::kind::lambda: {
+        const auto coll = resolve(n.args[0]->path, e, vars);
+        if (!coll.is_array()) return false;
+        const bool any = n.op == "any";
+        for (const auto& item : coll) {
+            vars.emplace_back(n.var, &item);
+            const bool r = eval_bool(*n.args[1], e, vars);
+            vars.pop_back();
+            if (any && r) return true;
+            if (!any && !r) return false;
         }
-        case node::kind::call: {
-            if (n.op == "isof") {
-                const auto t = eval_value(*n.args[0], e, vars);
-                if (!t.v.is_string() || !e.is_object()) return false;
-                const auto ty = e.value("@odata.type", std::string());
-                return lower(ty) == lower("#" + t.v.get<std::string>());
-            }
-            const auto a = eval_value(*n.args[0], e, vars);
-            const auto b = eval_value(*n.args[1], e, vars);
-            if (!a.v.is_string() || !b.v.is_string()) return false;
-            const auto x = lower(a.v.get<std::string>()), y = lower(b.v.get<std::string>());
-            if (n.op == "startswith") return x.rfind(y, 0) == 0;
-            if (n.op == "endswith") return x.size() >= y.size() && x.compare(x.size() - y.size(), y.size(), y) == 0;
-            if (n.op == "contains") return x.find(y) != std::string::npos;
-            return false;
-        }
-        case node::kind::lambda: {
-            const auto coll = resolve(n.args[0]->path, e, vars);
-            if (!coll.is_array()) return false;
-            const bool any = n.op == "any";
-            for (const auto& item : coll) {
-                vars.emplace_back(n.var, &item);
-                const bool r = eval_bool(*n.args[1], e, vars);
-                vars.pop_back();
-                if (any && r) return true;
-                if (!any && !r) return false;
-            }
-            return !any;
-        }
+        return !any;
+    }
     }
     return false;
 }
@@ -463,7 +501,8 @@ std::optional<std::map<std::string, std::string>> parse_query(std::string_view q
         if (!part.empty()) {
             const auto eq = part.find('=');
             auto k = percent_decode(part.substr(0, eq), true);
-            auto v = eq == std::string_view::npos ? std::optional<std::string>("") : percent_decode(part.substr(eq + 1), true);
+            auto v = eq == std::string_view::npos ? std::optional<std::string>("")
+                                                  : percent_decode(part.substr(eq + 1), true);
             if (!k || !v) return std::nullopt;
             out[*k] = *v;
         }

@@ -17,12 +17,23 @@ using roles = std::vector<std::string>;
 
 // Every application permission containd's plans ask for (incident/planner.cpp).
 const roles& every_role() {
-    static const roles all = {
-        "User.Read.All", "Directory.Read.All", "UserAuthenticationMethod.Read.All", "MailboxSettings.Read",
-        "AuditLog.Read.All", "Application.Read.All", "DelegatedPermissionGrant.ReadWrite.All", "Policy.Read.All",
-        "Policy.ReadWrite.ConditionalAccess", "User.RevokeSessions.All", "User-PasswordProfile.ReadWrite.All",
-        "UserAuthenticationMethod.ReadWrite.All", "Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All",
-        "MailboxSettings.ReadWrite", "IdentityRiskyUser.ReadWrite.All", "RoleManagement.Read.Directory"};
+    static const roles all = {"User.Read.All",
+                              "Directory.Read.All",
+                              "UserAuthenticationMethod.Read.All",
+                              "MailboxSettings.Read",
+                              "AuditLog.Read.All",
+                              "Application.Read.All",
+                              "DelegatedPermissionGrant.ReadWrite.All",
+                              "Policy.Read.All",
+                              "Policy.ReadWrite.ConditionalAccess",
+                              "User.RevokeSessions.All",
+                              "User-PasswordProfile.ReadWrite.All",
+                              "UserAuthenticationMethod.ReadWrite.All",
+                              "Application.ReadWrite.All",
+                              "AppRoleAssignment.ReadWrite.All",
+                              "MailboxSettings.ReadWrite",
+                              "IdentityRiskyUser.ReadWrite.All",
+                              "RoleManagement.Read.Directory"};
     return all;
 }
 
@@ -43,12 +54,14 @@ roles accepted_roles(const graph_call& c) {
         if (has(s, "revokeSignInSessions"))
             return {"User.RevokeSessions.All", "User.ReadWrite.All", "Directory.ReadWrite.All"};
         if (has(s, "mailFolders") || has(s, "messageRules"))
-            return read ? roles{"MailboxSettings.Read", "MailboxSettings.ReadWrite"} : roles{"MailboxSettings.ReadWrite"};
+            return read ? roles{"MailboxSettings.Read", "MailboxSettings.ReadWrite"}
+                        : roles{"MailboxSettings.ReadWrite"};
         if (read) return {"User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"};
         return {"User-PasswordProfile.ReadWrite.All", "User.ReadWrite.All", "Directory.ReadWrite.All"};
     }
-    if (s0 == "identity") return read ? roles{"Policy.Read.All", "Policy.ReadWrite.ConditionalAccess"}
-                                      : roles{"Policy.ReadWrite.ConditionalAccess"};
+    if (s0 == "identity")
+        return read ? roles{"Policy.Read.All", "Policy.ReadWrite.ConditionalAccess"}
+                    : roles{"Policy.ReadWrite.ConditionalAccess"};
     if (s0 == "servicePrincipals" && (has(s, "appRoleAssignments") || has(s, "appRoleAssignedTo")) && !read)
         return {"AppRoleAssignment.ReadWrite.All"};
     if (s0 == "applications" || s0 == "servicePrincipals")
@@ -60,7 +73,8 @@ roles accepted_roles(const graph_call& c) {
     if (s0 == "identityProtection")
         return read ? roles{"IdentityRiskyUser.Read.All", "IdentityRiskyUser.ReadWrite.All"}
                     : roles{"IdentityRiskyUser.ReadWrite.All"};
-    if (s0 == "directoryRoles") return {"RoleManagement.Read.Directory", "Directory.Read.All", "Directory.ReadWrite.All"};
+    if (s0 == "directoryRoles")
+        return {"RoleManagement.Read.Directory", "Directory.Read.All", "Directory.ReadWrite.All"};
     if (s0 == "auditLogs") return {"AuditLog.Read.All"};
     return {};
 }

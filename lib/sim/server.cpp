@@ -44,7 +44,8 @@ struct deps {
 
 bool is_loopback(const asio::ip::address& a) {
     if (a.is_loopback()) return true;
-    if (a.is_v6() && a.to_v6().is_v4_mapped()) return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).is_loopback();
+    if (a.is_v6() && a.to_v6().is_v4_mapped())
+        return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).is_loopback();
     return false;
 }
 
@@ -158,7 +159,8 @@ asio::awaitable<void> run_session(std::shared_ptr<deps> d, tcp::socket socket) {
             const std::size_t pieces = 10;
             std::size_t off = 0;
             for (std::size_t i = 0; i < pieces && off < body.size(); ++i) {
-                const std::size_t len = i + 1 == pieces ? body.size() - off : std::max<std::size_t>(1, body.size() / pieces);
+                const std::size_t len =
+                    i + 1 == pieces ? body.size() - off : std::max<std::size_t>(1, body.size() / pieces);
                 const std::size_t take = std::min(len, body.size() - off);
                 lowest.expires_after(d->settings.idle_timeout);
                 auto [bec, bw] = co_await asio::async_write(stream, asio::buffer(body.data() + off, take), use_nothrow);

@@ -8,10 +8,10 @@
 #include <fstream>
 #include <mutex>
 #include <optional>
-#include <thread>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "core/time.hpp"
 #include "sim/server.hpp"
@@ -39,9 +39,9 @@ std::string read_file(const std::string& path) {
 }
 
 json journal_json(const journal_entry& e) {
-    return {{"seq", e.seq},         {"at", format_rfc3339(e.at)}, {"method", e.method},
-            {"path", e.path},       {"query", e.query},           {"body", e.body},
-            {"status", e.status},   {"client_id", e.client_id}};
+    return {{"seq", e.seq},       {"at", format_rfc3339(e.at)}, {"method", e.method},
+            {"path", e.path},     {"query", e.query},           {"body", e.body},
+            {"status", e.status}, {"client_id", e.client_id}};
 }
 
 http_response json_response(int status, const json& body) {
@@ -53,8 +53,9 @@ http_response json_response(int status, const json& body) {
 }
 
 bool valid_kind(const std::string& k) {
-    static const std::vector<std::string> kinds = {"429_seconds", "429_decimal", "429_http_date", "429_none", "500", "502",
-                                                   "503",         "504",         "reset",         "hang",     "slow_body"};
+    static const std::vector<std::string> kinds = {"429_seconds", "429_decimal", "429_http_date", "429_none",
+                                                   "500",         "502",         "503",           "504",
+                                                   "reset",       "hang",        "slow_body"};
     return std::find(kinds.begin(), kinds.end(), k) != kinds.end();
 }
 
@@ -64,10 +65,10 @@ bool valid_kind(const std::string& k) {
 class service {
 public:
     service(const options& o, const clock_source& clock)
-        : allow_crash_points_(o.allow_crash_points),
-          clock_(clock),
-          tenant_(o.scenario, o.times, o.seed, o.clients, clock.now()),
-          fault_rng_(o.seed ^ 0x9e3779b97f4a7c15ULL) {}
+            : allow_crash_points_(o.allow_crash_points),
+              clock_(clock),
+              tenant_(o.scenario, o.times, o.seed, o.clients, clock.now()),
+              fault_rng_(o.seed ^ 0x9e3779b97f4a7c15ULL) {}
 
     void set_base_url(const std::string& url) {
         std::lock_guard lock(m_);
@@ -112,15 +113,18 @@ public:
                 auto sl = p.find('/', i);
                 if (sl == std::string::npos) sl = p.size();
                 auto seg = odata::percent_decode(p.substr(i, sl - i), false);
-                if (!seg) path_ok = false;
-                else if (!seg->empty()) segs.push_back(*seg);
+                if (!seg)
+                    path_ok = false;
+                else if (!seg->empty())
+                    segs.push_back(*seg);
                 if (sl >= p.size()) break;
                 i = sl + 1;
             }
         }
         if (!segs.empty() && segs[0] == "_sim") return control(req, segs);
 
-        journal_entry entry{static_cast<std::int64_t>(journal_.size()) + 1, now, req.method, req.path, req.query, {}, 0, {}};
+        journal_entry entry{
+            static_cast<std::int64_t>(journal_.size()) + 1, now, req.method, req.path, req.query, {}, 0, {}};
         if (crash_ && crash_->at_request == entry.seq && !crash_->after_apply) {
             fire_crash_point();  // the request never takes effect: the caller dies with it in flight
             http_response r;
@@ -136,8 +140,10 @@ public:
             if (!r.rule.method.empty() && r.rule.method != req.method) continue;
             if (!std::regex_search(req.path, r.re)) continue;
             bool fire = false;
-            if (r.rule.count >= 0) fire = r.matched < r.rule.count;
-            else fire = std::uniform_real_distribution<double>(0.0, 1.0)(fault_rng_) < r.rule.rate;
+            if (r.rule.count >= 0)
+                fire = r.matched < r.rule.count;
+            else
+                fire = std::uniform_real_distribution<double>(0.0, 1.0)(fault_rng_) < r.rule.rate;
             ++r.matched;
             if (fire) {
                 fault = r.rule.kind;
@@ -147,7 +153,9 @@ public:
         http_response res;
         if (!fault.empty() && fault != "reset" && fault != "hang" && fault != "slow_body") {
             res = fault_response(fault, now);
-            if (token_path) entry.client_id = odata::parse_query(req.body).value_or(std::map<std::string, std::string>{})["client_id"];
+            if (token_path)
+                entry.client_id =
+                    odata::parse_query(req.body).value_or(std::map<std::string, std::string>{})["client_id"];
         } else if (!path_ok) {
             res = json_response(400, {{"error", {{"code", "BadRequest"}, {"message", "Invalid request URL."}}}});
         } else if (token_path) {
@@ -155,7 +163,8 @@ public:
         } else if (!segs.empty() && (segs[0] == "v1.0" || segs[0] == "beta")) {
             res = graph(req, segs, now, entry.client_id);
         } else {
-            res = json_response(404, {{"error", {{"code", "NotFound"}, {"message", "The requested resource does not exist."}}}});
+            res = json_response(
+                404, {{"error", {{"code", "NotFound"}, {"message", "The requested resource does not exist."}}}});
         }
         if (fault == "reset") res.action = transport_action::reset;
         if (fault == "hang") res.action = transport_action::hang;
@@ -197,10 +206,12 @@ private:
     http_response fault_response(const std::string& kind, time_point now) {
         const std::string rid = tenant_.next_request_id();
         auto graph_err = [&](int status, const std::string& code, const std::string& msg) {
-            json body = {{"error",
-                          {{"code", code},
-                           {"message", msg},
-                           {"innerError", {{"date", format_rfc3339(now).substr(0, 19)}, {"request-id", rid}, {"client-request-id", rid}}}}}};
+            json body = {
+                {"error",
+                 {{"code", code},
+                  {"message", msg},
+                  {"innerError",
+                   {{"date", format_rfc3339(now).substr(0, 19)}, {"request-id", rid}, {"client-request-id", rid}}}}}};
             auto r = json_response(status, body);
             r.headers.emplace_back("request-id", rid);
             r.headers.emplace_back("client-request-id", rid);
@@ -254,8 +265,9 @@ private:
         const std::string rid = c.request_id.empty() ? tenant_.next_request_id() : c.request_id;
         r.headers.emplace_back("request-id", rid);
         r.headers.emplace_back("client-request-id", c.client_request_id.empty() ? rid : c.client_request_id);
-        r.headers.emplace_back("x-ms-ags-diagnostic",
-                               R"({"ServerInfo":{"DataCenter":"Simulated","Slice":"E","Ring":"0","ScaleUnit":"000","RoleInstance":"SIM"}})");
+        r.headers.emplace_back(
+            "x-ms-ags-diagnostic",
+            R"({"ServerInfo":{"DataCenter":"Simulated","Slice":"E","Ring":"0","ScaleUnit":"000","RoleInstance":"SIM"}})");
         r.headers.emplace_back("Cache-Control", "no-cache");
         for (auto& h : rep.headers) r.headers.push_back(h);
         if (rep.has_body) {
@@ -266,7 +278,8 @@ private:
     }
 
     http_response control(const http_request& req, const std::vector<std::string>& segs) {
-        if (!req.from_loopback) return json_response(403, {{"error", "the /_sim endpoints answer loopback clients only"}});
+        if (!req.from_loopback)
+            return json_response(403, {{"error", "the /_sim endpoints answer loopback clients only"}});
         const std::string what = segs.size() > 1 ? segs[1] : "";
         if (what == "journal" && req.method == "GET") {
             json entries = json::array();
@@ -320,9 +333,10 @@ private:
             if (!body.is_object() || !body.contains("pid") || !body["pid"].is_number_integer() ||
                 body["pid"].get<std::int64_t>() <= 1 || !body.contains("at_request") ||
                 !body["at_request"].is_number_integer() || (when != "received" && when != "applied"))
-                return json_response(400, {{"error", "expected {\"pid\":P,\"at_request\":N,\"when\":\"received\"|\"applied\"}"}});
-            crash_ = crash_point{static_cast<pid_t>(body["pid"].get<std::int64_t>()), body["at_request"].get<std::int64_t>(),
-                                 body["when"] == "applied"};
+                return json_response(
+                    400, {{"error", "expected {\"pid\":P,\"at_request\":N,\"when\":\"received\"|\"applied\"}"}});
+            crash_ = crash_point{static_cast<pid_t>(body["pid"].get<std::int64_t>()),
+                                 body["at_request"].get<std::int64_t>(), body["when"] == "applied"};
             http_response r;
             r.status = 204;
             return r;

@@ -48,8 +48,8 @@ struct options {
     nlohmann::json scenario;                 // parsed scenario file (format: lib/sim/README.md)
     std::vector<registered_client> clients;  // who may get tokens
     timing times;
-    std::uint64_t seed = 1;                  // faults and generated ids are reproducible from it
-    std::string cert_file, key_file;         // optional: serve this leaf instead of generating one
+    std::uint64_t seed = 1;           // faults and generated ids are reproducible from it
+    std::string cert_file, key_file;  // optional: serve this leaf instead of generating one
     int threads = 1;
     // Test-only: POST /_sim/crash_point may SIGKILL a process (the daemon under test) at the Nth
     // request. Off unless asked for (containd-sim --crash-points); never in the daemon's demo.

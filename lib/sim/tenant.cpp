@@ -1,8 +1,8 @@
 // Tenant construction from the scenario, shared helpers, Graph dispatch, $batch and throttling.
 #include "sim/tenant.hpp"
 
-#include <algorithm>
 #include <arpa/inet.h>
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -199,11 +199,16 @@ time_point tenant::parse_time(const json& v, const char* what) const {
         }
         const std::string unit = s.substr(4 + used);
         double secs = n;
-        if (unit == "s") secs = n;
-        else if (unit == "m") secs = n * 60;
-        else if (unit == "h") secs = n * 3600;
-        else if (unit == "d") secs = n * 86400;
-        else bad_scenario(std::string(what) + ": bad unit in '" + s + "' (s, m, h or d)");
+        if (unit == "s")
+            secs = n;
+        else if (unit == "m")
+            secs = n * 60;
+        else if (unit == "h")
+            secs = n * 3600;
+        else if (unit == "d")
+            secs = n * 86400;
+        else
+            bad_scenario(std::string(what) + ": bad unit in '" + s + "' (s, m, h or d)");
         const auto d = std::chrono::duration_cast<duration>(std::chrono::duration<double>(secs / time_scale_));
         return sign == '+' ? start_ + d : start_ - d;
     }
@@ -245,9 +250,10 @@ graph_reply tenant::error(int status, const std::string& code, const std::string
 }
 
 graph_reply tenant::not_found(const graph_call& c, time_point now, const std::string& id) const {
-    return error(404, "Request_ResourceNotFound",
-                 "Resource '" + id + "' does not exist or one of its queried reference-property objects are not present.",
-                 c, now);
+    return error(
+        404, "Request_ResourceNotFound",
+        "Resource '" + id + "' does not exist or one of its queried reference-property objects are not present.", c,
+        now);
 }
 
 graph_reply tenant::method_not_allowed(const graph_call& c, time_point now) const {
@@ -311,7 +317,8 @@ odata::node_ptr tenant::filter_of(const graph_call& c, time_point now, const std
     for (const auto& p : odata::referenced_properties(*n)) {
         if (std::find(allowed.begin(), allowed.end(), p) == allowed.end()) {
             err = error(400, "BadRequest",
-                        "Could not find a property named '" + p + "' on type 'microsoft.graph." + type_name + "'.", c, now);
+                        "Could not find a property named '" + p + "' on type 'microsoft.graph." + type_name + "'.", c,
+                        now);
             return nullptr;
         }
     }
@@ -332,8 +339,9 @@ graph_reply tenant::page(const graph_call& c, time_point now, std::vector<json> 
         }
         if (v < 1 || static_cast<std::size_t>(v) > max_top)
             return error(400, "Request_BadRequest",
-                         "Invalid value '" + t->second + "' for query parameter $top. The value must be between 1 and " +
-                             std::to_string(max_top) + ".",
+                         "Invalid value '" + t->second +
+                             "' for query parameter $top. The value must be between 1 and " + std::to_string(max_top) +
+                             ".",
                          c, now);
         top = static_cast<std::size_t>(v);
     }
@@ -359,7 +367,9 @@ graph_reply tenant::page(const graph_call& c, time_point now, std::vector<json> 
                 good = false;
             }
         }
-        if (!good) return error(400, "Request_BadRequest", "The specified page token value has expired or is invalid.", c, now);
+        if (!good)
+            return error(400, "Request_BadRequest", "The specified page token value has expired or is invalid.", c,
+                         now);
     }
     const auto sel = c.query.count("$select") ? c.query.at("$select") : std::string();
     json value = json::array();
@@ -405,7 +415,8 @@ void tenant::add_audit(time_point now, const std::string& activity, const std::s
                 {"app",
                  {{"appId", client_id},
                   {"displayName", app_display_name(client_id)},
-                  {"servicePrincipalId", [&]() -> json {
+                  {"servicePrincipalId",
+                   [&]() -> json {
                        auto* sp = sp_by_app_id(client_id);
                        return sp ? sp->g["id"] : json(nullptr);
                    }()},
@@ -433,7 +444,7 @@ bool tenant::is_tenant_name(const std::string& s) const {
 // ---------------------------------------------------------------------------------------------
 tenant::tenant(const json& sc, const timing& times, std::uint64_t seed, std::vector<registered_client> clients,
                time_point now)
-    : times_(times), clients_(std::move(clients)), rng_(seed), start_(now), generated_until_(now) {
+        : times_(times), clients_(std::move(clients)), rng_(seed), start_(now), generated_until_(now) {
     if (!sc.is_object()) bad_scenario("the scenario must be a JSON object");
     time_scale_ = sc.value("time_scale", 1.0);
     if (!(time_scale_ > 0)) bad_scenario("time_scale must be positive");
@@ -453,17 +464,19 @@ tenant::tenant(const json& sc, const timing& times, std::uint64_t seed, std::vec
     identity_protection_licensed_ = lic.value("entra_id_p2", true);
     audit_logs_licensed_ = lic.value("entra_id_p1", true);
     password_writeback_ = sc.value("password_writeback", true);
-    tap_policy_ = sc.value("temporary_access_pass",
-                           json{{"state", "enabled"}, {"defaultLifetimeInMinutes", 60}, {"minimumLifetimeInMinutes", 10},
-                                {"maximumLifetimeInMinutes", 43200}, {"isUsableOnce", false}});
+    tap_policy_ = sc.value("temporary_access_pass", json{{"state", "enabled"},
+                                                         {"defaultLifetimeInMinutes", 60},
+                                                         {"minimumLifetimeInMinutes", 10},
+                                                         {"maximumLifetimeInMinutes", 43200},
+                                                         {"isUsableOnce", false}});
     const json th = sc.value("throttling", json::object());
     throttling_enabled_ = th.value("enabled", true);
     auto read_rate = [&](const char* name, rate_cfg& r) {
         if (!th.contains(name)) return;
         const auto& j = th[name];
         r.limit = j.value("limit", r.limit);
-        r.window = std::chrono::duration_cast<duration>(std::chrono::duration<double>(
-            j.value("window_seconds", std::chrono::duration<double>(r.window).count())));
+        r.window = std::chrono::duration_cast<duration>(
+            std::chrono::duration<double>(j.value("window_seconds", std::chrono::duration<double>(r.window).count())));
     };
     read_rate("protection", protection_rate_);
     read_rate("reports", reports_rate_);
@@ -530,8 +543,8 @@ tenant::tenant(const json& sc, const timing& times, std::uint64_t seed, std::vec
         std::string upn = su.value("userPrincipalName", "");
         if (upn.empty()) bad_scenario("users[].userPrincipalName is required");
         if (upn.find('@') == std::string::npos) upn += "@" + domain_;
-        static const std::set<std::string> sim_only = {"roles", "groups", "authentication_methods", "inbox_rules",
-                                                       "risk", "password", "mailbox"};
+        static const std::set<std::string> sim_only = {
+            "roles", "groups", "authentication_methods", "inbox_rules", "risk", "password", "mailbox"};
         json g = json::object();
         for (auto it = su.begin(); it != su.end(); ++it)
             if (!sim_only.count(it.key())) g[it.key()] = it.value();
@@ -584,14 +597,16 @@ tenant::tenant(const json& sc, const timing& times, std::uint64_t seed, std::vec
                 }
             }
             if (m.contains("createdDateTime") && !m["createdDateTime"].is_null())
-                m["createdDateTime"] = format_rfc3339(parse_time(m["createdDateTime"], "authentication_methods[].createdDateTime"));
+                m["createdDateTime"] =
+                    format_rfc3339(parse_time(m["createdDateTime"], "authentication_methods[].createdDateTime"));
             else
                 m["createdDateTime"] = nullptr;
             if (type == "#microsoft.graph.phoneAuthenticationMethod") {
                 if (!m.contains("phoneType")) m["phoneType"] = "mobile";
                 if (!m.contains("smsSignInState")) m["smsSignInState"] = "notAllowedByPolicy";
             }
-            if (type == "#microsoft.graph.softwareOathAuthenticationMethod" && !m.contains("secretKey")) m["secretKey"] = nullptr;
+            if (type == "#microsoft.graph.softwareOathAuthenticationMethod" && !m.contains("secretKey"))
+                m["secretKey"] = nullptr;
             if (type == "#microsoft.graph.fido2AuthenticationMethod") {
                 for (const char* k : {"aaGuid", "model", "displayName"})
                     if (!m.contains(k)) m[k] = nullptr;
@@ -606,12 +621,13 @@ tenant::tenant(const json& sc, const timing& times, std::uint64_t seed, std::vec
         int seq = 1;
         for (const auto& sr : su.value("inbox_rules", json::array())) {
             json r = sr;
-            if (!r.contains("id")) r["id"] = base64_encode([&] {
-                std::string raw;
-                std::uniform_int_distribution<int> d(0, 255);
-                for (int i = 0; i < 8; ++i) raw.push_back(static_cast<char>(d(rng_)));
-                return raw;
-            }());
+            if (!r.contains("id"))
+                r["id"] = base64_encode([&] {
+                    std::string raw;
+                    std::uniform_int_distribution<int> d(0, 255);
+                    for (int i = 0; i < 8; ++i) raw.push_back(static_cast<char>(d(rng_)));
+                    return raw;
+                }());
             if (!r.contains("sequence")) r["sequence"] = seq;
             ++seq;
             if (!r.contains("isEnabled")) r["isEnabled"] = true;
@@ -644,9 +660,11 @@ tenant::tenant(const json& sc, const timing& times, std::uint64_t seed, std::vec
             r.members.push_back(u.g["id"]);
             u.role_ids.push_back(r.g["id"]);
         }
-        for (const auto& gn : su.value("groups", json::array())) u.group_ids.push_back(group_for(gn.get<std::string>())["id"]);
+        for (const auto& gn : su.value("groups", json::array()))
+            u.group_ids.push_back(group_for(gn.get<std::string>())["id"]);
         for (const auto& other : users_)
-            if (lower(other.g["userPrincipalName"].get<std::string>()) == lower(upn)) bad_scenario("duplicate user " + upn);
+            if (lower(other.g["userPrincipalName"].get<std::string>()) == lower(upn))
+                bad_scenario("duplicate user " + upn);
         users_.push_back(std::move(u));
     }
 
@@ -656,8 +674,13 @@ tenant::tenant(const json& sc, const timing& times, std::uint64_t seed, std::vec
         if (!l.contains("@odata.type")) l["@odata.type"] = "#microsoft.graph.ipNamedLocation";
         if (!l.contains("id")) l["id"] = new_guid();
         if (!l.contains("displayName")) bad_scenario("named_locations[].displayName is required");
-        l["createdDateTime"] = format_rfc3339(l.contains("createdDateTime") ? parse_time(l["createdDateTime"], "named location createdDateTime") : start_ - std::chrono::hours(24 * 30));
-        l["modifiedDateTime"] = l.contains("modifiedDateTime") ? json(format_rfc3339(parse_time(l["modifiedDateTime"], "named location modifiedDateTime"))) : l["createdDateTime"];
+        l["createdDateTime"] = format_rfc3339(l.contains("createdDateTime")
+                                                  ? parse_time(l["createdDateTime"], "named location createdDateTime")
+                                                  : start_ - std::chrono::hours(24 * 30));
+        l["modifiedDateTime"] =
+            l.contains("modifiedDateTime")
+                ? json(format_rfc3339(parse_time(l["modifiedDateTime"], "named location modifiedDateTime")))
+                : l["createdDateTime"];
         if (l["@odata.type"] == "#microsoft.graph.ipNamedLocation") {
             if (!l.contains("isTrusted")) l["isTrusted"] = false;
             json ranges = json::array();
@@ -666,7 +689,7 @@ tenant::tenant(const json& sc, const timing& times, std::uint64_t seed, std::vec
                 const auto cidr = rr.value("cidrAddress", "");
                 if (!rr.contains("@odata.type"))
                     rr["@odata.type"] = cidr.find(':') != std::string::npos ? "#microsoft.graph.iPv6CidrRange"
-                                                                             : "#microsoft.graph.iPv4CidrRange";
+                                                                            : "#microsoft.graph.iPv4CidrRange";
                 ranges.push_back(rr);
             }
             l["ipRanges"] = ranges;
@@ -679,12 +702,14 @@ tenant::tenant(const json& sc, const timing& times, std::uint64_t seed, std::vec
         json p = normalise_policy(sp);
         if (auto bad = validate_policy(p)) bad_scenario("conditional_access_policies: " + *bad);
         if (!p.contains("id") || p["id"].is_null()) p["id"] = new_guid();
-        const auto created = sp.contains("createdDateTime") ? parse_time(sp["createdDateTime"], "policy createdDateTime")
-                                                            : start_ - std::chrono::hours(24 * 30);
+        const auto created = sp.contains("createdDateTime")
+                                 ? parse_time(sp["createdDateTime"], "policy createdDateTime")
+                                 : start_ - std::chrono::hours(24 * 30);
         p["createdDateTime"] = format_rfc3339(created);
-        p["modifiedDateTime"] = sp.contains("modifiedDateTime") && !sp["modifiedDateTime"].is_null()
-                                    ? json(format_rfc3339(parse_time(sp["modifiedDateTime"], "policy modifiedDateTime")))
-                                    : json(nullptr);
+        p["modifiedDateTime"] =
+            sp.contains("modifiedDateTime") && !sp["modifiedDateTime"].is_null()
+                ? json(format_rfc3339(parse_time(sp["modifiedDateTime"], "policy modifiedDateTime")))
+                : json(nullptr);
         policy_rec r{std::move(p), std::nullopt};
         if (r.g["state"] == "enabled") r.enabled_at = created;
         policies_.push_back(std::move(r));
@@ -726,8 +751,11 @@ tenant::tenant(const json& sc, const timing& times, std::uint64_t seed, std::vec
             c["customKeyIdentifier"] = nullptr;
             c["displayName"] = pc.value("displayName", json(nullptr));
             c["keyId"] = pc.value("keyId", new_guid());
-            c["startDateTime"] = format_rfc3339(pc.contains("startDateTime") ? parse_time(pc["startDateTime"], "startDateTime") : start_ - std::chrono::hours(24));
-            c["endDateTime"] = format_rfc3339(pc.contains("endDateTime") ? parse_time(pc["endDateTime"], "endDateTime") : start_ + std::chrono::hours(24 * 365));
+            c["startDateTime"] =
+                format_rfc3339(pc.contains("startDateTime") ? parse_time(pc["startDateTime"], "startDateTime")
+                                                            : start_ - std::chrono::hours(24));
+            c["endDateTime"] = format_rfc3339(pc.contains("endDateTime") ? parse_time(pc["endDateTime"], "endDateTime")
+                                                                         : start_ + std::chrono::hours(24 * 365));
             c["hint"] = pc.contains("hint") ? pc["hint"] : json(secret.substr(0, 3));
             c["secretText"] = nullptr;
             if (!secret.empty()) secret_values_[c["keyId"].get<std::string>()] = secret;
@@ -744,8 +772,11 @@ tenant::tenant(const json& sc, const timing& times, std::uint64_t seed, std::vec
             c["customKeyIdentifier"] = base64_encode(sha1_raw(facts->der));
             c["displayName"] = kc.value("displayName", json(nullptr));
             c["keyId"] = kc.value("keyId", new_guid());
-            c["startDateTime"] = format_rfc3339(kc.contains("startDateTime") ? parse_time(kc["startDateTime"], "startDateTime") : start_ - std::chrono::hours(24));
-            c["endDateTime"] = format_rfc3339(kc.contains("endDateTime") ? parse_time(kc["endDateTime"], "endDateTime") : start_ + std::chrono::hours(24 * 365));
+            c["startDateTime"] =
+                format_rfc3339(kc.contains("startDateTime") ? parse_time(kc["startDateTime"], "startDateTime")
+                                                            : start_ - std::chrono::hours(24));
+            c["endDateTime"] = format_rfc3339(kc.contains("endDateTime") ? parse_time(kc["endDateTime"], "endDateTime")
+                                                                         : start_ + std::chrono::hours(24 * 365));
             c["type"] = kc.value("type", "AsymmetricX509Cert");
             c["usage"] = kc.value("usage", "Verify");
             c["key"] = key;
@@ -758,7 +789,8 @@ tenant::tenant(const json& sc, const timing& times, std::uint64_t seed, std::vec
         const auto rapp = j.value("resourceAppId", "");
         for (const auto& s : sps_)
             if ((!rid.empty() && s.g["id"] == rid) || (!rapp.empty() && s.g["appId"] == rapp)) return &s;
-        bad_scenario("unknown resource service principal " + (rid.empty() ? rapp : rid) + " (declare it in service_principals)");
+        bad_scenario("unknown resource service principal " + (rid.empty() ? rapp : rid) +
+                     " (declare it in service_principals)");
     };
 
     // ---- applications (and their service principals, grants, assignments) ----
@@ -770,7 +802,9 @@ tenant::tenant(const json& sc, const timing& times, std::uint64_t seed, std::vec
         if (!g.contains("appId")) g["appId"] = new_guid();
         if (!g.contains("id")) g["id"] = new_guid();
         if (!g.contains("displayName")) bad_scenario("applications[].displayName is required");
-        g["createdDateTime"] = format_rfc3339(g.contains("createdDateTime") ? parse_time(g["createdDateTime"], "application createdDateTime") : start_ - std::chrono::hours(24 * 30));
+        g["createdDateTime"] = format_rfc3339(g.contains("createdDateTime")
+                                                  ? parse_time(g["createdDateTime"], "application createdDateTime")
+                                                  : start_ - std::chrono::hours(24 * 30));
         if (!g.contains("signInAudience")) g["signInAudience"] = "AzureADMyOrg";
         if (!g.contains("deletedDateTime")) g["deletedDateTime"] = nullptr;
         load_creds(g, g["displayName"].get<std::string>());
@@ -782,15 +816,18 @@ tenant::tenant(const json& sc, const timing& times, std::uint64_t seed, std::vec
             load_creds(s.g, a.g["displayName"].get<std::string>() + " (service principal)");
             for (const auto& ar : ss.value("app_role_assignments", json::array())) {
                 const auto* res = resolve_resource(ar);
-                s.assignments.push_back({{"id", ar.value("id", new_opaque_id(32))},
-                                         {"deletedDateTime", nullptr},
-                                         {"appRoleId", ar.value("appRoleId", "")},
-                                         {"createdDateTime", format_rfc3339(ar.contains("createdDateTime") ? parse_time(ar["createdDateTime"], "createdDateTime") : start_)},
-                                         {"principalDisplayName", s.g["displayName"]},
-                                         {"principalId", s.g["id"]},
-                                         {"principalType", "ServicePrincipal"},
-                                         {"resourceDisplayName", res->g["displayName"]},
-                                         {"resourceId", res->g["id"]}});
+                s.assignments.push_back(
+                    {{"id", ar.value("id", new_opaque_id(32))},
+                     {"deletedDateTime", nullptr},
+                     {"appRoleId", ar.value("appRoleId", "")},
+                     {"createdDateTime", format_rfc3339(ar.contains("createdDateTime")
+                                                            ? parse_time(ar["createdDateTime"], "createdDateTime")
+                                                            : start_)},
+                     {"principalDisplayName", s.g["displayName"]},
+                     {"principalId", s.g["id"]},
+                     {"principalType", "ServicePrincipal"},
+                     {"resourceDisplayName", res->g["displayName"]},
+                     {"resourceId", res->g["id"]}});
             }
             const std::string sp_id = s.g["id"];
             for (const auto& gr : ss.value("oauth2_permission_grants", json::array())) {
@@ -798,7 +835,8 @@ tenant::tenant(const json& sc, const timing& times, std::uint64_t seed, std::vec
                 json principal = nullptr;
                 if (gr.contains("principal")) {
                     const auto* pu = find_user(gr["principal"].get<std::string>());
-                    if (!pu) bad_scenario("oauth2_permission_grants[].principal: unknown user " + gr["principal"].dump());
+                    if (!pu)
+                        bad_scenario("oauth2_permission_grants[].principal: unknown user " + gr["principal"].dump());
                     principal = pu->g["id"];
                 }
                 grants_.push_back({{"id", gr.value("id", new_opaque_id(32))},
@@ -848,7 +886,11 @@ graph_reply tenant::graph(const graph_call& c, time_point now) {
         }
     }
     if (auto denied = check_permission(c, now)) return *denied;
-    if (c.body_malformed) return error(400, "BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.", c, now);
+    if (c.body_malformed)
+        return error(400, "BadRequest",
+                     "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of "
+                     "valid JSON format.",
+                     c, now);
     return dispatch(c, now);
 }
 
@@ -891,7 +933,8 @@ graph_reply tenant::batch(const graph_call& c, time_point now) {
         if (!r.is_object() || !r.contains("id") || !r["id"].is_string() || r["id"].get<std::string>().empty())
             return bad("Invalid batch payload format: every request needs a string id.");
         if (!r.contains("method") || !r["method"].is_string() || !r.contains("url") || !r["url"].is_string())
-            return bad("Invalid batch payload format: request '" + r["id"].get<std::string>() + "' needs method and url.");
+            return bad("Invalid batch payload format: request '" + r["id"].get<std::string>() +
+                       "' needs method and url.");
         const auto id = lower(r["id"].get<std::string>());
         if (std::find(ids.begin(), ids.end(), id) != ids.end())
             return bad("Batch request contains duplicate request id '" + r["id"].get<std::string>() + "'.");
@@ -902,7 +945,8 @@ graph_reply tenant::batch(const graph_call& c, time_point now) {
                 for (auto it = r["headers"].begin(); it != r["headers"].end(); ++it)
                     has_ct = has_ct || lower(it.key()) == "content-type";
             if (!has_ct)
-                return bad("Write request id : " + r["id"].get<std::string>() + " does not contain Content-Type header or body.");
+                return bad("Write request id : " + r["id"].get<std::string>() +
+                           " does not contain Content-Type header or body.");
         }
     }
     for (const auto& r : reqs) {
@@ -925,8 +969,10 @@ graph_reply tenant::batch(const graph_call& c, time_point now) {
             bool ready = true, failed_dep = false;
             for (const auto& d : r.value("dependsOn", json::array())) {
                 auto it = status_of.find(lower(d.get<std::string>()));
-                if (it == status_of.end()) ready = false;
-                else if (it->second < 200 || it->second >= 300) failed_dep = true;
+                if (it == status_of.end())
+                    ready = false;
+                else if (it->second < 200 || it->second >= 300)
+                    failed_dep = true;
             }
             if (!ready) continue;
             done[i] = true;
@@ -936,7 +982,8 @@ graph_reply tenant::batch(const graph_call& c, time_point now) {
             graph_reply rep;
             if (failed_dep) {
                 graph_call sub = c;
-                rep = error(424, "FailedDependency", "The request failed because a request it depends on failed.", sub, now);
+                rep = error(424, "FailedDependency", "The request failed because a request it depends on failed.", sub,
+                            now);
             } else {
                 graph_call sub;
                 sub.method = r["method"].get<std::string>();
@@ -962,8 +1009,10 @@ graph_reply tenant::batch(const graph_call& c, time_point now) {
                         auto sl = path.find('/', i0);
                         if (sl == std::string::npos) sl = path.size();
                         auto seg = odata::percent_decode(path.substr(i0, sl - i0), false);
-                        if (!seg) seg_ok = false;
-                        else if (!seg->empty()) sub.segs.push_back(*seg);
+                        if (!seg)
+                            seg_ok = false;
+                        else if (!seg->empty())
+                            sub.segs.push_back(*seg);
                         if (sl >= path.size()) break;
                         i0 = sl + 1;
                     }
@@ -981,9 +1030,11 @@ graph_reply tenant::batch(const graph_call& c, time_point now) {
             item["status"] = rep.status;
             json headers = json::object();
             if (rep.has_body)
-                headers["Content-Type"] = rep.status >= 400
-                                              ? "application/json"
-                                              : "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
+                headers["Content-Type"] =
+                    rep.status >= 400
+                        ? "application/json"
+                        : "application/"
+                          "json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
             headers["Cache-Control"] = "no-cache";
             for (const auto& [k, v] : rep.headers) headers[k] = v;
             item["headers"] = headers;
@@ -1004,16 +1055,12 @@ json tenant::state(time_point now) const {
     json users = json::array();
     for (const auto& u : users_) {
         json ju = u.g;
-        json sim = {{"methods", u.methods},
-                    {"default_method", u.default_method},
-                    {"attacker_methods", u.attacker_methods},
-                    {"inbox_rules", u.rules},
-                    {"has_mailbox", u.has_mailbox},
-                    {"risk", u.risk ? *u.risk : json(nullptr)},
-                    {"role_ids", u.role_ids},
-                    {"group_ids", u.group_ids},
-                    {"password_profile", u.password_profile}};
-        sim["sessions_valid_from"] = u.sessions_valid_from ? json(format_rfc3339(*u.sessions_valid_from)) : json(nullptr);
+        json sim = {
+            {"methods", u.methods},   {"default_method", u.default_method}, {"attacker_methods", u.attacker_methods},
+            {"inbox_rules", u.rules}, {"has_mailbox", u.has_mailbox},       {"risk", u.risk ? *u.risk : json(nullptr)},
+            {"role_ids", u.role_ids}, {"group_ids", u.group_ids},           {"password_profile", u.password_profile}};
+        sim["sessions_valid_from"] =
+            u.sessions_valid_from ? json(format_rfc3339(*u.sessions_valid_from)) : json(nullptr);
         sim["password_changed"] = u.password_changed ? json(format_rfc3339(*u.password_changed)) : json(nullptr);
         sim["disabled_at"] = u.disabled_at ? json(format_rfc3339(*u.disabled_at)) : json(nullptr);
         ju["_sim"] = sim;
@@ -1060,12 +1107,13 @@ json tenant::state(time_point now) const {
     // Ground truth the logs do not show: each activity stream's use of a token it already held.
     json streams = json::array();
     for (const auto& st : streams_)
-        streams.push_back({{"name", st.spec.value("name", "")},
-                           {"kind", st.kind},
-                           {"client_kind", st.client_kind},
-                           {"used_without_sign_in", st.used_without_sign_in},
-                           {"last_used", st.last_used ? json(format_rfc3339(*st.last_used)) : json(nullptr)},
-                           {"token_expires", st.token_expires ? json(format_rfc3339(*st.token_expires)) : json(nullptr)}});
+        streams.push_back(
+            {{"name", st.spec.value("name", "")},
+             {"kind", st.kind},
+             {"client_kind", st.client_kind},
+             {"used_without_sign_in", st.used_without_sign_in},
+             {"last_used", st.last_used ? json(format_rfc3339(*st.last_used)) : json(nullptr)},
+             {"token_expires", st.token_expires ? json(format_rfc3339(*st.token_expires)) : json(nullptr)}});
     s["_activity"] = streams;
     json au = json::array();
     for (const auto& a : audits_) {

@@ -25,15 +25,15 @@ using json = nlohmann::json;
 
 // One Graph request, already split: used for top-level requests and for $batch items alike.
 struct graph_call {
-    std::string method;              // upper case
-    std::string version;             // "v1.0" or "beta"
-    std::vector<std::string> segs;   // percent-decoded path segments after the version
-    std::string raw_query;           // as received (for nextLink)
+    std::string method;             // upper case
+    std::string version;            // "v1.0" or "beta"
+    std::vector<std::string> segs;  // percent-decoded path segments after the version
+    std::string raw_query;          // as received (for nextLink)
     std::map<std::string, std::string> query;
-    json body;                       // null when there is no body
+    json body;  // null when there is no body
     bool body_malformed = false;
-    std::string client_id;           // caller's appId
-    std::string prefer;              // Prefer header
+    std::string client_id;  // caller's appId
+    std::string prefer;     // Prefer header
     std::string request_id;
     std::string client_request_id;
     bool in_batch = false;
@@ -41,7 +41,7 @@ struct graph_call {
 
 struct graph_reply {
     int status = 200;
-    json body;              // ignored when has_body is false
+    json body;  // ignored when has_body is false
     bool has_body = true;
     std::vector<std::pair<std::string, std::string>> headers;
 };
@@ -68,8 +68,8 @@ public:
 
     // Token endpoint. tenant_segment is the decoded {tenant} path segment. client_id_out gets the
     // form's client_id (for the journal) even on failure.
-    http_response token_request(const std::string& tenant_segment, const std::string& method,
-                                const http_request& req, time_point now, std::string& client_id_out);
+    http_response token_request(const std::string& tenant_segment, const std::string& method, const http_request& req,
+                                time_point now, std::string& client_id_out);
 
     // Bearer authentication for Graph: the caller's appId, or a 401 reply.
     std::optional<std::string> authenticate(const std::string& authorization, time_point now, graph_reply& failure);
@@ -99,40 +99,65 @@ public:
 private:
     // ---- records ----
     struct user_rec {
-        json g;                                // Graph user properties
-        std::vector<json> methods;             // with @odata.type
-        std::string default_method;            // method id (sim-only)
+        json g;                                  // Graph user properties
+        std::vector<json> methods;               // with @odata.type
+        std::string default_method;              // method id (sim-only)
         std::set<std::string> attacker_methods;  // method ids registered by the attacker (sim-only)
-        std::vector<json> rules;               // inbox messageRules
+        std::vector<json> rules;                 // inbox messageRules
         bool has_mailbox = true;
-        std::optional<json> risk;              // riskyUser
+        std::optional<json> risk;  // riskyUser
         std::vector<std::string> role_ids, group_ids;
         std::optional<time_point> sessions_valid_from;  // revoke / password change
-        std::optional<time_point> password_changed;      // password set in the simulation
+        std::optional<time_point> password_changed;     // password set in the simulation
         std::optional<time_point> disabled_at;
         std::optional<time_point> high_risk_at;
         json password_profile = json::object();
     };
-    struct role_rec { json g; std::vector<std::string> members; std::vector<std::string> sp_members; };
-    struct app_rec { json g; bool deleted = false; };
-    struct sp_rec { json g; bool deleted = false; std::vector<json> assignments; };
-    struct policy_rec { json g; std::optional<time_point> enabled_at; };
-    struct signin_rec { time_point at; json e; std::string event_type; time_point visible; };  // e in beta shape
-    struct audit_rec { time_point at; json e; };
-    struct token_rec { std::string client_id; time_point expires; };
+    struct role_rec {
+        json g;
+        std::vector<std::string> members;
+        std::vector<std::string> sp_members;
+    };
+    struct app_rec {
+        json g;
+        bool deleted = false;
+    };
+    struct sp_rec {
+        json g;
+        bool deleted = false;
+        std::vector<json> assignments;
+    };
+    struct policy_rec {
+        json g;
+        std::optional<time_point> enabled_at;
+    };
+    struct signin_rec {
+        time_point at;
+        json e;
+        std::string event_type;
+        time_point visible;
+    };  // e in beta shape
+    struct audit_rec {
+        time_point at;
+        json e;
+    };
+    struct token_rec {
+        std::string client_id;
+        time_point expires;
+    };
     struct stream {
         json spec;
         std::string kind;  // "user" | "service_principal"
         duration interval{};
         time_point next_tick;
         std::optional<time_point> end;
-        std::optional<duration> token_lifetime;    // activity[].token_lifetime_minutes, else drawn per token
-        std::optional<duration> ingestion;         // activity[].ingestion_delay_seconds, else drawn per record
+        std::optional<duration> token_lifetime;  // activity[].token_lifetime_minutes, else drawn per token
+        std::optional<duration> ingestion;       // activity[].ingestion_delay_seconds, else drawn per record
         // user streams
-        std::string client_kind;                   // "cae" | "non_cae" | "legacy"
-        std::string credential = "password";       // "password" | "app_password" (legacy clients)
+        std::string client_kind;              // "cae" | "non_cae" | "legacy"
+        std::string credential = "password";  // "password" | "app_password" (legacy clients)
         std::optional<time_point> token_issued, token_expires, session_issued;
-        int used_without_sign_in = 0;              // ticks served by a held token (no sign-in record)
+        int used_without_sign_in = 0;  // ticks served by a held token (no sign-in record)
         std::optional<time_point> last_used;
         // service principal streams
         std::set<std::string> known_keys;
@@ -233,7 +258,7 @@ private:
     // the scenario's "app_credential_expires"), and the SP in the scenario's
     // "app_directory_roles".
     void register_clients(const json& scenario);
-    role_rec& role_named(const std::string& name);  // created (derived id) when the tenant has none
+    role_rec& role_named(const std::string& name);             // created (derived id) when the tenant has none
     std::string derived_guid(const std::string& label) const;  // stable, does not draw from rng_
     // PATCH passwordProfile in app-only mode: the caller's service principal must hold a directory
     // role allowed to reset this target's password; otherwise 403 Authorization_RequestDenied.
@@ -253,7 +278,10 @@ private:
     bool password_writeback_ = true;
     json tap_policy_;
     std::optional<time_point> compromise_start_;
-    struct rate_cfg { std::size_t limit; duration window; };
+    struct rate_cfg {
+        std::size_t limit;
+        duration window;
+    };
     bool throttling_enabled_ = true;
     rate_cfg protection_rate_{1, seconds(1)};
     rate_cfg reports_rate_{5, seconds(10)};
@@ -277,7 +305,8 @@ private:
     std::mt19937_64 behaviour_rng_;
     bool ingestion_realistic_ = true;
     double ingestion_fast_share_ = 0.90, ingestion_mfa_late_share_ = 0.05;
-    duration ingestion_fast_max_ = minutes(2), ingestion_tail_max_ = minutes(10), ingestion_mfa_late_max_ = minutes(120);
+    duration ingestion_fast_max_ = minutes(2), ingestion_tail_max_ = minutes(10),
+             ingestion_mfa_late_max_ = minutes(120);
     std::optional<duration> token_lifetime_policy_;  // scenario token_lifetime_policy_minutes
     time_point generated_until_;
 

@@ -11,19 +11,29 @@ namespace containd::sim {
 namespace {
 
 const std::vector<std::string>& app_filter_props() {
-    static const std::vector<std::string> p = {"id", "appId", "displayName", "createdDateTime", "signInAudience",
-                                               "identifierUris", "publisherDomain", "tags"};
+    static const std::vector<std::string> p = {
+        "id", "appId", "displayName", "createdDateTime", "signInAudience", "identifierUris", "publisherDomain", "tags"};
     return p;
 }
 const std::vector<std::string>& sp_filter_props() {
-    static const std::vector<std::string> p = {"id", "appId", "displayName", "accountEnabled", "servicePrincipalType",
-                                               "servicePrincipalNames", "appOwnerOrganizationId", "tags"};
+    static const std::vector<std::string> p = {"id",
+                                               "appId",
+                                               "displayName",
+                                               "accountEnabled",
+                                               "servicePrincipalType",
+                                               "servicePrincipalNames",
+                                               "appOwnerOrganizationId",
+                                               "tags"};
     return p;
 }
 
 json target(const json& obj, const std::string& type) {
-    return json::array({{{"id", obj["id"]}, {"displayName", obj.value("displayName", json(nullptr))}, {"type", type},
-                         {"userPrincipalName", nullptr}, {"groupType", nullptr}, {"modifiedProperties", json::array()}}});
+    return json::array({{{"id", obj["id"]},
+                         {"displayName", obj.value("displayName", json(nullptr))},
+                         {"type", type},
+                         {"userPrincipalName", nullptr},
+                         {"groupType", nullptr},
+                         {"modifiedProperties", json::array()}}});
 }
 
 }  // namespace
@@ -69,7 +79,8 @@ graph_reply tenant::remove_password(const graph_call& c, time_point now, json& o
     if (c.method != "POST") return method_not_allowed(c, now);
     if (!c.body.is_object() || !c.body.contains("keyId") || !c.body["keyId"].is_string() ||
         !is_guid(c.body["keyId"].get<std::string>()))
-        return error(400, "Request_BadRequest", "Invalid value specified for property 'keyId' of resource 'PasswordCredential'.", c, now);
+        return error(400, "Request_BadRequest",
+                     "Invalid value specified for property 'keyId' of resource 'PasswordCredential'.", c, now);
     const std::string key = c.body["keyId"];
     auto& pcs = owner["passwordCredentials"];
     auto it = std::find_if(pcs.begin(), pcs.end(), [&](const json& p) { return p["keyId"] == key; });
@@ -88,7 +99,8 @@ graph_reply tenant::remove_password(const graph_call& c, time_point now, json& o
 
 graph_reply tenant::add_password(const graph_call& c, time_point now, json& owner, const std::string& kind) {
     if (c.method != "POST") return method_not_allowed(c, now);
-    const json pc = c.body.is_object() && c.body.contains("passwordCredential") ? c.body["passwordCredential"] : json::object();
+    const json pc =
+        c.body.is_object() && c.body.contains("passwordCredential") ? c.body["passwordCredential"] : json::object();
     if (!pc.is_object()) return error(400, "Request_BadRequest", "Invalid passwordCredential.", c, now);
     const std::string secret = base64url_encode(random_bytes(30)).substr(0, 40);
     json cred = {{"customKeyIdentifier", nullptr},
@@ -100,7 +112,9 @@ graph_reply tenant::add_password(const graph_call& c, time_point now, json& owne
                  {"startDateTime", pc.value("startDateTime", format_rfc3339(now))}};
     owner["passwordCredentials"].push_back(cred);
     secret_values_[cred["keyId"].get<std::string>()] = secret;
-    add_audit(now, kind == "Application" ? "Update application – Certificates and secrets management " : "Add service principal credentials",
+    add_audit(now,
+              kind == "Application" ? "Update application – Certificates and secrets management "
+                                    : "Add service principal credentials",
               "ApplicationManagement", "Core Directory", "Update", c.client_id, target(owner, kind));
     cred["secretText"] = secret;
     cred["@odata.context"] = ctx(c, "microsoft.graph.passwordCredential");
@@ -114,8 +128,9 @@ graph_reply tenant::patch_key_credentials(const graph_call& c, time_point now, j
     for (const auto& k : creds) {
         if (!k.is_object()) return error(400, "Request_BadRequest", schema, c, now);
         for (auto it = k.begin(); it != k.end(); ++it) {
-            static const std::vector<std::string> known = {"customKeyIdentifier", "displayName", "endDateTime", "key",
-                                                           "keyId", "startDateTime", "type", "usage", "@odata.type"};
+            static const std::vector<std::string> known = {
+                "customKeyIdentifier", "displayName", "endDateTime", "key",        "keyId",
+                "startDateTime",       "type",        "usage",       "@odata.type"};
             if (std::find(known.begin(), known.end(), it.key()) == known.end())
                 return error(400, "Request_BadRequest", schema, c, now);
         }
@@ -125,7 +140,9 @@ graph_reply tenant::patch_key_credentials(const graph_call& c, time_point now, j
             return error(400, "Request_BadRequest", schema, c, now);
         if (usage != "Sign" && usage != "Verify")
             return error(400, "Request_BadRequest",
-                         "The value for the property \"usage\" in one of your credentials is invalid. Acceptable values are Sign, Verify.", c, now);
+                         "The value for the property \"usage\" in one of your credentials is invalid. Acceptable "
+                         "values are Sign, Verify.",
+                         c, now);
         if (!k.contains("key") || !k["key"].is_string())
             return error(400, "Request_BadRequest", "Key credential 'key' property is required.", c, now);
         auto facts = read_certificate_der_base64(k["key"].get<std::string>());
@@ -187,12 +204,17 @@ graph_reply tenant::applications(const graph_call& c, time_point now) {
         if (c.method == "PATCH") {
             if (!c.body.is_object()) return error(400, "BadRequest", "Empty Payload. JSON content expected.", c, now);
             if (c.body.contains("passwordCredentials"))
-                return error(400, "Request_BadRequest", "Updates to passwordCredentials are not supported; use addPassword and removePassword.", c, now);
-            static const std::vector<std::string> writable = {"keyCredentials", "displayName", "description", "notes",
-                                                              "tags", "signInAudience", "isDisabled"};
+                return error(400, "Request_BadRequest",
+                             "Updates to passwordCredentials are not supported; use addPassword and removePassword.", c,
+                             now);
+            static const std::vector<std::string> writable = {
+                "keyCredentials", "displayName", "description", "notes", "tags", "signInAudience", "isDisabled"};
             for (auto it = c.body.begin(); it != c.body.end(); ++it)
                 if (std::find(writable.begin(), writable.end(), it.key()) == writable.end())
-                    return error(400, "Request_BadRequest", "Property '" + it.key() + "' does not exist on type 'microsoft.graph.application' or is read-only.", c, now);
+                    return error(400, "Request_BadRequest",
+                                 "Property '" + it.key() +
+                                     "' does not exist on type 'microsoft.graph.application' or is read-only.",
+                                 c, now);
             if (c.body.contains("keyCredentials")) {
                 auto r = patch_key_credentials(c, now, a->g, c.body["keyCredentials"]);
                 if (r.status != 204) return r;
@@ -223,13 +245,15 @@ graph_reply tenant::applications(const graph_call& c, time_point now) {
             auto sig = base64url_decode(proof.substr(d2 + 1));
             json h = header ? json::parse(*header, nullptr, false) : json();
             json p = payload ? json::parse(*payload, nullptr, false) : json();
-            valid = sig && h.is_object() && p.is_object() && p.value("aud", "") == "00000002-0000-0000-c000-000000000000" &&
+            valid = sig && h.is_object() && p.is_object() &&
+                    p.value("aud", "") == "00000002-0000-0000-c000-000000000000" &&
                     p.value("iss", "") == a->g["id"].get<std::string>();
             bool signed_ok = false;
             if (valid)
                 for (const auto& k : a->g["keyCredentials"]) {
                     auto facts = read_certificate_der_base64(k.value("key", ""));
-                    if (facts && verify_jws_signature(h.value("alg", ""), facts->public_key_pem, proof.substr(0, d2), *sig))
+                    if (facts &&
+                        verify_jws_signature(h.value("alg", ""), facts->public_key_pem, proof.substr(0, d2), *sig))
                         signed_ok = true;
                 }
             valid = valid && signed_ok;
@@ -237,7 +261,8 @@ graph_reply tenant::applications(const graph_call& c, time_point now) {
         if (!valid) return error(400, "Request_BadRequest", "The proof is invalid or expired.", c, now);
         auto& kcs = a->g["keyCredentials"];
         auto it = std::find_if(kcs.begin(), kcs.end(), [&](const json& k) { return k["keyId"] == c.body["keyId"]; });
-        if (it == kcs.end()) return error(400, "Request_BadRequest", "No key credential found with the given keyId.", c, now);
+        if (it == kcs.end())
+            return error(400, "Request_BadRequest", "No key credential found with the given keyId.", c, now);
         kcs.erase(it);
         return no_content();
     }
@@ -279,14 +304,22 @@ graph_reply tenant::service_principals(const graph_call& c, time_point now) {
         if (c.method == "PATCH") {
             if (!c.body.is_object()) return error(400, "BadRequest", "Empty Payload. JSON content expected.", c, now);
             if (c.body.contains("passwordCredentials"))
-                return error(400, "Request_BadRequest", "Updates to passwordCredentials are not supported; use addPassword and removePassword.", c, now);
-            static const std::vector<std::string> writable = {"accountEnabled", "keyCredentials", "displayName", "notes",
-                                                              "tags", "appRoleAssignmentRequired", "description"};
+                return error(400, "Request_BadRequest",
+                             "Updates to passwordCredentials are not supported; use addPassword and removePassword.", c,
+                             now);
+            static const std::vector<std::string> writable = {
+                "accountEnabled", "keyCredentials", "displayName", "notes", "tags", "appRoleAssignmentRequired",
+                "description"};
             for (auto it = c.body.begin(); it != c.body.end(); ++it)
                 if (std::find(writable.begin(), writable.end(), it.key()) == writable.end())
-                    return error(400, "Request_BadRequest", "Property '" + it.key() + "' does not exist on type 'microsoft.graph.servicePrincipal' or is read-only.", c, now);
+                    return error(400, "Request_BadRequest",
+                                 "Property '" + it.key() +
+                                     "' does not exist on type 'microsoft.graph.servicePrincipal' or is read-only.",
+                                 c, now);
             if (c.body.contains("accountEnabled") && !c.body["accountEnabled"].is_boolean())
-                return error(400, "Request_BadRequest", "Invalid value specified for property 'accountEnabled' of resource 'ServicePrincipal'.", c, now);
+                return error(400, "Request_BadRequest",
+                             "Invalid value specified for property 'accountEnabled' of resource 'ServicePrincipal'.", c,
+                             now);
             if (c.body.contains("keyCredentials")) {
                 auto r = patch_key_credentials(c, now, s->g, c.body["keyCredentials"]);
                 if (r.status != 204) return r;
@@ -357,8 +390,8 @@ graph_reply tenant::grants(const graph_call& c, time_point now) {
         if (c.method != "GET") return method_not_allowed(c, now);
         graph_reply err;
         bool has = false;
-        auto f = filter_of(c, now, {"id", "clientId", "consentType", "principalId", "resourceId"}, "oAuth2PermissionGrant",
-                           err, has);
+        auto f = filter_of(c, now, {"id", "clientId", "consentType", "principalId", "resourceId"},
+                           "oAuth2PermissionGrant", err, has);
         if (has && !f) return err;
         std::vector<json> items;
         for (const auto& g : grants_)

@@ -10,44 +10,83 @@ namespace containd::sim {
 namespace {
 
 const std::vector<std::string>& v1_signin_props() {
-    static const std::vector<std::string> p = {
-        "id", "appDisplayName", "appId", "appliedConditionalAccessPolicies", "authenticationAppDeviceDetails",
-        "clientAppUsed", "conditionalAccessStatus", "correlationId", "createdDateTime", "deviceDetail", "homeTenantId",
-        "ipAddress", "isInteractive", "location", "resourceDisplayName", "resourceId", "resourceTenantId", "riskDetail",
-        "riskEventTypes", "riskEventTypes_v2", "riskLevelAggregated", "riskLevelDuringSignIn", "riskState",
-        "servicePrincipalId", "servicePrincipalName", "status", "userAgent", "userDisplayName", "userId",
-        "userPrincipalName"};
+    static const std::vector<std::string> p = {"id",
+                                               "appDisplayName",
+                                               "appId",
+                                               "appliedConditionalAccessPolicies",
+                                               "authenticationAppDeviceDetails",
+                                               "clientAppUsed",
+                                               "conditionalAccessStatus",
+                                               "correlationId",
+                                               "createdDateTime",
+                                               "deviceDetail",
+                                               "homeTenantId",
+                                               "ipAddress",
+                                               "isInteractive",
+                                               "location",
+                                               "resourceDisplayName",
+                                               "resourceId",
+                                               "resourceTenantId",
+                                               "riskDetail",
+                                               "riskEventTypes",
+                                               "riskEventTypes_v2",
+                                               "riskLevelAggregated",
+                                               "riskLevelDuringSignIn",
+                                               "riskState",
+                                               "servicePrincipalId",
+                                               "servicePrincipalName",
+                                               "status",
+                                               "userAgent",
+                                               "userDisplayName",
+                                               "userId",
+                                               "userPrincipalName"};
     return p;
 }
 
 const std::vector<std::string>& beta_only_signin_props() {
-    static const std::vector<std::string> p = {"signInEventTypes", "clientCredentialType",
-                                               "servicePrincipalCredentialKeyId", "authenticationRequirement",
-                                               "userType", "tokenIssuerType", "incomingTokenType"};
+    static const std::vector<std::string> p = {"signInEventTypes",
+                                               "clientCredentialType",
+                                               "servicePrincipalCredentialKeyId",
+                                               "authenticationRequirement",
+                                               "userType",
+                                               "tokenIssuerType",
+                                               "incomingTokenType"};
     return p;
 }
 
 const std::vector<std::string>& audit_props() {
-    static const std::vector<std::string> p = {"id", "activityDateTime", "activityDisplayName", "additionalDetails",
-                                               "category", "correlationId", "initiatedBy", "loggedByService",
-                                               "operationType", "result", "resultReason", "targetResources"};
+    static const std::vector<std::string> p = {"id",
+                                               "activityDateTime",
+                                               "activityDisplayName",
+                                               "additionalDetails",
+                                               "category",
+                                               "correlationId",
+                                               "initiatedBy",
+                                               "loggedByService",
+                                               "operationType",
+                                               "result",
+                                               "resultReason",
+                                               "targetResources"};
     return p;
 }
 
 std::string failure_reason(int code, const std::string& app_id, const std::string& tenant) {
     switch (code) {
-        case 0: return "";
-        case 53003: return "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.";
-        case 50057: return "User account is disabled. The account has been disabled by an administrator.";
-        case 50126: return "Error validating credentials due to invalid username or password.";
-        case 50074: return "Strong Authentication is required.";
-        case 7000112: return "Application is disabled.";
-        case 7000215:
-            return "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '" +
-                   app_id + "'.";
-        case 7000222: return "The provided client secret keys for app '" + app_id + "' are expired.";
-        case 700016: return "Application with identifier '" + app_id + "' was not found in the directory '" + tenant + "'.";
-        default: return "Other.";
+    case 0: return "";
+    case 53003:
+        return "Access has been blocked by Conditional Access policies. The access policy does not allow token "
+               "issuance.";
+    case 50057: return "User account is disabled. The account has been disabled by an administrator.";
+    case 50126: return "Error validating credentials due to invalid username or password.";
+    case 50074: return "Strong Authentication is required.";
+    case 7000112: return "Application is disabled.";
+    case 7000215:
+        return "Invalid client secret provided. Ensure the secret being sent in the request is the client secret "
+               "value, not the client secret ID, for a secret added to app '" +
+               app_id + "'.";
+    case 7000222: return "The provided client secret keys for app '" + app_id + "' are expired.";
+    case 700016: return "Application with identifier '" + app_id + "' was not found in the directory '" + tenant + "'.";
+    default: return "Other.";
     }
 }
 
@@ -98,7 +137,8 @@ graph_reply tenant::sign_ins(const graph_call& c, time_point now) {
     auto project = [&](const json& e) {
         json v = json::object();
         for (auto it = e.begin(); it != e.end(); ++it) {
-            const bool v1 = std::find(v1_signin_props().begin(), v1_signin_props().end(), it.key()) != v1_signin_props().end();
+            const bool v1 =
+                std::find(v1_signin_props().begin(), v1_signin_props().end(), it.key()) != v1_signin_props().end();
             const bool b = std::find(beta_only_signin_props().begin(), beta_only_signin_props().end(), it.key()) !=
                            beta_only_signin_props().end();
             if (v1 || (beta && b)) v[it.key()] = it.value();
@@ -112,8 +152,7 @@ graph_reply tenant::sign_ins(const graph_call& c, time_point now) {
     };
     if (c.segs.size() == 3) {
         for (const auto& r : signins_)
-            if (r.e["id"] == c.segs[2] && r.visible <= now &&
-                (beta || r.event_type == "interactiveUser")) {
+            if (r.e["id"] == c.segs[2] && r.visible <= now && (beta || r.event_type == "interactiveUser")) {
                 json v = project(r.e);
                 v["@odata.context"] = ctx(c, "auditLogs/signIns/$entity");
                 return ok(v);
@@ -129,7 +168,8 @@ graph_reply tenant::sign_ins(const graph_call& c, time_point now) {
     if (has && !f) return err;
     if (f && quoted_datetime(*f, "createdDateTime"))
         return error(400, "BadRequest",
-                     "Invalid filter clause: The types 'Edm.DateTimeOffset' and 'Edm.String' are not compatible.", c, now);
+                     "Invalid filter clause: The types 'Edm.DateTimeOffset' and 'Edm.String' are not compatible.", c,
+                     now);
     bool typed = false;
     if (f)
         for (const auto& p : odata::referenced_properties(*f)) typed = typed || p == "signInEventTypes";
@@ -142,9 +182,8 @@ graph_reply tenant::sign_ins(const graph_call& c, time_point now) {
         recs.push_back(&r);
     }
     const bool asc = c.query.count("$orderby") && c.query.at("$orderby").find("asc") != std::string::npos;
-    std::stable_sort(recs.begin(), recs.end(), [&](const signin_rec* a, const signin_rec* b) {
-        return asc ? a->at < b->at : a->at > b->at;
-    });
+    std::stable_sort(recs.begin(), recs.end(),
+                     [&](const signin_rec* a, const signin_rec* b) { return asc ? a->at < b->at : a->at > b->at; });
     std::vector<json> items;
     for (const auto* r : recs) items.push_back(project(r->e));
     return page(c, now, std::move(items), ctx(c, "auditLogs/signIns"), 1000, 1000, std::to_string(to_unix_ms(cutoff)));
@@ -174,9 +213,8 @@ graph_reply tenant::directory_audits(const graph_call& c, time_point now) {
     for (const auto& a : audits_)
         if (a.at + times_.ingestion_delay <= cutoff && (!f || odata::evaluate(*f, a.e))) recs.push_back(&a);
     const bool asc = c.query.count("$orderby") && c.query.at("$orderby").find("asc") != std::string::npos;
-    std::stable_sort(recs.begin(), recs.end(), [&](const audit_rec* a, const audit_rec* b) {
-        return asc ? a->at < b->at : a->at > b->at;
-    });
+    std::stable_sort(recs.begin(), recs.end(),
+                     [&](const audit_rec* a, const audit_rec* b) { return asc ? a->at < b->at : a->at > b->at; });
     std::vector<json> items;
     for (const auto* a : recs) items.push_back(a->e);
     return page(c, now, std::move(items), ctx(c, "auditLogs/directoryAudits"), 1000, 1000,
@@ -194,21 +232,26 @@ void tenant::load_streams(const json& activity, time_point now) {
         const auto scaled = [&](double secs) {
             return std::chrono::duration_cast<duration>(std::chrono::duration<double>(secs / time_scale_));
         };
-        s.interval = spec.contains("interval_seconds") ? scaled(spec["interval_seconds"].get<double>()) : times_.attacker_interval;
+        s.interval = spec.contains("interval_seconds") ? scaled(spec["interval_seconds"].get<double>())
+                                                       : times_.attacker_interval;
         if (s.interval < milliseconds(1)) s.interval = milliseconds(1);
         s.next_tick = parse_time(spec.value("start", json("now")), "activity[].start");
         if (spec.contains("end") && !spec["end"].is_null()) s.end = parse_time(spec["end"], "activity[].end");
-        if (spec.contains("token_lifetime_minutes")) s.token_lifetime = scaled(spec["token_lifetime_minutes"].get<double>() * 60.0);
+        if (spec.contains("token_lifetime_minutes"))
+            s.token_lifetime = scaled(spec["token_lifetime_minutes"].get<double>() * 60.0);
         if (spec.contains("ingestion_delay_seconds"))
             s.ingestion = std::chrono::duration_cast<duration>(
                 std::chrono::duration<double>(spec["ingestion_delay_seconds"].get<double>() / time_scale_));
-        if (!spec.contains("ip") || !spec["ip"].is_string()) throw std::invalid_argument("scenario: activity[].ip is required");
+        if (!spec.contains("ip") || !spec["ip"].is_string())
+            throw std::invalid_argument("scenario: activity[].ip is required");
         if (s.kind == "user") {
             // The client: "legacy" (IMAP/POP/SMTP AUTH style: never CAE, legacy client-app type in
             // Conditional Access), "cae" (cut on critical events), "non_cae" (keeps its token).
             const std::string client_app = spec.value("clientAppUsed", "Browser");
             const bool legacy = client_app != "Browser" && client_app != "Mobile Apps and Desktop clients";
-            s.client_kind = spec.value("client", legacy ? "legacy" : spec.value("cae_capable", false) ? "cae" : "non_cae");
+            s.client_kind = spec.value("client", legacy                             ? "legacy"
+                                                 : spec.value("cae_capable", false) ? "cae"
+                                                                                    : "non_cae");
             if (s.client_kind != "legacy" && s.client_kind != "cae" && s.client_kind != "non_cae")
                 throw std::invalid_argument("scenario: activity[].client must be cae, non_cae or legacy");
             s.credential = spec.value("credential", "password");
@@ -216,20 +259,24 @@ void tenant::load_streams(const json& activity, time_point now) {
                 throw std::invalid_argument("scenario: activity[].credential must be password or app_password");
             if (s.credential == "app_password" && s.client_kind != "legacy")
                 throw std::invalid_argument("scenario: activity[].credential app_password is for legacy clients only");
-            if (!find_user(spec.value("user", ""))) throw std::invalid_argument("scenario: activity[].user: unknown user '" + spec.value("user", "") + "'");
+            if (!find_user(spec.value("user", "")))
+                throw std::invalid_argument("scenario: activity[].user: unknown user '" + spec.value("user", "") + "'");
             if (!spec.contains("app") || !spec["app"].is_object() || !spec["app"].contains("appId"))
                 throw std::invalid_argument("scenario: activity[].app.appId is required for user activity");
         } else if (s.kind == "service_principal") {
             const auto app_id = spec.value("app_id", "");
             auto* sp = sp_by_app_id(app_id);
             auto* app = app_by_app_id(app_id);
-            if (!sp) throw std::invalid_argument("scenario: activity[].app_id: no service principal with appId '" + app_id + "'");
+            if (!sp)
+                throw std::invalid_argument("scenario: activity[].app_id: no service principal with appId '" + app_id +
+                                            "'");
             if (spec.contains("credential_key_ids")) {
                 for (const auto& k : spec["credential_key_ids"]) s.known_keys.insert(k.get<std::string>());
             } else {
                 for (const json* owner : {app ? &app->g : nullptr, &sp->g}) {
                     if (!owner) continue;
-                    for (const auto& p : (*owner)["passwordCredentials"]) s.known_keys.insert(p["keyId"].get<std::string>());
+                    for (const auto& p : (*owner)["passwordCredentials"])
+                        s.known_keys.insert(p["keyId"].get<std::string>());
                     for (const auto& k : (*owner)["keyCredentials"]) s.known_keys.insert(k["keyId"].get<std::string>());
                 }
             }
@@ -257,8 +304,10 @@ void tenant::advance(time_point now) {
 }
 
 void tenant::run_stream_tick(stream& s, time_point t) {
-    if (s.kind == "user") user_tick(s, t);
-    else sp_tick(s, t);
+    if (s.kind == "user")
+        user_tick(s, t);
+    else
+        sp_tick(s, t);
 }
 
 void tenant::record_signin(const stream& s, time_point t, json e, const std::string& event_type) {
@@ -279,7 +328,8 @@ duration tenant::draw_ingestion(const stream& s, const json& e) {
         return std::chrono::duration_cast<duration>(std::chrono::duration<double>(v));
     };
     const bool mfa = e.value("authenticationRequirement", "") == "multiFactorAuthentication";
-    if (mfa && unit(behaviour_rng_) < ingestion_mfa_late_share_) return between(ingestion_tail_max_, ingestion_mfa_late_max_);
+    if (mfa && unit(behaviour_rng_) < ingestion_mfa_late_share_)
+        return between(ingestion_tail_max_, ingestion_mfa_late_max_);
     if (unit(behaviour_rng_) < ingestion_fast_share_) return between(seconds(20), ingestion_fast_max_);
     return between(ingestion_fast_max_, ingestion_tail_max_);
 }
@@ -290,7 +340,8 @@ duration tenant::draw_token_lifetime(const stream& s) {
     if (s.token_lifetime) return *s.token_lifetime;
     if (token_lifetime_policy_) return *token_lifetime_policy_;
     std::uniform_real_distribution<double> minutes_60_90(60.0, 90.0);
-    return std::chrono::duration_cast<duration>(std::chrono::duration<double>(minutes_60_90(behaviour_rng_) * 60.0 / time_scale_));
+    return std::chrono::duration_cast<duration>(
+        std::chrono::duration<double>(minutes_60_90(behaviour_rng_) * 60.0 / time_scale_));
 }
 
 json tenant::signin_base(const stream& s, time_point t) {
@@ -357,14 +408,17 @@ void tenant::user_tick(stream& s, time_point t) {
         e["servicePrincipalId"] = "";
         e["servicePrincipalName"] = nullptr;
         const auto reason = failure_reason(code, app_id, id_);
-        e["status"] = {{"errorCode", code},
-                       {"failureReason", code == 0 ? json(nullptr) : json(reason)},
-                       {"additionalDetails", code == 53003 ? json("The sign-in was blocked by a Conditional Access policy.") : json(nullptr)}};
+        e["status"] = {
+            {"errorCode", code},
+            {"failureReason", code == 0 ? json(nullptr) : json(reason)},
+            {"additionalDetails",
+             code == 53003 ? json("The sign-in was blocked by a Conditional Access policy.") : json(nullptr)}};
         e["appliedConditionalAccessPolicies"] = std::move(applied);
         e["signInEventTypes"] = json::array({event});
         e["clientCredentialType"] = "none";
         e["servicePrincipalCredentialKeyId"] = nullptr;
-        e["authenticationRequirement"] = spec.value("mfa", false) ? "multiFactorAuthentication" : "singleFactorAuthentication";
+        e["authenticationRequirement"] =
+            spec.value("mfa", false) ? "multiFactorAuthentication" : "singleFactorAuthentication";
         e["userType"] = "member";
         record_signin(s, t, std::move(e), event);
     };
@@ -383,7 +437,8 @@ void tenant::user_tick(stream& s, time_point t) {
             const auto ca = evaluate_ca(*u, app_id, ip, client_app);
             for (const auto& ev : {u->sessions_valid_from, u->disabled_at, u->high_risk_at})
                 if (ev && *ev >= issued && t >= *ev + times_.cae_delay) cut = true;
-            if (ca.blocked && ca.block_enabled_at && t >= std::max(*ca.block_enabled_at, issued) + times_.cae_delay) cut = true;
+            if (ca.blocked && ca.block_enabled_at && t >= std::max(*ca.block_enabled_at, issued) + times_.cae_delay)
+                cut = true;
         }
         if (!cut) {
             ++s.used_without_sign_in;
@@ -420,7 +475,8 @@ void tenant::user_tick(stream& s, time_point t) {
         const bool app_password = legacy && s.credential == "app_password";
         const bool password_known = !u->password_changed;
         const bool needs_mfa = spec.value("mfa", false);
-        if (!(app_password || (!legacy && passwordless) || (password_known && (!needs_mfa || attacker_mfa || legacy)))) {
+        if (!(app_password || (!legacy && passwordless) ||
+              (password_known && (!needs_mfa || attacker_mfa || legacy)))) {
             emit(password_known ? 50074 : 50126, "notApplied", json::array(), event);
             return;
         }

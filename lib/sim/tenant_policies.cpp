@@ -18,8 +18,10 @@ bool contains(const json& arr, const std::string& v) {
 // JSON merge for PATCH: objects merge member-wise, everything else replaces.
 void merge(json& into, const json& patch) {
     for (auto it = patch.begin(); it != patch.end(); ++it) {
-        if (it->is_object() && into.contains(it.key()) && into[it.key()].is_object()) merge(into[it.key()], *it);
-        else into[it.key()] = *it;
+        if (it->is_object() && into.contains(it.key()) && into[it.key()].is_object())
+            merge(into[it.key()], *it);
+        else
+            into[it.key()] = *it;
     }
 }
 
@@ -43,9 +45,9 @@ bool is_office365_app(const std::string& app_id) {
 }
 
 const std::vector<std::string>& policy_props() {
-    static const std::vector<std::string> p = {"id", "displayName", "createdDateTime", "modifiedDateTime", "state",
-                                               "conditions", "grantControls", "sessionControls", "description",
-                                               "templateId", "@odata.type"};
+    static const std::vector<std::string> p = {"id",          "displayName", "createdDateTime", "modifiedDateTime",
+                                               "state",       "conditions",  "grantControls",   "sessionControls",
+                                               "description", "templateId",  "@odata.type"};
     return p;
 }
 
@@ -73,13 +75,15 @@ json tenant::normalise_policy(json p) {
             if (!c.contains(k)) c[k] = nullptr;
         if (c.contains("applications") && c["applications"].is_object()) {
             auto& a = c["applications"];
-            for (const char* k : {"includeApplications", "excludeApplications", "includeUserActions", "includeAuthenticationContextClassReferences"})
+            for (const char* k : {"includeApplications", "excludeApplications", "includeUserActions",
+                                  "includeAuthenticationContextClassReferences"})
                 if (!a.contains(k)) a[k] = json::array();
             if (!a.contains("applicationFilter")) a["applicationFilter"] = nullptr;
         }
         if (c.contains("users") && c["users"].is_object()) {
             auto& u = c["users"];
-            for (const char* k : {"includeUsers", "excludeUsers", "includeGroups", "excludeGroups", "includeRoles", "excludeRoles"})
+            for (const char* k :
+                 {"includeUsers", "excludeUsers", "includeGroups", "excludeGroups", "includeRoles", "excludeRoles"})
                 if (!u.contains(k)) u[k] = json::array();
             for (const char* k : {"includeGuestsOrExternalUsers", "excludeGuestsOrExternalUsers"})
                 if (!u.contains(k)) u[k] = nullptr;
@@ -118,7 +122,8 @@ std::optional<std::string> tenant::validate_policy(const json& p) const {
             }
     }
     for (const auto& v : c.value("clientAppTypes", json::array())) {
-        static const std::vector<std::string> ok = {"all", "browser", "mobileAppsAndDesktopClients", "exchangeActiveSync", "easSupported", "other"};
+        static const std::vector<std::string> ok = {
+            "all", "browser", "mobileAppsAndDesktopClients", "exchangeActiveSync", "easSupported", "other"};
         if (!v.is_string() || std::find(ok.begin(), ok.end(), v.get<std::string>()) == ok.end())
             return "conditions.clientAppTypes contains an invalid value.";
     }
@@ -140,14 +145,21 @@ std::optional<std::string> tenant::validate_policy(const json& p) const {
         const auto op = g.value("operator", "OR");
         if (op != "AND" && op != "OR") return "grantControls.operator must be AND or OR.";
         const auto ctl = g.value("builtInControls", json::array());
-        static const std::vector<std::string> ok = {"block", "mfa", "compliantDevice", "domainJoinedDevice",
-                                                    "approvedApplication", "compliantApplication", "passwordChange"};
+        static const std::vector<std::string> ok = {"block",
+                                                    "mfa",
+                                                    "compliantDevice",
+                                                    "domainJoinedDevice",
+                                                    "approvedApplication",
+                                                    "compliantApplication",
+                                                    "passwordChange"};
         for (const auto& v : ctl)
             if (!v.is_string() || std::find(ok.begin(), ok.end(), v.get<std::string>()) == ok.end())
                 return "grantControls.builtInControls contains an invalid value.";
-        if (contains(ctl, "block") && ctl.size() > 1) return "The block control cannot be combined with other controls.";
+        if (contains(ctl, "block") && ctl.size() > 1)
+            return "The block control cannot be combined with other controls.";
         if (ctl.empty() && g.value("termsOfUse", json::array()).empty() &&
-            g.value("customAuthenticationFactors", json::array()).empty() && g.value("authenticationStrength", json(nullptr)).is_null())
+            g.value("customAuthenticationFactors", json::array()).empty() &&
+            g.value("authenticationStrength", json(nullptr)).is_null())
             return "grantControls must name at least one control.";
     }
     return std::nullopt;
@@ -176,7 +188,9 @@ tenant::ca_outcome tenant::evaluate_ca(const user_rec& u, const std::string& app
     for (const auto& rec : policies_) {
         const auto& p = rec.g;
         const std::string state = p["state"];
-        json entry = {{"id", p["id"]}, {"displayName", p["displayName"]}, {"enforcedGrantControls", json::array()},
+        json entry = {{"id", p["id"]},
+                      {"displayName", p["displayName"]},
+                      {"enforcedGrantControls", json::array()},
                       {"enforcedSessionControls", json::array()}};
         if (state == "disabled") {
             entry["result"] = "notEnabled";
@@ -201,7 +215,8 @@ tenant::ca_outcome tenant::evaluate_ca(const user_rec& u, const std::string& app
         // applications
         if (match) {
             const auto& ap = c["applications"];
-            const bool inc = contains(ap["includeApplications"], "All") || contains(ap["includeApplications"], app_id) ||
+            const bool inc = contains(ap["includeApplications"], "All") ||
+                             contains(ap["includeApplications"], app_id) ||
                              (contains(ap["includeApplications"], "Office365") && is_office365_app(app_id));
             const bool exc = contains(ap["excludeApplications"], app_id) ||
                              (contains(ap["excludeApplications"], "Office365") && is_office365_app(app_id));
@@ -221,7 +236,8 @@ tenant::ca_outcome tenant::evaluate_ca(const user_rec& u, const std::string& app
                     inc = inc || (l == "AllTrusted" ? ip_in_location(ip, "", true) : ip_in_location(ip, l, false));
             bool exc = false;
             for (const auto& l : loc["excludeLocations"])
-                if (l.is_string()) exc = exc || (l == "AllTrusted" ? ip_in_location(ip, "", true) : ip_in_location(ip, l, false));
+                if (l.is_string())
+                    exc = exc || (l == "AllTrusted" ? ip_in_location(ip, "", true) : ip_in_location(ip, l, false));
             match = inc && !exc;
         }
         // risk conditions
@@ -259,7 +275,8 @@ tenant::ca_outcome tenant::evaluate_ca(const user_rec& u, const std::string& app
 }
 
 graph_reply tenant::conditional_access(const graph_call& c, time_point now) {
-    if (c.segs.size() < 2 || c.segs[1] != "conditionalAccess") return bad_segment(c, now, c.segs.size() > 1 ? c.segs[1] : c.segs[0]);
+    if (c.segs.size() < 2 || c.segs[1] != "conditionalAccess")
+        return bad_segment(c, now, c.segs.size() > 1 ? c.segs[1] : c.segs[0]);
     if (c.segs.size() < 3) return bad_segment(c, now, "conditionalAccess");
     if (c.segs[2] == "policies") return policies(c, now);
     if (c.segs[2] == "namedLocations") return named_locations(c, now);
@@ -295,8 +312,12 @@ graph_reply tenant::policies(const graph_call& c, time_point now) {
             if (p["state"] == "enabled") r.enabled_at = now;
             policies_.push_back(r);
             add_audit(now, "Add conditional access policy", "Policy", "Conditional Access", "Add", c.client_id,
-                      json::array({{{"id", p["id"]}, {"displayName", p["displayName"]}, {"type", "Policy"},
-                                    {"userPrincipalName", nullptr}, {"groupType", nullptr}, {"modifiedProperties", json::array()}}}));
+                      json::array({{{"id", p["id"]},
+                                    {"displayName", p["displayName"]},
+                                    {"type", "Policy"},
+                                    {"userPrincipalName", nullptr},
+                                    {"groupType", nullptr},
+                                    {"modifiedProperties", json::array()}}}));
             json out = p;
             out["@odata.context"] = ctx(c, "identity/conditionalAccess/policies/$entity");
             return ok(out, 201);
@@ -317,7 +338,8 @@ graph_reply tenant::policies(const graph_call& c, time_point now) {
         json body = c.body;
         body.erase("@odata.type");
         for (const char* ro : {"id", "createdDateTime", "modifiedDateTime"})
-            if (body.contains(ro)) return error(400, "BadRequest", std::string("Property '") + ro + "' is read-only.", c, now);
+            if (body.contains(ro))
+                return error(400, "BadRequest", std::string("Property '") + ro + "' is read-only.", c, now);
         json merged = it->g;
         merge(merged, body);
         merged = normalise_policy(merged);
@@ -328,14 +350,22 @@ graph_reply tenant::policies(const graph_call& c, time_point now) {
         if (merged["state"] == "enabled" && !was_enabled) it->enabled_at = now;
         if (merged["state"] != "enabled") it->enabled_at.reset();
         add_audit(now, "Update conditional access policy", "Policy", "Conditional Access", "Update", c.client_id,
-                  json::array({{{"id", pid}, {"displayName", merged["displayName"]}, {"type", "Policy"},
-                                {"userPrincipalName", nullptr}, {"groupType", nullptr}, {"modifiedProperties", json::array()}}}));
+                  json::array({{{"id", pid},
+                                {"displayName", merged["displayName"]},
+                                {"type", "Policy"},
+                                {"userPrincipalName", nullptr},
+                                {"groupType", nullptr},
+                                {"modifiedProperties", json::array()}}}));
         return no_content();
     }
     if (c.method == "DELETE") {
         add_audit(now, "Delete conditional access policy", "Policy", "Conditional Access", "Delete", c.client_id,
-                  json::array({{{"id", pid}, {"displayName", it->g["displayName"]}, {"type", "Policy"},
-                                {"userPrincipalName", nullptr}, {"groupType", nullptr}, {"modifiedProperties", json::array()}}}));
+                  json::array({{{"id", pid},
+                                {"displayName", it->g["displayName"]},
+                                {"type", "Policy"},
+                                {"userPrincipalName", nullptr},
+                                {"groupType", nullptr},
+                                {"modifiedProperties", json::array()}}}));
         policies_.erase(it);
         return no_content();
     }
@@ -349,7 +379,8 @@ graph_reply tenant::named_locations(const graph_call& c, time_point now) {
             return "@odata.type must be #microsoft.graph.ipNamedLocation or #microsoft.graph.countryNamedLocation.";
         if (!l.contains("displayName") || !l["displayName"].is_string()) return "displayName is required.";
         if (type == "#microsoft.graph.ipNamedLocation") {
-            if (!l.contains("ipRanges") || !l["ipRanges"].is_array() || l["ipRanges"].empty()) return "ipRanges is required.";
+            if (!l.contains("ipRanges") || !l["ipRanges"].is_array() || l["ipRanges"].empty())
+                return "ipRanges is required.";
             for (const auto& r : l["ipRanges"]) {
                 const auto cidr = r.value("cidrAddress", "");
                 const auto ip = cidr.substr(0, cidr.find('/'));
@@ -364,7 +395,8 @@ graph_reply tenant::named_locations(const graph_call& c, time_point now) {
         if (c.method == "GET") {
             graph_reply err;
             bool has = false;
-            auto f = filter_of(c, now, {"id", "displayName", "createdDateTime", "modifiedDateTime"}, "namedLocation", err, has);
+            auto f = filter_of(c, now, {"id", "displayName", "createdDateTime", "modifiedDateTime"}, "namedLocation",
+                               err, has);
             if (has && !f) return err;
             std::vector<json> items;
             for (const auto& l : locations_)
@@ -378,7 +410,8 @@ graph_reply tenant::named_locations(const graph_call& c, time_point now) {
             l["id"] = new_guid();
             l["createdDateTime"] = format_rfc3339(now);
             l["modifiedDateTime"] = format_rfc3339(now);
-            if (l["@odata.type"] == "#microsoft.graph.ipNamedLocation" && !l.contains("isTrusted")) l["isTrusted"] = false;
+            if (l["@odata.type"] == "#microsoft.graph.ipNamedLocation" && !l.contains("isTrusted"))
+                l["isTrusted"] = false;
             locations_.push_back(l);
             l["@odata.context"] = ctx(c, "identity/conditionalAccess/namedLocations/$entity");
             return ok(l, 201);
@@ -398,7 +431,8 @@ graph_reply tenant::named_locations(const graph_call& c, time_point now) {
         if (!c.body.is_object()) return error(400, "BadRequest", "Empty Payload. JSON content expected.", c, now);
         json merged = *it;
         for (auto b = c.body.begin(); b != c.body.end(); ++b) merged[b.key()] = b.value();
-        if (merged["@odata.type"] != (*it)["@odata.type"]) return error(400, "BadRequest", "The @odata.type cannot change.", c, now);
+        if (merged["@odata.type"] != (*it)["@odata.type"])
+            return error(400, "BadRequest", "The @odata.type cannot change.", c, now);
         if (auto bad = validate(merged)) return error(400, "BadRequest", *bad, c, now);
         merged["modifiedDateTime"] = format_rfc3339(now);
         *it = merged;
@@ -408,7 +442,8 @@ graph_reply tenant::named_locations(const graph_call& c, time_point now) {
         for (const auto& p : policies_) {
             const auto& loc = p.g["conditions"]["locations"];
             if (loc.is_object() && (contains(loc["includeLocations"], lid) || contains(loc["excludeLocations"], lid)))
-                return error(400, "BadRequest", "The named location is referenced by one or more Conditional Access policies.", c, now);
+                return error(400, "BadRequest",
+                             "The named location is referenced by one or more Conditional Access policies.", c, now);
         }
         locations_.erase(it);
         return no_content();

@@ -174,8 +174,10 @@ graph_reply tenant::sp_member_of(const graph_call& c, time_point now, const sp_r
     if (c.method != "GET") return method_not_allowed(c, now);
     bool roles_only = false;
     if (c.segs.size() > nav_index + 1) {
-        if (c.segs[nav_index + 1] == "microsoft.graph.directoryRole" && c.segs.size() == nav_index + 2) roles_only = true;
-        else return bad_segment(c, now, c.segs[nav_index + 1]);
+        if (c.segs[nav_index + 1] == "microsoft.graph.directoryRole" && c.segs.size() == nav_index + 2)
+            roles_only = true;
+        else
+            return bad_segment(c, now, c.segs[nav_index + 1]);
     }
     // Service principals belong to directory roles (and, not modelled here, to groups).
     std::vector<json> items;

@@ -12,29 +12,94 @@ namespace {
 
 // user properties Graph returns without $select (graph-api.md §3.3)
 const std::vector<std::string>& default_user_props() {
-    static const std::vector<std::string> p = {"businessPhones", "displayName", "givenName", "id", "jobTitle", "mail",
-                                               "mobilePhone", "officeLocation", "preferredLanguage", "surname",
-                                               "userPrincipalName"};
+    static const std::vector<std::string> p = {"businessPhones",    "displayName", "givenName",        "id",
+                                               "jobTitle",          "mail",        "mobilePhone",      "officeLocation",
+                                               "preferredLanguage", "surname",     "userPrincipalName"};
     return p;
 }
 
 const std::vector<std::string>& user_props() {
-    static const std::vector<std::string> p = {
-        "id", "deletedDateTime", "aboutMe", "accountEnabled", "ageGroup", "assignedLicenses", "assignedPlans",
-        "authorizationInfo", "birthday", "businessPhones", "city", "companyName", "consentProvidedForMinor", "country",
-        "createdDateTime", "creationType", "customSecurityAttributes", "department", "deviceEnrollmentLimit",
-        "displayName", "employeeHireDate", "employeeId", "employeeLeaveDateTime", "employeeOrgData", "employeeType",
-        "externalUserState", "externalUserStateChangeDateTime", "faxNumber", "givenName", "hireDate", "identities",
-        "identityParentId", "imAddresses", "interests", "isManagementRestricted", "isResourceAccount", "jobTitle",
-        "lastPasswordChangeDateTime", "legalAgeGroupClassification", "licenseAssignmentStates", "mail",
-        "mailboxSettings", "mailNickname", "mobilePhone", "mySite", "officeLocation", "onPremisesDistinguishedName",
-        "onPremisesDomainName", "onPremisesExtensionAttributes", "onPremisesImmutableId", "onPremisesLastSyncDateTime",
-        "onPremisesProvisioningErrors", "onPremisesSamAccountName", "onPremisesSecurityIdentifier",
-        "onPremisesSyncEnabled", "onPremisesUserPrincipalName", "otherMails", "passwordPolicies", "passwordProfile",
-        "pastProjects", "postalCode", "preferredDataLocation", "preferredLanguage", "preferredName", "print", "provisionedPlans",
-        "proxyAddresses", "responsibilities", "schools", "securityIdentifier", "serviceProvisioningErrors", "showInAddressList", "signInActivity",
-        "signInSessionsValidFromDateTime", "skills", "state", "streetAddress", "surname", "usageLocation",
-        "userPrincipalName", "userType"};
+    static const std::vector<std::string> p = {"id",
+                                               "deletedDateTime",
+                                               "aboutMe",
+                                               "accountEnabled",
+                                               "ageGroup",
+                                               "assignedLicenses",
+                                               "assignedPlans",
+                                               "authorizationInfo",
+                                               "birthday",
+                                               "businessPhones",
+                                               "city",
+                                               "companyName",
+                                               "consentProvidedForMinor",
+                                               "country",
+                                               "createdDateTime",
+                                               "creationType",
+                                               "customSecurityAttributes",
+                                               "department",
+                                               "deviceEnrollmentLimit",
+                                               "displayName",
+                                               "employeeHireDate",
+                                               "employeeId",
+                                               "employeeLeaveDateTime",
+                                               "employeeOrgData",
+                                               "employeeType",
+                                               "externalUserState",
+                                               "externalUserStateChangeDateTime",
+                                               "faxNumber",
+                                               "givenName",
+                                               "hireDate",
+                                               "identities",
+                                               "identityParentId",
+                                               "imAddresses",
+                                               "interests",
+                                               "isManagementRestricted",
+                                               "isResourceAccount",
+                                               "jobTitle",
+                                               "lastPasswordChangeDateTime",
+                                               "legalAgeGroupClassification",
+                                               "licenseAssignmentStates",
+                                               "mail",
+                                               "mailboxSettings",
+                                               "mailNickname",
+                                               "mobilePhone",
+                                               "mySite",
+                                               "officeLocation",
+                                               "onPremisesDistinguishedName",
+                                               "onPremisesDomainName",
+                                               "onPremisesExtensionAttributes",
+                                               "onPremisesImmutableId",
+                                               "onPremisesLastSyncDateTime",
+                                               "onPremisesProvisioningErrors",
+                                               "onPremisesSamAccountName",
+                                               "onPremisesSecurityIdentifier",
+                                               "onPremisesSyncEnabled",
+                                               "onPremisesUserPrincipalName",
+                                               "otherMails",
+                                               "passwordPolicies",
+                                               "passwordProfile",
+                                               "pastProjects",
+                                               "postalCode",
+                                               "preferredDataLocation",
+                                               "preferredLanguage",
+                                               "preferredName",
+                                               "print",
+                                               "provisionedPlans",
+                                               "proxyAddresses",
+                                               "responsibilities",
+                                               "schools",
+                                               "securityIdentifier",
+                                               "serviceProvisioningErrors",
+                                               "showInAddressList",
+                                               "signInActivity",
+                                               "signInSessionsValidFromDateTime",
+                                               "skills",
+                                               "state",
+                                               "streetAddress",
+                                               "surname",
+                                               "usageLocation",
+                                               "userPrincipalName",
+                                               "userType"};
     return p;
 }
 
@@ -43,10 +108,14 @@ bool complex_enough(const std::string& pw) {
     int lowers = 0, uppers = 0, digits = 0, symbols = 0;
     for (unsigned char c : pw) {
         if (c < 0x20 || c > 0x7e) return false;  // Entra allows printable ASCII only (and space)
-        if (std::islower(c)) lowers = 1;
-        else if (std::isupper(c)) uppers = 1;
-        else if (std::isdigit(c)) digits = 1;
-        else symbols = 1;
+        if (std::islower(c))
+            lowers = 1;
+        else if (std::isupper(c))
+            uppers = 1;
+        else if (std::isdigit(c))
+            digits = 1;
+        else
+            symbols = 1;
     }
     return lowers + uppers + digits + symbols >= 3;
 }
@@ -70,7 +139,8 @@ const std::map<std::string, std::string>& method_collections() {
 tenant::user_rec* tenant::find_user(const std::string& key) {
     const auto k = lower(key);
     for (auto& u : users_)
-        if (lower(u.g["id"].get<std::string>()) == k || lower(u.g["userPrincipalName"].get<std::string>()) == k) return &u;
+        if (lower(u.g["id"].get<std::string>()) == k || lower(u.g["userPrincipalName"].get<std::string>()) == k)
+            return &u;
     return nullptr;
 }
 
@@ -81,10 +151,11 @@ const tenant::user_rec* tenant::find_user(const std::string& key) const {
 json tenant::user_view(const user_rec& u) const {
     json v = u.g;
     v["deletedDateTime"] = nullptr;
-    v["passwordProfile"] = {{"password", nullptr},
-                            {"forceChangePasswordNextSignIn", u.password_profile.value("forceChangePasswordNextSignIn", false)},
-                            {"forceChangePasswordNextSignInWithMfa",
-                             u.password_profile.value("forceChangePasswordNextSignInWithMfa", false)}};
+    v["passwordProfile"] = {
+        {"password", nullptr},
+        {"forceChangePasswordNextSignIn", u.password_profile.value("forceChangePasswordNextSignIn", false)},
+        {"forceChangePasswordNextSignInWithMfa",
+         u.password_profile.value("forceChangePasswordNextSignInWithMfa", false)}};
     return v;
 }
 
@@ -136,9 +207,13 @@ graph_reply tenant::users(const graph_call& c, time_point now) {
         u->sessions_valid_from = now;
         u->g["signInSessionsValidFromDateTime"] = format_rfc3339(now);
         add_audit(now, "Update StsRefreshTokenValidFrom Timestamp", "UserManagement", "Core Directory", "Update",
-                  c.client_id, json::array({{{"id", u->g["id"]}, {"displayName", nullptr}, {"type", "User"},
-                                             {"userPrincipalName", u->g["userPrincipalName"]}, {"groupType", nullptr},
-                                             {"modifiedProperties", json::array()}}}));
+                  c.client_id,
+                  json::array({{{"id", u->g["id"]},
+                                {"displayName", nullptr},
+                                {"type", "User"},
+                                {"userPrincipalName", u->g["userPrincipalName"]},
+                                {"groupType", nullptr},
+                                {"modifiedProperties", json::array()}}}));
         return ok({{"@odata.context", ctx(c, "Edm.Boolean")}, {"value", true}});
     }
     if (nav == "memberOf" || nav == "transitiveMemberOf") return member_of(c, now, *u);
@@ -165,7 +240,8 @@ graph_reply tenant::user_get(const graph_call& c, time_point now, user_rec& u) {
             if (comma == std::string::npos) comma = sel.size();
             const auto name = sel.substr(i, comma - i);
             if (!name.empty() && std::find(user_props().begin(), user_props().end(), name) == user_props().end())
-                return error(400, "BadRequest", "Could not find a property named '" + name + "' on type 'microsoft.graph.user'.", c, now);
+                return error(400, "BadRequest",
+                             "Could not find a property named '" + name + "' on type 'microsoft.graph.user'.", c, now);
             if (comma >= sel.size()) break;
             i = comma + 1;
         }
@@ -180,14 +256,19 @@ graph_reply tenant::user_get(const graph_call& c, time_point now, user_rec& u) {
 
 graph_reply tenant::user_patch(const graph_call& c, time_point now, user_rec& u) {
     if (!c.body.is_object()) return error(400, "BadRequest", "Empty Payload. JSON content expected.", c, now);
-    static const std::vector<std::string> read_only = {"id", "createdDateTime", "lastPasswordChangeDateTime",
-                                                       "signInSessionsValidFromDateTime", "onPremisesSyncEnabled",
-                                                       "deletedDateTime", "creationType"};
+    static const std::vector<std::string> read_only = {"id",
+                                                       "createdDateTime",
+                                                       "lastPasswordChangeDateTime",
+                                                       "signInSessionsValidFromDateTime",
+                                                       "onPremisesSyncEnabled",
+                                                       "deletedDateTime",
+                                                       "creationType"};
     for (auto it = c.body.begin(); it != c.body.end(); ++it) {
         const auto& k = it.key();
         if (k.rfind("@odata.", 0) == 0) continue;
         if (std::find(user_props().begin(), user_props().end(), k) == user_props().end())
-            return error(400, "Request_BadRequest", "Property '" + k + "' does not exist on type 'microsoft.graph.user'.", c, now);
+            return error(400, "Request_BadRequest",
+                         "Property '" + k + "' does not exist on type 'microsoft.graph.user'.", c, now);
         if (std::find(read_only.begin(), read_only.end(), k) != read_only.end())
             return error(400, "Request_BadRequest", "Property '" + k + "' is read-only and cannot be set.", c, now);
     }
@@ -195,35 +276,47 @@ graph_reply tenant::user_patch(const graph_call& c, time_point now, user_rec& u)
     if (c.body.contains("passwordProfile"))
         if (auto denied = check_reset_role(c, u, now)) return *denied;
     const bool synced = u.g.value("onPremisesSyncEnabled", json(nullptr)) == json(true);
-    const char* mastered = "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.";
+    const char* mastered =
+        "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects "
+        "currently undergoing migration.";
     const json* pp = c.body.contains("passwordProfile") ? &c.body["passwordProfile"] : nullptr;
     if (pp) {
-        if (!pp->is_object()) return error(400, "Request_BadRequest", "Invalid value specified for property 'passwordProfile' of resource 'User'.", c, now);
+        if (!pp->is_object())
+            return error(400, "Request_BadRequest",
+                         "Invalid value specified for property 'passwordProfile' of resource 'User'.", c, now);
         for (auto it = pp->begin(); it != pp->end(); ++it) {
             const auto& k = it.key();
             if (k != "password" && k != "forceChangePasswordNextSignIn" && k != "forceChangePasswordNextSignInWithMfa")
-                return error(400, "Request_BadRequest", "Property '" + k + "' does not exist on type 'microsoft.graph.passwordProfile'.", c, now);
+                return error(400, "Request_BadRequest",
+                             "Property '" + k + "' does not exist on type 'microsoft.graph.passwordProfile'.", c, now);
             if (k == "password" && !it->is_string())
-                return error(400, "Request_BadRequest", "Invalid value specified for property 'password' of resource 'User'.", c, now);
+                return error(400, "Request_BadRequest",
+                             "Invalid value specified for property 'password' of resource 'User'.", c, now);
             if (k != "password" && !it->is_boolean())
-                return error(400, "Request_BadRequest", "Invalid value specified for property '" + k + "' of resource 'User'.", c, now);
+                return error(400, "Request_BadRequest",
+                             "Invalid value specified for property '" + k + "' of resource 'User'.", c, now);
         }
         if (pp->contains("password")) {
             if (synced && !password_writeback_) return error(400, "Request_BadRequest", mastered, c, now);
             if (!complex_enough((*pp)["password"].get<std::string>()))
                 return error(400, "Request_BadRequest",
-                             "The specified password does not comply with password complexity requirements. Please provide a different password.",
+                             "The specified password does not comply with password complexity requirements. Please "
+                             "provide a different password.",
                              c, now);
         }
     }
     if (c.body.contains("accountEnabled")) {
         if (!c.body["accountEnabled"].is_boolean())
-            return error(400, "Request_BadRequest", "Invalid value specified for property 'accountEnabled' of resource 'User'.", c, now);
+            return error(400, "Request_BadRequest",
+                         "Invalid value specified for property 'accountEnabled' of resource 'User'.", c, now);
         if (synced) return error(400, "Request_BadRequest", mastered, c, now);
     }
     // Apply.
-    const json target = json::array({{{"id", u.g["id"]}, {"displayName", nullptr}, {"type", "User"},
-                                      {"userPrincipalName", u.g["userPrincipalName"]}, {"groupType", nullptr},
+    const json target = json::array({{{"id", u.g["id"]},
+                                      {"displayName", nullptr},
+                                      {"type", "User"},
+                                      {"userPrincipalName", u.g["userPrincipalName"]},
+                                      {"groupType", nullptr},
                                       {"modifiedProperties", json::array()}}});
     for (auto it = c.body.begin(); it != c.body.end(); ++it) {
         const auto& k = it.key();
@@ -258,8 +351,10 @@ graph_reply tenant::member_of(const graph_call& c, time_point now, user_rec& u) 
     const std::size_t base = odata::parse_key_segment(c.segs[0]) ? 2 : 3;  // index after memberOf
     bool roles_only = false;
     if (c.segs.size() > base) {
-        if (c.segs[base] == "microsoft.graph.directoryRole" && c.segs.size() == base + 1) roles_only = true;
-        else return bad_segment(c, now, c.segs[base]);
+        if (c.segs[base] == "microsoft.graph.directoryRole" && c.segs.size() == base + 1)
+            roles_only = true;
+        else
+            return bad_segment(c, now, c.segs[base]);
     }
     std::vector<json> items;
     for (const auto& r : roles_)
@@ -326,9 +421,12 @@ graph_reply tenant::user_methods(const graph_call& c, time_point now, user_rec& 
         for (const auto& m : u.methods)
             if (m["id"] == u.default_method) {
                 const auto t = m["@odata.type"].get<std::string>();
-                if (t == "#microsoft.graph.microsoftAuthenticatorAuthenticationMethod") pref = "push";
-                else if (t == "#microsoft.graph.phoneAuthenticationMethod") pref = "sms";
-                else if (t == "#microsoft.graph.softwareOathAuthenticationMethod") pref = "oath";
+                if (t == "#microsoft.graph.microsoftAuthenticatorAuthenticationMethod")
+                    pref = "push";
+                else if (t == "#microsoft.graph.phoneAuthenticationMethod")
+                    pref = "sms";
+                else if (t == "#microsoft.graph.softwareOathAuthenticationMethod")
+                    pref = "oath";
             }
         return ok({{"@odata.context", ctx(c, "users('" + uid + "')/authentication/signInPreferences")},
                    {"isSystemPreferredAuthenticationMethodEnabled", false},
@@ -355,7 +453,8 @@ graph_reply tenant::user_methods(const graph_call& c, time_point now, user_rec& 
             return error(400, "BadRequest", "No HTTP resource was found that matches the request URI.", c, now);
         }
         if (c.method != "GET") return method_not_allowed(c, now);
-        if (it == u.methods.end()) return am_error(404, "itemNotFound", "The requested authentication method was not found.");
+        if (it == u.methods.end())
+            return am_error(404, "itemNotFound", "The requested authentication method was not found.");
         json v = view(*it);
         v["@odata.context"] = ctx(c, "users('" + uid + "')/authentication/methods/$entity");
         return ok(v);
@@ -374,11 +473,15 @@ graph_reply tenant::user_methods(const graph_call& c, time_point now, user_rec& 
             const json b = c.body.is_null() ? json::object() : c.body;
             if (!b.is_object()) return am_error(400, "badRequest", "Invalid request body.");
             if (tap_policy_.value("state", "enabled") != "enabled")
-                return am_error(400, "badRequest", "Temporary access pass authentication method is not enabled for this user.");
+                return am_error(400, "badRequest",
+                                "Temporary access pass authentication method is not enabled for this user.");
             for (auto it = b.begin(); it != b.end(); ++it)
                 if (it.key() != "startDateTime" && it.key() != "lifetimeInMinutes" && it.key() != "isUsableOnce" &&
                     it.key() != "@odata.type")
-                    return am_error(400, "badRequest", "Property '" + it.key() + "' does not exist on type 'microsoft.graph.temporaryAccessPassAuthenticationMethod'.");
+                    return am_error(
+                        400, "badRequest",
+                        "Property '" + it.key() +
+                            "' does not exist on type 'microsoft.graph.temporaryAccessPassAuthenticationMethod'.");
             const int minl = tap_policy_.value("minimumLifetimeInMinutes", 10);
             const int maxl = tap_policy_.value("maximumLifetimeInMinutes", 43200);
             int life = tap_policy_.value("defaultLifetimeInMinutes", 60);
@@ -388,18 +491,22 @@ graph_reply tenant::user_methods(const graph_call& c, time_point now, user_rec& 
                 life = b["lifetimeInMinutes"].get<int>();
             }
             if (life < minl || life > maxl)
-                return am_error(400, "badRequest", "The lifetime of the temporary access pass must be between " +
-                                                       std::to_string(minl) + " and " + std::to_string(maxl) + " minutes.");
+                return am_error(400, "badRequest",
+                                "The lifetime of the temporary access pass must be between " + std::to_string(minl) +
+                                    " and " + std::to_string(maxl) + " minutes.");
             bool once = tap_policy_.value("isUsableOnce", false);
             if (b.contains("isUsableOnce")) {
-                if (!b["isUsableOnce"].is_boolean()) return am_error(400, "badRequest", "isUsableOnce must be a boolean.");
+                if (!b["isUsableOnce"].is_boolean())
+                    return am_error(400, "badRequest", "isUsableOnce must be a boolean.");
                 once = b["isUsableOnce"].get<bool>();
                 if (!once && tap_policy_.value("isUsableOnce", false))
-                    return am_error(400, "badRequest", "The temporary access pass policy only allows one-time use passes.");
+                    return am_error(400, "badRequest",
+                                    "The temporary access pass policy only allows one-time use passes.");
             }
             time_point start = now;
             if (b.contains("startDateTime")) {
-                auto t = b["startDateTime"].is_string() ? parse_rfc3339(b["startDateTime"].get<std::string>()) : std::nullopt;
+                auto t = b["startDateTime"].is_string() ? parse_rfc3339(b["startDateTime"].get<std::string>())
+                                                        : std::nullopt;
                 if (!t) return am_error(400, "badRequest", "Invalid startDateTime.");
                 start = *t;
             }
@@ -422,9 +529,13 @@ graph_reply tenant::user_methods(const graph_call& c, time_point now, user_rec& 
                       {"methodUsabilityReason", usable ? "EnabledByPolicy" : "NotYetValid"}};
             u.methods.push_back(m);
             add_audit(now, "Admin registered security info", "UserManagement", "Authentication Methods", "Add",
-                      c.client_id, json::array({{{"id", uid}, {"displayName", nullptr}, {"type", "User"},
-                                                 {"userPrincipalName", u.g["userPrincipalName"]}, {"groupType", nullptr},
-                                                 {"modifiedProperties", json::array()}}}));
+                      c.client_id,
+                      json::array({{{"id", uid},
+                                    {"displayName", nullptr},
+                                    {"type", "User"},
+                                    {"userPrincipalName", u.g["userPrincipalName"]},
+                                    {"groupType", nullptr},
+                                    {"modifiedProperties", json::array()}}}));
             json out = m;
             out["temporaryAccessPass"] = pass;
             out["@odata.context"] = ctx(c, "users('" + uid + "')/authentication/temporaryAccessPassMethods/$entity");
@@ -437,14 +548,16 @@ graph_reply tenant::user_methods(const graph_call& c, time_point now, user_rec& 
     auto it = std::find_if(u.methods.begin(), u.methods.end(),
                            [&](const json& m) { return m["id"] == mid && m["@odata.type"] == type; });
     if (c.method == "GET") {
-        if (it == u.methods.end()) return am_error(404, "itemNotFound", "The requested authentication method was not found.");
+        if (it == u.methods.end())
+            return am_error(404, "itemNotFound", "The requested authentication method was not found.");
         json v = view(*it);
         v["@odata.context"] = ctx(c, "users('" + uid + "')/authentication/" + coll + "/$entity");
         return ok(v);
     }
     if (c.method != "DELETE") return method_not_allowed(c, now);
     if (coll == "passwordMethods") return method_not_allowed(c, now);
-    if (it == u.methods.end()) return am_error(404, "itemNotFound", "The requested authentication method was not found.");
+    if (it == u.methods.end())
+        return am_error(404, "itemNotFound", "The requested authentication method was not found.");
     // The default method cannot go while any other (non-password) method remains, a Temporary
     // Access Pass included.
     if (mid == u.default_method) {
@@ -455,19 +568,24 @@ graph_reply tenant::user_methods(const graph_call& c, time_point now, user_rec& 
         }
         if (others > 0)
             return am_error(400, "badRequest",
-                            "Cannot delete default method with other methods configured. Please change default method before deletion.");
+                            "Cannot delete default method with other methods configured. Please change default method "
+                            "before deletion.");
     }
     if (type == "#microsoft.graph.phoneAuthenticationMethod" && (*it)["phoneType"] == "mobile") {
         for (const auto& m : u.methods)
             if (m["@odata.type"] == type && m["phoneType"] == "alternateMobile")
-                return am_error(400, "badRequest", "A user can't have an alternateMobile number without a mobile number.");
+                return am_error(400, "badRequest",
+                                "A user can't have an alternateMobile number without a mobile number.");
     }
     u.methods.erase(it);
     u.attacker_methods.erase(mid);
     if (mid == u.default_method) u.default_method.clear();
     add_audit(now, "Admin deleted security info", "UserManagement", "Authentication Methods", "Delete", c.client_id,
-              json::array({{{"id", uid}, {"displayName", nullptr}, {"type", "User"},
-                            {"userPrincipalName", u.g["userPrincipalName"]}, {"groupType", nullptr},
+              json::array({{{"id", uid},
+                            {"displayName", nullptr},
+                            {"type", "User"},
+                            {"userPrincipalName", u.g["userPrincipalName"]},
+                            {"groupType", nullptr},
                             {"modifiedProperties", json::array()}}}));
     return no_content();
 }
@@ -475,11 +593,14 @@ graph_reply tenant::user_methods(const graph_call& c, time_point now, user_rec& 
 graph_reply tenant::user_rules(const graph_call& c, time_point now, user_rec& u) {
     const std::size_t base = odata::parse_key_segment(c.segs[0]) ? 2 : 3;  // index of folder
     if (!u.has_mailbox)
-        return error(404, "MailboxNotEnabledForRESTAPI", "The mailbox is either inactive, soft-deleted, or is hosted on-premise.", c, now);
+        return error(404, "MailboxNotEnabledForRESTAPI",
+                     "The mailbox is either inactive, soft-deleted, or is hosted on-premise.", c, now);
     if (c.segs.size() <= base) return bad_segment(c, now, "mailFolders");
     auto folder = c.segs[base];
-    if (folder.size() > 2 && folder.front() == '\'' && folder.back() == '\'') folder = folder.substr(1, folder.size() - 2);
-    if (lower(folder) != "inbox") return error(404, "ErrorItemNotFound", "The specified object was not found in the store.", c, now);
+    if (folder.size() > 2 && folder.front() == '\'' && folder.back() == '\'')
+        folder = folder.substr(1, folder.size() - 2);
+    if (lower(folder) != "inbox")
+        return error(404, "ErrorItemNotFound", "The specified object was not found in the store.", c, now);
     if (c.segs.size() <= base + 1 || c.segs[base + 1] != "messageRules")
         return bad_segment(c, now, c.segs.size() > base + 1 ? c.segs[base + 1] : folder);
     const std::string uid = u.g["id"];
@@ -493,7 +614,8 @@ graph_reply tenant::user_rules(const graph_call& c, time_point now, user_rec& u)
     if (c.segs.size() != base + 3) return bad_segment(c, now, c.segs[base + 3]);
     const auto& rid = c.segs[base + 2];
     auto it = std::find_if(u.rules.begin(), u.rules.end(), [&](const json& r) { return r["id"] == rid; });
-    if (it == u.rules.end()) return error(404, "ErrorItemNotFound", "The specified object was not found in the store.", c, now);
+    if (it == u.rules.end())
+        return error(404, "ErrorItemNotFound", "The specified object was not found in the store.", c, now);
     if (c.method == "GET") {
         json v = *it;
         v["@odata.context"] = ctx(c, context + "/$entity");
@@ -507,8 +629,8 @@ graph_reply tenant::user_rules(const graph_call& c, time_point now, user_rec& u)
     }
     if (c.method == "PATCH") {
         if (!c.body.is_object()) return error(400, "ErrorInvalidRequest", "Cannot read the request body.", c, now);
-        static const std::vector<std::string> writable = {"displayName", "sequence", "isEnabled", "conditions",
-                                                          "exceptions", "actions"};
+        static const std::vector<std::string> writable = {"displayName", "sequence",   "isEnabled",
+                                                          "conditions",  "exceptions", "actions"};
         for (auto b = c.body.begin(); b != c.body.end(); ++b)
             if (std::find(writable.begin(), writable.end(), b.key()) == writable.end())
                 return error(400, "ErrorInvalidProperty", "The property '" + b.key() + "' is not writable.", c, now);
@@ -521,7 +643,8 @@ graph_reply tenant::user_rules(const graph_call& c, time_point now, user_rec& u)
 }
 
 graph_reply tenant::risky_users(const graph_call& c, time_point now) {
-    if (c.segs.size() < 2 || c.segs[1] != "riskyUsers") return bad_segment(c, now, c.segs.size() > 1 ? c.segs[1] : c.segs[0]);
+    if (c.segs.size() < 2 || c.segs[1] != "riskyUsers")
+        return bad_segment(c, now, c.segs.size() > 1 ? c.segs[1] : c.segs[0]);
     if (!identity_protection_licensed_)
         return error(403, "Authorization_RequestDenied", "Your tenant is not licensed for this feature.", c, now);
     if (c.segs.size() == 2) {
@@ -542,7 +665,8 @@ graph_reply tenant::risky_users(const graph_call& c, time_point now) {
     if (s2 == "confirmCompromised" || s2 == "dismiss") {
         if (c.segs.size() != 3) return bad_segment(c, now, c.segs[3]);
         if (c.method != "POST") return method_not_allowed(c, now);
-        if (!c.body.is_object() || !c.body.contains("userIds") || !c.body["userIds"].is_array() || c.body["userIds"].empty())
+        if (!c.body.is_object() || !c.body.contains("userIds") || !c.body["userIds"].is_array() ||
+            c.body["userIds"].empty())
             return error(400, "BadRequest", "The request body must contain a non-empty userIds array.", c, now);
         for (const auto& id : c.body["userIds"])
             if (!id.is_string() || !is_guid(id.get<std::string>()))
@@ -552,15 +676,20 @@ graph_reply tenant::risky_users(const graph_call& c, time_point now) {
             if (!u) continue;
             const bool confirm = s2 == "confirmCompromised";
             if (!u->risk)
-                u->risk = json{{"@odata.type", "#microsoft.graph.riskyUser"}, {"id", u->g["id"]}, {"isDeleted", false},
-                               {"isProcessing", false}, {"userDisplayName", u->g["displayName"]},
+                u->risk = json{{"@odata.type", "#microsoft.graph.riskyUser"},
+                               {"id", u->g["id"]},
+                               {"isDeleted", false},
+                               {"isProcessing", false},
+                               {"userDisplayName", u->g["displayName"]},
                                {"userPrincipalName", u->g["userPrincipalName"]}};
             (*u->risk)["riskLevel"] = confirm ? "high" : "none";
             (*u->risk)["riskState"] = confirm ? "confirmedCompromised" : "dismissed";
             (*u->risk)["riskDetail"] = confirm ? "adminConfirmedUserCompromised" : "adminDismissedAllRiskForUser";
             (*u->risk)["riskLastUpdatedDateTime"] = format_rfc3339(now);
-            if (confirm) u->high_risk_at = now;
-            else u->high_risk_at.reset();
+            if (confirm)
+                u->high_risk_at = now;
+            else
+                u->high_risk_at.reset();
         }
         return no_content();
     }

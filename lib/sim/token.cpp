@@ -55,18 +55,24 @@ http_response tenant::token_request(const std::string& tenant_segment, const std
                                     const http_request& req, time_point now, std::string& client_id_out) {
     advance(now);
     if (method != "POST")
-        return token_error(400, "invalid_request", 900561, "The endpoint only accepts POST requests. Received a " + method + " request.", now);
+        return token_error(400, "invalid_request", 900561,
+                           "The endpoint only accepts POST requests. Received a " + method + " request.", now);
     const auto ts = lower(tenant_segment);
     if (ts == "common" || ts == "consumers" || ts == "organizations")
         return token_error(400, "invalid_request", 9001023,
-                           "The grant type isn't supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint.",
+                           "The grant type isn't supported over the /common or /consumers endpoints. Please use the "
+                           "/organizations or tenant-specific endpoint.",
                            now);
     if (!is_tenant_name(tenant_segment))
         return token_error(400, "invalid_request", 90002,
-                           "Tenant '" + tenant_segment + "' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.",
+                           "Tenant '" + tenant_segment +
+                               "' not found. Check to make sure you have the correct tenant ID and are signing into "
+                               "the correct cloud.",
                            now);
     auto form = odata::parse_query(req.body);
-    if (!form) return token_error(400, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.", now);
+    if (!form)
+        return token_error(400, "invalid_request", 900144,
+                           "The request body must contain the following parameter: 'grant_type'.", now);
     auto get = [&](const char* k) -> std::string {
         auto it = form->find(k);
         return it == form->end() ? std::string() : it->second;
@@ -87,14 +93,18 @@ http_response tenant::token_request(const std::string& tenant_segment, const std
     client_id_out = client_id;
     for (const char* required : {"grant_type"})
         if (get(required).empty())
-            return token_error(400, "invalid_request", 900144,
-                               std::string("The request body must contain the following parameter: '") + required + "'.", now);
+            return token_error(
+                400, "invalid_request", 900144,
+                std::string("The request body must contain the following parameter: '") + required + "'.", now);
     if (get("grant_type") != "client_credentials")
-        return token_error(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type '" + get("grant_type") + "'.", now);
+        return token_error(400, "unsupported_grant_type", 70003,
+                           "The app requested an unsupported grant type '" + get("grant_type") + "'.", now);
     if (client_id.empty())
-        return token_error(400, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.", now);
+        return token_error(400, "invalid_request", 900144,
+                           "The request body must contain the following parameter: 'client_id'.", now);
     if (get("scope").empty())
-        return token_error(400, "invalid_request", 900144, "The request body must contain the following parameter: 'scope'.", now);
+        return token_error(400, "invalid_request", 900144,
+                           "The request body must contain the following parameter: 'scope'.", now);
 
     // Who is asking: a registered client, or an application of the scenario.
     const registered_client* reg = nullptr;
@@ -103,8 +113,11 @@ http_response tenant::token_request(const std::string& tenant_segment, const std
     app_rec* app = app_by_app_id(client_id);
     if (!reg && !app)
         return token_error(400, "unauthorized_client", 700016,
-                           "Application with identifier '" + client_id + "' was not found in the directory '" + display_name_ +
-                               "'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
+                           "Application with identifier '" + client_id + "' was not found in the directory '" +
+                               display_name_ +
+                               "'. This can happen if the application has not been installed by the administrator of "
+                               "the tenant or consented to by any user in the tenant. You may have sent your "
+                               "authentication request to the wrong tenant.",
                            now);
     if (sp_rec* sp = sp_by_app_id(client_id); sp && !sp->g.value("accountEnabled", true))
         return token_error(400, "unauthorized_client", 7000112,
@@ -112,28 +125,37 @@ http_response tenant::token_request(const std::string& tenant_segment, const std
 
     const std::string scope = get("scope");
     if (scope.find(' ') != std::string::npos)
-        return token_error(400, "invalid_scope", 70011,
-                           "The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. Only one resource may be requested with the /.default scope.",
-                           now);
+        return token_error(
+            400, "invalid_scope", 70011,
+            "The provided request must include a 'scope' input parameter. The provided value for the input parameter "
+            "'scope' is not valid. Only one resource may be requested with the /.default scope.",
+            now);
     // Client credentials need "<resource>/.default"; a resource the tenant has no service
     // principal for is invalid_resource (AADSTS500011), not a bad scope.
     static const std::string default_suffix = "/.default";
-    const bool dot_default = scope.size() > default_suffix.size() &&
-                             scope.compare(scope.size() - default_suffix.size(), default_suffix.size(), default_suffix) == 0;
+    const bool dot_default =
+        scope.size() > default_suffix.size() &&
+        scope.compare(scope.size() - default_suffix.size(), default_suffix.size(), default_suffix) == 0;
     if (!dot_default)
-        return token_error(400, "invalid_scope", 70011,
-                           "The provided value for the input parameter 'scope' is not valid. The scope " + scope + " is not valid.", now);
+        return token_error(
+            400, "invalid_scope", 70011,
+            "The provided value for the input parameter 'scope' is not valid. The scope " + scope + " is not valid.",
+            now);
     const std::string resource = scope.substr(0, scope.size() - default_suffix.size());
     if (resource != "https://graph.microsoft.com" && resource != "00000003-0000-0000-c000-000000000000")
         return token_error(400, "invalid_resource", 500011,
-                           "The resource principal named " + resource + " was not found in the tenant named " + display_name_ +
-                               ". This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.",
+                           "The resource principal named " + resource + " was not found in the tenant named " +
+                               display_name_ +
+                               ". This can happen if the application has not been installed by the administrator of "
+                               "the tenant or consented to by any user in the tenant. You might have sent your "
+                               "authentication request to the wrong tenant.",
                            now);
 
     const std::string assertion = get("client_assertion");
     if (secret.empty() && assertion.empty())
-        return token_error(401, "invalid_client", 7000218,
-                           "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.", now);
+        return token_error(
+            401, "invalid_client", 7000218,
+            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.", now);
     if (!secret.empty()) {
         // The registered client's secret is a credential of its application (tenant_self.cpp),
         // with its expiry, like any scenario application's.
@@ -146,8 +168,10 @@ http_response tenant::token_request(const std::string& tenant_segment, const std
                     auto v = secret_values_.find(p["keyId"].get<std::string>());
                     if (v == secret_values_.end() || !equal_ct(v->second, secret)) continue;
                     const auto end = parse_rfc3339(p.value("endDateTime", ""));
-                    if (end && now >= *end) expired = true;
-                    else good = true;
+                    if (end && now >= *end)
+                        expired = true;
+                    else
+                        good = true;
                 }
             }
         }
@@ -156,7 +180,8 @@ http_response tenant::token_request(const std::string& tenant_segment, const std
                                "The provided client secret keys for app '" + client_id + "' are expired.", now);
         if (!good)
             return token_error(401, "invalid_client", 7000215,
-                               "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '" +
+                               "Invalid client secret provided. Ensure the secret being sent in the request is the "
+                               "client secret value, not the client secret ID, for a secret added to app '" +
                                    client_id + "'.",
                                now);
     } else {
@@ -176,7 +201,8 @@ http_response tenant::token_request(const std::string& tenant_segment, const std
             return token_error(401, "invalid_client", 50027, "JWT token is invalid or malformed.", now);
         const std::string alg = hdr.value("alg", "");
         if (alg != "RS256" && alg != "PS256")
-            return token_error(401, "invalid_client", 5002738, "Invalid JWT token. '" + alg + "' is not a supported signature algorithm.", now);
+            return token_error(401, "invalid_client", 5002738,
+                               "Invalid JWT token. '" + alg + "' is not a supported signature algorithm.", now);
         const std::string x5t = hdr.value("x5t", "");
         const std::string x5t256 = hdr.value("x5t#S256", "");
         // Certificates that may sign: the application's keyCredentials (the registered client's
@@ -193,27 +219,35 @@ http_response tenant::token_request(const std::string& tenant_segment, const std
         const certificate_facts* cert = nullptr;
         const registered_cert* expired_cert = nullptr;
         for (const auto& c : certs) {
-            if (!((!x5t.empty() && c.facts.sha1_x5t == x5t) || (!x5t256.empty() && c.facts.sha256_x5t == x5t256))) continue;
-            if (c.end && now >= *c.end) expired_cert = &c;
-            else cert = &c.facts;
+            if (!((!x5t.empty() && c.facts.sha1_x5t == x5t) || (!x5t256.empty() && c.facts.sha256_x5t == x5t256)))
+                continue;
+            if (c.end && now >= *c.end)
+                expired_cert = &c;
+            else
+                cert = &c.facts;
         }
         const std::string thumbprint = x5t.empty() ? x5t256 : x5t;
         if (!cert && expired_cert)
             return token_error(401, "invalid_client", 700027,
-                               "Client assertion contains an invalid signature. [Reason - The key used is expired., Thumbprint of key used by client: '" +
+                               "Client assertion contains an invalid signature. [Reason - The key used is expired., "
+                               "Thumbprint of key used by client: '" +
                                    thumbprint + "', key expired " + aad_timestamp(*expired_cert->end) + "]",
                                now);
         if (!cert)
             return token_error(401, "invalid_client", 700027,
-                               "The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Thumbprint of key used by client: '" +
+                               "The certificate with identifier used to sign the client assertion is not registered on "
+                               "application. [Reason - The key was not found., Thumbprint of key used by client: '" +
                                    thumbprint + "']",
                                now);
         if (!verify_jws_signature(alg, cert->public_key_pem, assertion.substr(0, d2), *sig))
             return token_error(401, "invalid_client", 700027, "Client assertion failed signature validation.", now);
         const std::string iss = pay.value("iss", ""), sub = pay.value("sub", "");
-        if (iss != sub) return token_error(401, "invalid_client", 50048, "Subject mismatches Issuer claim in the client assertion.", now);
+        if (iss != sub)
+            return token_error(401, "invalid_client", 50048, "Subject mismatches Issuer claim in the client assertion.",
+                               now);
         if (lower(iss) != lower(client_id))
-            return token_error(401, "invalid_client", 700021, "Client assertion application identifier doesn't match 'client_id' parameter.", now);
+            return token_error(401, "invalid_client", 700021,
+                               "Client assertion application identifier doesn't match 'client_id' parameter.", now);
         const std::string aud = pay.value("aud", "");
         bool aud_ok = false;
         for (const auto& name : [&] {
@@ -223,8 +257,9 @@ http_response tenant::token_request(const std::string& tenant_segment, const std
              }())
             aud_ok = aud_ok || lower(aud) == lower(base_url_ + "/" + name + "/oauth2/v2.0/token");
         if (!aud_ok)
-            return token_error(401, "invalid_client", 700212,
-                               "No matching federated identity record found for presented assertion audience '" + aud + "'.", now);
+            return token_error(
+                401, "invalid_client", 700212,
+                "No matching federated identity record found for presented assertion audience '" + aud + "'.", now);
         if (!pay.contains("exp") || !pay["exp"].is_number())
             return token_error(401, "invalid_client", 50027, "JWT token is invalid or malformed.", now);
         const auto nowsec = to_unix_ms(now) / 1000;
@@ -256,18 +291,22 @@ http_response tenant::token_request(const std::string& tenant_segment, const std
     return r;
 }
 
-std::optional<std::string> tenant::authenticate(const std::string& authorization, time_point now, graph_reply& failure) {
+std::optional<std::string> tenant::authenticate(const std::string& authorization, time_point now,
+                                                graph_reply& failure) {
     graph_call c;
     c.request_id = new_guid();
     c.client_request_id = c.request_id;
     auto fail = [&](const std::string& msg) {
         failure = error(401, "InvalidAuthenticationToken", msg, c, now);
-        failure.headers.emplace_back("WWW-Authenticate",
-                                     "Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\"");
+        failure.headers.emplace_back(
+            "WWW-Authenticate",
+            "Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\", "
+            "client_id=\"00000003-0000-0000-c000-000000000000\"");
         return std::nullopt;
     };
     if (authorization.empty()) return fail("Access token is empty.");
-    if (authorization.size() < 7 || lower(authorization.substr(0, 7)) != "bearer ") return fail("Access token is empty.");
+    if (authorization.size() < 7 || lower(authorization.substr(0, 7)) != "bearer ")
+        return fail("Access token is empty.");
     const std::string token = authorization.substr(7);
     auto it = tokens_.find(token);
     if (it == tokens_.end()) return fail("CompactToken parsing failed with error code: 80049217");

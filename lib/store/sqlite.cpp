@@ -13,15 +13,23 @@ constexpr int application_id = 0x434e5444;  // "CNTD"
 
 bool is_storage_failure(int code) {
     switch (code & 0xff) {
-    case SQLITE_IOERR: case SQLITE_FULL: case SQLITE_CORRUPT: case SQLITE_NOTADB: case SQLITE_CANTOPEN:
-    case SQLITE_READONLY: case SQLITE_PROTOCOL: case SQLITE_NOLFS: return true;
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PROTOCOL:
+    case SQLITE_NOLFS: return true;
     default: return false;
     }
 }
 
 void connection::note_result(int code) {
-    if (code == SQLITE_OK) storage_failing_ = false;
-    else if (is_storage_failure(code)) storage_failing_ = true;
+    if (code == SQLITE_OK)
+        storage_failing_ = false;
+    else if (is_storage_failure(code))
+        storage_failing_ = true;
 }
 
 bool connection::probe_write() {
@@ -35,8 +43,8 @@ bool connection::probe_write() {
 }
 
 connection::connection(const std::string& path) {
-    const int rc = sqlite3_open_v2(path.c_str(), &db_,
-                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    const int rc =
+        sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
         // The handle is allocated even on failure: read the message, then close it.
         const std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
@@ -75,8 +83,8 @@ int connection::user_version() {
 void connection::set_user_version(int v) { exec("PRAGMA user_version=" + std::to_string(v)); }
 
 statement::statement(connection& db, std::string_view sql) : conn_(&db), db_(db.raw()) {
-    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                                      &stmt_, nullptr);
+    const int rc =
+        sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
     if (rc != SQLITE_OK) fail("prepare", rc);
 }
 
@@ -139,8 +147,7 @@ bool statement::step() {
 
 bool statement::run() {
     try {
-        while (step()) {
-        }
+        while (step()) {}
     } catch (const storage_error& e) {
         reset();
         if ((e.code() & 0xff) == SQLITE_CONSTRAINT) return false;
@@ -159,7 +166,8 @@ std::int64_t statement::int64(int column) const { return sqlite3_column_int64(st
 
 std::string statement::text(int column) const {
     const auto* p = sqlite3_column_text(stmt_, column);
-    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)))
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)))
              : std::string();
 }
 
@@ -182,14 +190,18 @@ std::optional<std::string> statement::optional_text(int column) const {
 }
 
 transaction::transaction(connection& db)
-    : db_(db), changes_at_begin_(sqlite3_total_changes64(db.raw())), nested_(sqlite3_get_autocommit(db.raw()) == 0) {
+        : db_(db),
+          changes_at_begin_(sqlite3_total_changes64(db.raw())),
+          nested_(sqlite3_get_autocommit(db.raw()) == 0) {
     db_.exec(nested_ ? "SAVEPOINT nested" : "BEGIN IMMEDIATE");
 }
 
 transaction::~transaction() {
     if (done_) return;
-    if (nested_) sqlite3_exec(db_.raw(), "ROLLBACK TO nested; RELEASE nested", nullptr, nullptr, nullptr);
-    else sqlite3_exec(db_.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
+    if (nested_)
+        sqlite3_exec(db_.raw(), "ROLLBACK TO nested; RELEASE nested", nullptr, nullptr, nullptr);
+    else
+        sqlite3_exec(db_.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
 void transaction::commit() {

@@ -35,9 +35,9 @@ std::string event_hash(const std::string& prev_hash, const std::string& incident
     const std::string at_text = std::to_string(at);
     const std::string seq_text = step_seq ? std::to_string(*step_seq) : std::string("-");
     std::string material;
-    for (const std::string_view part : {std::string_view(prev_hash), std::string_view(incident_id),
-                                        std::string_view(at_text), kind, std::string_view(seq_text),
-                                        std::string_view(data)}) {
+    for (const std::string_view part :
+         {std::string_view(prev_hash), std::string_view(incident_id), std::string_view(at_text), kind,
+          std::string_view(seq_text), std::string_view(data)}) {
         material += std::to_string(part.size());
         material += ':';
         material += part;
@@ -105,7 +105,7 @@ std::string secret_aad(const std::string& incident_id, const std::string& name) 
 }  // namespace
 
 store::store(const std::string& path, const clock_source& clock, vault secrets)
-    : clock_(clock), vault_(std::move(secrets)), db_(std::make_unique<connection>(path)) {
+        : clock_(clock), vault_(std::move(secrets)), db_(std::make_unique<connection>(path)) {
     migrate(*db_);
 }
 
@@ -169,8 +169,8 @@ create_result store::create_incident(const new_incident& in) {
     ins.bind(6, request_text).bind(7, plan_summary.dump()).bind(8, now);
     if (!ins.run()) throw storage_error(19, "incident id collision");
 
-    auto& acc = cached(
-        "INSERT INTO accounts (incident_id, upn, tier, tier_reason, synced) VALUES (?1, ?2, ?3, ?4, ?5)");
+    auto& acc =
+        cached("INSERT INTO accounts (incident_id, upn, tier, tier_reason, synced) VALUES (?1, ?2, ?3, ?4, ?5)");
     for (const auto& a : in.plan.accounts) {
         acc.reset();
         acc.bind(1, in.id).bind(2, a.upn).bind(3, incident::to_string(a.assigned_tier)).bind(4, a.tier_reason);
@@ -178,9 +178,11 @@ create_result store::create_incident(const new_incident& in) {
         acc.run();
     }
     insert_steps(in.id, in.plan.steps);
-    append_event_locked(in.id, "accepted",
-                        std::nullopt, {{"tenant", in.tenant}, {"request_sha256", request_sha},
-                                       {"steps", in.plan.steps.size()}, {"accounts", in.plan.accounts.size()}});
+    append_event_locked(in.id, "accepted", std::nullopt,
+                        {{"tenant", in.tenant},
+                         {"request_sha256", request_sha},
+                         {"steps", in.plan.steps.size()},
+                         {"accounts", in.plan.accounts.size()}});
     tx.commit();
     return created{in.id};
 }
@@ -193,8 +195,10 @@ void store::insert_steps(const std::string& incident_id, const std::vector<incid
         st.reset();
         st.bind(1, incident_id).bind(2, s.seq).bind(3, incident::to_string(s.step_phase)).bind(4, s.stage);
         st.bind(5, incident::to_string(s.kind)).bind(6, s.target);
-        if (s.depends_on) st.bind(7, *s.depends_on);
-        else st.bind_null(7);
+        if (s.depends_on)
+            st.bind(7, *s.depends_on);
+        else
+            st.bind_null(7);
         st.bind(8, s.requires_approval ? 1 : 0).bind(9, s.params.dump());
         st.bind(10, s.requires_approval ? std::string_view("waiting_approval") : std::string_view("pending"));
         st.run();
@@ -226,8 +230,7 @@ std::vector<incident_record> store::list_incidents(const list_filter& f) {
 }
 
 std::vector<std::string> store::unfinished_incident_ids() {
-    auto& q = cached(
-        "SELECT id FROM incidents WHERE status NOT IN ('contained', 'cancelled') ORDER BY created_at, id");
+    auto& q = cached("SELECT id FROM incidents WHERE status NOT IN ('contained', 'cancelled') ORDER BY created_at, id");
     std::vector<std::string> out;
     while (q.step()) out.push_back(q.text(0));
     return out;
@@ -241,7 +244,7 @@ std::map<std::string, std::int64_t> store::count_by_status() {
 }
 
 // An incident whose release is still to run (a cancelled one, released after the cancel).
-#define RELEASING                                                                                        \
+#define RELEASING                                                                                         \
     "EXISTS (SELECT 1 FROM steps r WHERE r.incident_id = i.id AND r.kind = 'release_block' AND r.status " \
     "IN ('pending', 'running'))"
 
@@ -258,7 +261,8 @@ void store::for_each_scheduled(const std::optional<std::string>& incident_id,
                                const std::function<void(schedule_step&&)>& on_step) {
     auto& qi = cached(
         "SELECT id, tenant, status, phase, contained_at, coalesce(json_extract(plan_json, '$.refined'), 0), "
-        "attention_json FROM incidents i WHERE (status NOT IN ('contained', 'cancelled') OR " RELEASING ") "
+        "attention_json FROM incidents i WHERE (status NOT IN ('contained', 'cancelled') OR " RELEASING
+        ") "
         "AND (?1 IS NULL OR id = ?1) ORDER BY created_at, id");
     qi.bind(1, incident_id);
     while (qi.step()) {
@@ -276,11 +280,13 @@ void store::for_each_scheduled(const std::optional<std::string>& incident_id,
         "SELECT s.incident_id, s.seq, s.stage, s.phase, s.kind, s.depends_on, s.requires_approval, s.status, "
         "s.not_before, json_extract(s.params_json, '$.offset_ms'), s.target, "
         "coalesce(json_extract(s.params_json, '$.batch'), 0), coalesce(s.error, ''), "
-        "CASE WHEN s.kind = 'verify_signins' AND s.status = 'succeeded' THEN json_extract(s.result_json, '$.verdict') END, "
+        "CASE WHEN s.kind = 'verify_signins' AND s.status = 'succeeded' THEN json_extract(s.result_json, '$.verdict') "
+        "END, "
         "CASE WHEN s.kind = 'verify_signins' AND s.status = 'succeeded' THEN "
         "coalesce(json_extract(s.result_json, '$.attention'), json_extract(s.result_json, '$.diagnosis')) END "
         "FROM steps s JOIN incidents i ON i.id = s.incident_id "
-        "WHERE (i.status NOT IN ('contained', 'cancelled') OR " RELEASING ") AND (?1 IS NULL OR i.id = ?1) "
+        "WHERE (i.status NOT IN ('contained', 'cancelled') OR " RELEASING
+        ") AND (?1 IS NULL OR i.id = ?1) "
         "ORDER BY i.created_at, i.id, s.seq");
     qs.bind(1, incident_id);
     while (qs.step()) {
@@ -454,8 +460,8 @@ void store::complete_step(const std::string& incident_id, int seq, const nlohman
 
 void store::schedule_retry(const std::string& incident_id, int seq, time_point not_before, const std::string& error) {
     transaction tx(*db_);
-    auto& up = cached(
-        "UPDATE steps SET status = 'pending', not_before = ?3, error = ?4 WHERE incident_id = ?1 AND seq = ?2");
+    auto& up =
+        cached("UPDATE steps SET status = 'pending', not_before = ?3, error = ?4 WHERE incident_id = ?1 AND seq = ?2");
     up.bind(1, incident_id).bind(2, seq).bind(3, to_unix_ms(not_before)).bind(4, error);
     up.run();
     append_event_locked(incident_id, "step_retry_scheduled", seq,
@@ -465,8 +471,8 @@ void store::schedule_retry(const std::string& incident_id, int seq, time_point n
 
 void store::fail_step(const std::string& incident_id, int seq, const std::string& error) {
     transaction tx(*db_);
-    auto& up = cached(
-        "UPDATE steps SET status = 'failed', error = ?3, finished_at = ?4 WHERE incident_id = ?1 AND seq = ?2");
+    auto& up =
+        cached("UPDATE steps SET status = 'failed', error = ?3, finished_at = ?4 WHERE incident_id = ?1 AND seq = ?2");
     up.bind(1, incident_id).bind(2, seq).bind(3, error).bind(4, to_unix_ms(clock_.now()));
     up.run();
     append_event_locked(incident_id, "step_failed", seq, {{"error", error}});
@@ -527,7 +533,8 @@ void store::replace_pending_plan(const std::string& incident_id, const incident:
     for (const auto& s : refined.steps)
         if (s.step_phase != phase::resolve) later.push_back(s);
     insert_steps(incident_id, later);
-    auto& acc = cached("UPDATE accounts SET tier = ?3, tier_reason = ?4, synced = ?5 WHERE incident_id = ?1 AND upn = ?2");
+    auto& acc =
+        cached("UPDATE accounts SET tier = ?3, tier_reason = ?4, synced = ?5 WHERE incident_id = ?1 AND upn = ?2");
     nlohmann::json changes = nlohmann::json::array();
     for (const auto& a : refined.accounts) {
         acc.reset();
@@ -559,9 +566,9 @@ std::vector<int> store::append_steps(const std::string& incident_id, std::vector
     return seqs;
 }
 
-std::vector<int> store::transaction_free_append(const std::string& incident_id, std::vector<incident::planned_step>& steps) {
-    auto& cur = cached(
-        "SELECT COALESCE(MAX(seq), 0), COALESCE(MAX(stage), 0) FROM steps WHERE incident_id = ?1");
+std::vector<int> store::transaction_free_append(const std::string& incident_id,
+                                                std::vector<incident::planned_step>& steps) {
+    auto& cur = cached("SELECT COALESCE(MAX(seq), 0), COALESCE(MAX(stage), 0) FROM steps WHERE incident_id = ?1");
     cur.bind(1, incident_id);
     if (!cur.step()) throw storage_error(0, "append_steps: no result");
     const int max_seq = static_cast<int>(cur.int64(0));
@@ -648,7 +655,8 @@ void store::add_to_plan(const std::string& incident_id, const incident::plan& ba
     auto& warnings = plan["warnings"];
     if (!warnings.is_array()) warnings = nlohmann::json::array();
     for (const auto& w : batch_plan.warnings) warnings.push_back(w);
-    auto& acc = cached("UPDATE accounts SET tier = ?3, tier_reason = ?4, synced = ?5 WHERE incident_id = ?1 AND upn = ?2");
+    auto& acc =
+        cached("UPDATE accounts SET tier = ?3, tier_reason = ?4, synced = ?5 WHERE incident_id = ?1 AND upn = ?2");
     for (const auto& a : batch_plan.accounts) {
         acc.reset();
         acc.bind(1, incident_id).bind(2, a.upn).bind(3, incident::to_string(a.assigned_tier)).bind(4, a.tier_reason);
@@ -711,7 +719,8 @@ std::optional<std::int64_t> store::append_release_step(const std::string& incide
     return event_id;
 }
 
-std::vector<std::string> store::incidents_holding_block(const std::string& tenant, const std::string& except_incident_id) {
+std::vector<std::string> store::incidents_holding_block(const std::string& tenant,
+                                                        const std::string& except_incident_id) {
     auto& q = cached(
         "SELECT i.id FROM incidents i WHERE i.tenant = ?1 AND i.id <> ?2 "
         "AND EXISTS (SELECT 1 FROM steps s WHERE s.incident_id = i.id AND s.kind = 'enable_emergency_policy' "
@@ -748,8 +757,10 @@ std::int64_t store::append_event_locked(const std::string& incident_id, std::str
         "INSERT INTO events (incident_id, at, kind, step_seq, data_json, prev_hash, hash) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id");
     ins.bind(1, incident_id).bind(2, at).bind(3, kind);
-    if (step_seq) ins.bind(4, *step_seq);
-    else ins.bind_null(4);
+    if (step_seq)
+        ins.bind(4, *step_seq);
+    else
+        ins.bind_null(4);
     ins.bind(5, text).bind(6, prev).bind(7, hash);
     ins.step();
     const std::int64_t id = ins.int64(0);

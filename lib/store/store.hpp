@@ -153,9 +153,9 @@ struct schedule_step {
     std::optional<time_point> not_before;
     std::optional<std::int64_t> offset_ms;  // verification checks
     std::string target;
-    int batch = 0;                          // params.batch: 0 for the submitted plan
-    std::string error;                      // the last failure
-    std::string verdict;                    // verification checks that succeeded
+    int batch = 0;        // params.batch: 0 for the submitted plan
+    std::string error;    // the last failure
+    std::string verdict;  // verification checks that succeeded
     std::vector<std::string> diagnosis;
 };
 struct schedule {
@@ -289,9 +289,10 @@ private:
     statement& cached(const char* sql);
     void insert_steps(const std::string& incident_id, const std::vector<incident::planned_step>& steps);
     // append_steps without its transaction and event (the caller holds one).
-    std::vector<int> transaction_free_append(const std::string& incident_id, std::vector<incident::planned_step>& steps);
-    std::int64_t append_event_locked(const std::string& incident_id, std::string_view kind,
-                                     std::optional<int> step_seq, const nlohmann::json& data);
+    std::vector<int> transaction_free_append(const std::string& incident_id,
+                                             std::vector<incident::planned_step>& steps);
+    std::int64_t append_event_locked(const std::string& incident_id, std::string_view kind, std::optional<int> step_seq,
+                                     const nlohmann::json& data);
 
     const clock_source& clock_;
     vault vault_;

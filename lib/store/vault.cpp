@@ -90,7 +90,8 @@ sealed_secret vault::seal(std::string_view plaintext, std::string_view aad) cons
         EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, 12, nullptr) != 1 ||
         EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, bytes(key_), bytes(out.nonce)) != 1 ||
         EVP_EncryptUpdate(ctx.get(), nullptr, &len, bytes(aad), static_cast<int>(aad.size())) != 1 ||
-        EVP_EncryptUpdate(ctx.get(), bytes(out.ciphertext), &len, bytes(plaintext), static_cast<int>(plaintext.size())) != 1 ||
+        EVP_EncryptUpdate(ctx.get(), bytes(out.ciphertext), &len, bytes(plaintext),
+                          static_cast<int>(plaintext.size())) != 1 ||
         EVP_EncryptFinal_ex(ctx.get(), bytes(out.ciphertext) + len, &len) != 1 ||
         EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, 16, out.tag.data()) != 1)
         throw std::runtime_error("AES-256-GCM encryption failed");

@@ -9,9 +9,9 @@
 namespace containd::store {
 
 struct sealed_secret {
-    std::string nonce;       // 12 random bytes
+    std::string nonce;  // 12 random bytes
     std::string ciphertext;
-    std::string tag;         // 16 bytes
+    std::string tag;  // 16 bytes
 };
 
 class vault {

@@ -177,7 +177,8 @@ check_result analyse(const check_context& ctx, const std::vector<signin>& input)
                 if (!sf.last_success || s.at > *sf.last_success) sf.last_success = s.at;
             } else {
                 ++sf.failures;
-                if (!contains(sf.fail_codes, std::to_string(s.error_code))) sf.fail_codes.push_back(std::to_string(s.error_code));
+                if (!contains(sf.fail_codes, std::to_string(s.error_code)))
+                    sf.fail_codes.push_back(std::to_string(s.error_code));
             }
             auto& u = is_app ? unknown_apps[s.app_id] : unknown_accounts[s.upn];
             u.name = s.app_name;
@@ -247,17 +248,20 @@ check_result analyse(const check_context& ctx, const std::vector<signin>& input)
         std::vector<std::string> path;
         if (m.is_app) {
             causes.insert("persistence");
-            path.push_back("a service principal signing in after its credentials were removed holds a credential we "
-                           "did not remove (a second secret or certificate)");
+            path.push_back(
+                "a service principal signing in after its credentials were removed holds a credential we "
+                "did not remove (a second secret or certificate)");
         } else {
             if (ip_in_ranges(ip, ctx.ir_cidrs)) {
                 causes.insert("excluded_location");
-                path.push_back("the IP lies inside the IR named location the block excludes (unless this was the IR "
-                               "team with the user)");
+                path.push_back(
+                    "the IP lies inside the IR named location the block excludes (unless this was the IR "
+                    "team with the user)");
             }
             if (m.ca_status == "notApplied") {
                 causes.insert("scope_gap");
-                path.push_back("conditionalAccessStatus notApplied: the emergency policy did not apply to this sign-in");
+                path.push_back(
+                    "conditionalAccessStatus notApplied: the emergency policy did not apply to this sign-in");
             } else if (m.ca_status == "success") {
                 causes.insert("scope_gap");
                 path.push_back("conditionalAccessStatus success: a policy applied and did not block");
@@ -272,27 +276,29 @@ check_result analyse(const check_context& ctx, const std::vector<signin>& input)
         std::string why;
         for (const auto& x : path) why += (why.empty() ? "" : "; ") + x;
         const std::string label = m.is_app ? "service principal " + app_id + " (" + m.app_name + ")" : subject;
-        const std::string after =
-            m.is_app ? "after its credentials were removed"
-                     : (m.ca_status == "notApplied" && m.first <= ctx.contained_at + ctx.propagation
-                            ? "after containment"
-                            : "after the revocation had propagated");
-        serious.push_back((m.is_app ? "persistence: " : "new token after containment: ") + label + " obtained " +
-                          std::to_string(m.count) + " token(s) " + after + " (" + minutes_after(m.first, ctx.contained_at) +
-                          (m.count > 1 ? " to " + minutes_after(m.last, ctx.contained_at) : "") + ", last at " +
-                          format_rfc3339(m.last) + ") for " + m.app_name + (m.client_app.empty() ? "" : " via " + m.client_app) +
-                          " from " + ip + ": the block or the revocation misses this path" + (why.empty() ? "" : ": " + why));
+        const std::string after = m.is_app
+                                      ? "after its credentials were removed"
+                                      : (m.ca_status == "notApplied" && m.first <= ctx.contained_at + ctx.propagation
+                                             ? "after containment"
+                                             : "after the revocation had propagated");
+        serious.push_back(
+            (m.is_app ? "persistence: " : "new token after containment: ") + label + " obtained " +
+            std::to_string(m.count) + " token(s) " + after + " (" + minutes_after(m.first, ctx.contained_at) +
+            (m.count > 1 ? " to " + minutes_after(m.last, ctx.contained_at) : "") + ", last at " +
+            format_rfc3339(m.last) + ") for " + m.app_name + (m.client_app.empty() ? "" : " via " + m.client_app) +
+            " from " + ip + ": the block or the revocation misses this path" + (why.empty() ? "" : ": " + why));
     }
     for (const auto& [app_id, u] : unknown_apps) {
         std::string ips;
         for (const auto& ip : u.ips) ips += (ips.empty() ? "" : ", ") + ip;
         causes.insert("unknown_app");
         if (u.successes) causes.insert("persistence");
-        serious.push_back((u.successes ? "persistence: " : "") + std::string("service principal ") + app_id + " (" +
-                          u.name + "), not named in the incident, was seen from attacker IP " + ips + " since containment (" +
-                          std::to_string(u.successes) + " success(es), " + std::to_string(u.failures) +
-                          " failure(s), last at " + format_rfc3339(u.last) +
-                          "): the attacker holds an app or a secret we were not told about; add it to the malicious apps");
+        serious.push_back(
+            (u.successes ? "persistence: " : "") + std::string("service principal ") + app_id + " (" + u.name +
+            "), not named in the incident, was seen from attacker IP " + ips + " since containment (" +
+            std::to_string(u.successes) + " success(es), " + std::to_string(u.failures) + " failure(s), last at " +
+            format_rfc3339(u.last) +
+            "): the attacker holds an app or a secret we were not told about; add it to the malicious apps");
     }
     for (const auto& [upn, u] : unknown_accounts) {
         std::string ips;
@@ -306,7 +312,8 @@ check_result analyse(const check_context& ctx, const std::vector<signin>& input)
     for (const auto& [who_ip, at] : ir_lockouts) {
         causes.insert("ir_lockout");
         serious.push_back("the IR team is blocked: " + who_ip.first + " from " + who_ip.second +
-                          " failed with 53003 at " + format_rfc3339(at) + "; the policy's exclusions are wrong, fix them now");
+                          " failed with 53003 at " + format_rfc3339(at) +
+                          "; the policy's exclusions are wrong, fix them now");
     }
 
     // ---- residual exposure windows
@@ -335,15 +342,17 @@ check_result analyse(const check_context& ctx, const std::vector<signin>& input)
         const std::string head = subject + ": the attacker's last token before propagation was issued at " +
                                  minutes_after(w.opened, ctx.contained_at) + " for " + w.app_name +
                                  (w.client_app.empty() ? "" : " via " + w.client_app) + " from " + ip;
-        const auto lifetime = std::to_string(std::chrono::duration_cast<std::chrono::minutes>(ctx.max_token_lifetime).count());
+        const auto lifetime =
+            std::to_string(std::chrono::duration_cast<std::chrono::minutes>(ctx.max_token_lifetime).count());
         if (w.basis == "refused")
             observed.push_back(head + "; that client came back for a new token at " +
                                minutes_after(w.ends, ctx.contained_at) + " and was refused (" +
                                std::to_string(w.refused_code) + "): it no longer held a usable token by then");
         else if (!w.ended)
-            observed.push_back(head + "; no refusal seen since: that token may be used until " + format_rfc3339(w.ends) +
-                               " (" + minutes_after(w.ends, ctx.contained_at) + ") at the latest (maximum access-token lifetime " +
-                               lifetime + " min); sign-in logs cannot show its use");
+            observed.push_back(head + "; no refusal seen since: that token may be used until " +
+                               format_rfc3339(w.ends) + " (" + minutes_after(w.ends, ctx.contained_at) +
+                               ") at the latest (maximum access-token lifetime " + lifetime +
+                               " min); sign-in logs cannot show its use");
         else
             observed.push_back(head + "; that token could be used until " + minutes_after(w.ends, ctx.contained_at) +
                                " at the latest (maximum access-token lifetime " + lifetime + " min), which has passed");
@@ -404,18 +413,25 @@ check_result analyse(const check_context& ctx, const std::vector<signin>& input)
 nlohmann::json to_json(const check_result& r) {
     nlohmann::json findings = nlohmann::json::array();
     for (const auto& f : r.findings) {
-        nlohmann::json j = {{"subject", f.subject}, {"ip", f.ip},           {"successes", f.successes},
-                            {"failures", f.failures}, {"fail_codes", f.fail_codes}};
+        nlohmann::json j = {{"subject", f.subject},
+                            {"ip", f.ip},
+                            {"successes", f.successes},
+                            {"failures", f.failures},
+                            {"fail_codes", f.fail_codes}};
         if (f.subject.rfind("app:", 0) != 0) j["upn"] = f.subject;
         if (f.last_success) j["last_success"] = format_rfc3339(*f.last_success);
         findings.push_back(std::move(j));
     }
     nlohmann::json windows = nlohmann::json::array();
     for (const auto& w : r.windows) {
-        nlohmann::json j = {{"subject", w.subject},   {"app_id", w.app_id},
-                            {"app_name", w.app_name}, {"ip", w.ip},
-                            {"client_app", w.client_app}, {"opened_at", format_rfc3339(w.opened)},
-                            {"ends_at", format_rfc3339(w.ends)}, {"basis", w.basis},
+        nlohmann::json j = {{"subject", w.subject},
+                            {"app_id", w.app_id},
+                            {"app_name", w.app_name},
+                            {"ip", w.ip},
+                            {"client_app", w.client_app},
+                            {"opened_at", format_rfc3339(w.opened)},
+                            {"ends_at", format_rfc3339(w.ends)},
+                            {"basis", w.basis},
                             {"ended", w.ended}};
         if (w.refused_at) {
             j["refused_at"] = format_rfc3339(*w.refused_at);
@@ -423,18 +439,19 @@ nlohmann::json to_json(const check_result& r) {
         }
         windows.push_back(std::move(j));
     }
-    nlohmann::json out = {{"verdict", r.verdict},
-                          {"settled_through", format_rfc3339(r.settled_through)},
-                          {"records", r.records},
-                          {"duplicates", r.duplicates},
-                          {"unsettled", {{"records", r.unsettled_records}, {"attacker_successes", r.unsettled_attacker_successes}}},
-                          {"findings", findings},
-                          {"residual_windows", windows},
-                          {"attention", r.attention},
-                          {"diagnosis", r.diagnosis},
-                          {"causes", r.causes},
-                          {"confirm_with_user", r.confirm_with_user},
-                          {"cannot_prove", r.cannot_prove}};
+    nlohmann::json out = {
+        {"verdict", r.verdict},
+        {"settled_through", format_rfc3339(r.settled_through)},
+        {"records", r.records},
+        {"duplicates", r.duplicates},
+        {"unsettled", {{"records", r.unsettled_records}, {"attacker_successes", r.unsettled_attacker_successes}}},
+        {"findings", findings},
+        {"residual_windows", windows},
+        {"attention", r.attention},
+        {"diagnosis", r.diagnosis},
+        {"causes", r.causes},
+        {"confirm_with_user", r.confirm_with_user},
+        {"cannot_prove", r.cannot_prove}};
     if (r.confirm_at) out["confirm_at"] = format_rfc3339(*r.confirm_at);
     return out;
 }

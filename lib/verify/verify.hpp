@@ -52,25 +52,25 @@ struct signin {
     std::string app_id;          // the client application's appId
     std::string app_name;
     std::string ip;
-    std::string client_app;      // clientAppUsed: Browser, IMAP, ...
-    int error_code = 0;          // 0 is success
-    std::string ca_status;       // conditionalAccessStatus: success | failure | notApplied | ...
+    std::string client_app;  // clientAppUsed: Browser, IMAP, ...
+    int error_code = 0;      // 0 is success
+    std::string ca_status;   // conditionalAccessStatus: success | failure | notApplied | ...
 };
 
 struct check_context {
     time_point contained_at;
-    time_point now;                          // when the check read the logs
-    duration offset{};                       // this check: +15m, +30m, +60m, or a confirmation
-    duration horizon = minutes(60);          // "contained" needs the window settled through here
-    duration allowance = minutes(10);        // ingestion allowance: the unsettled tail
-    duration propagation = minutes(15);      // revocation + this: a new attacker token is a miss
-    duration max_token_lifetime = minutes(90);  // the tenant's longest access-token lifetime
-    std::vector<std::string> upns;           // compromised accounts (lower-case)
+    time_point now;                                // when the check read the logs
+    duration offset{};                             // this check: +15m, +30m, +60m, or a confirmation
+    duration horizon = minutes(60);                // "contained" needs the window settled through here
+    duration allowance = minutes(10);              // ingestion allowance: the unsettled tail
+    duration propagation = minutes(15);            // revocation + this: a new attacker token is a miss
+    duration max_token_lifetime = minutes(90);     // the tenant's longest access-token lifetime
+    std::vector<std::string> upns;                 // compromised accounts (lower-case)
     std::map<std::string, time_point> revoked_at;  // per compromised account: its last revocation
-    std::vector<std::string> app_ids;        // malicious apps
+    std::vector<std::string> app_ids;              // malicious apps
     std::vector<std::string> attacker_ips;
-    std::vector<std::string> ir_cidrs;       // the IR named locations' IP ranges (excluded from the block)
-    std::vector<std::string> protected_upns; // uncompromised break-glass accounts
+    std::vector<std::string> ir_cidrs;            // the IR named locations' IP ranges (excluded from the block)
+    std::vector<std::string> protected_upns;      // uncompromised break-glass accounts
     std::optional<time_point> apps_contained_at;  // when app credentials were removed (if done)
     std::vector<std::string> confirm_with_user;   // e.g. methods kept on standard accounts
 };
@@ -88,10 +88,10 @@ struct finding {
 struct residual_window {
     std::string subject;  // a UPN, or "app:<appId>"
     std::string app_id, app_name, ip, client_app;
-    time_point opened;                  // the attacker's last token issuance before propagation
-    time_point ends;                    // refused_at, or opened + max_token_lifetime
-    std::string basis;                  // "refused" (observed) | "max_lifetime" (a bound)
-    bool ended = false;                 // ends <= now
+    time_point opened;   // the attacker's last token issuance before propagation
+    time_point ends;     // refused_at, or opened + max_token_lifetime
+    std::string basis;   // "refused" (observed) | "max_lifetime" (a bound)
+    bool ended = false;  // ends <= now
     std::optional<time_point> refused_at;
     int refused_code = 0;
 };
@@ -99,9 +99,9 @@ struct residual_window {
 struct check_result {
     std::string verdict;  // "contained", "verifying" or "attention"
     time_point settled_through;
-    int records = 0;                 // after de-duplication
-    int duplicates = 0;              // dropped
-    int unsettled_records = 0;       // in (settled_through, now]
+    int records = 0;            // after de-duplication
+    int duplicates = 0;         // dropped
+    int unsettled_records = 0;  // in (settled_through, now]
     int unsettled_attacker_successes = 0;
     std::vector<finding> findings;
     std::vector<residual_window> windows;

@@ -231,12 +231,12 @@ journal_counts count_journal(const std::vector<sim::journal_entry>& j, std::size
 
 struct containd_result {
     bool contained = false;
-    double seconds = 0;              // accepted -> last of (block, revokes) finished, from the store
-    double resolve_done = 0;         // the resolve phase (resolve + evidence) finished
+    double seconds = 0;       // accepted -> last of (block, revokes) finished, from the store
+    double resolve_done = 0;  // the resolve phase (resolve + evidence) finished
     double block_start = 0, block_done = 0;
     double revoke_done = 0;
-    std::size_t steps = 0;           // steps of the resolve, block and revoke phases
-    std::size_t failed_steps = 0;    // of those: any failed attempt, or gave up
+    std::size_t steps = 0;         // steps of the resolve, block and revoke phases
+    std::size_t failed_steps = 0;  // of those: any failed attempt, or gave up
     std::size_t failed_attempts = 0;
     std::string first_error;
     journal_counts journal;
@@ -263,8 +263,12 @@ containd_result run_containd(int n, duration latency, int sim_threads) {
     auto planned = incident::make_plan(request, s.tenant, {});
     if (auto* refused = std::get_if<incident::refusal>(&planned))
         throw std::runtime_error("plan refused: " + refused->reasons.front());
-    store::new_incident in{random_uuid(), s.tenant.name, request.external_ref, std::nullopt,
-                           incident::to_json(request), std::get<incident::plan>(planned)};
+    store::new_incident in{random_uuid(),
+                           s.tenant.name,
+                           request.external_ref,
+                           std::nullopt,
+                           incident::to_json(request),
+                           std::get<incident::plan>(planned)};
     const std::string id = std::get<store::created>(s.db->create_incident(in)).id;
     s.eng->submit(id);
 
@@ -360,7 +364,8 @@ asio::awaitable<void> pause_for(duration d) {
 
 // A failed call is retried after its Retry-After (or 1 s), up to 5 times, as a careful script would.
 // Returns false when it gave up.
-asio::awaitable<bool> settle(const graph::call_result& call, int attempt, baseline_result& r, const clock_source& clock) {
+asio::awaitable<bool> settle(const graph::call_result& call, int attempt, baseline_result& r,
+                             const clock_source& clock) {
     if (call.ok()) co_return true;
     ++r.failed_calls;
     if (!retryable(call) || attempt >= 5) {
@@ -450,14 +455,20 @@ int main(int argc, char** argv) {
     std::string csv_path;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string flag = argv[i];
-        if (flag == "--accounts") sizes = parse_list(argv[i + 1]);
-        else if (flag == "--latency-ms") latency_ms = std::stoi(argv[i + 1]);
-        else if (flag == "--baseline-max") baseline_max = std::stoi(argv[i + 1]);
-        else if (flag == "--sim-threads") sim_threads = std::stoi(argv[i + 1]);
-        else if (flag == "--csv") csv_path = argv[i + 1];
+        if (flag == "--accounts")
+            sizes = parse_list(argv[i + 1]);
+        else if (flag == "--latency-ms")
+            latency_ms = std::stoi(argv[i + 1]);
+        else if (flag == "--baseline-max")
+            baseline_max = std::stoi(argv[i + 1]);
+        else if (flag == "--sim-threads")
+            sim_threads = std::stoi(argv[i + 1]);
+        else if (flag == "--csv")
+            csv_path = argv[i + 1];
         else {
-            std::fprintf(stderr, "usage: containment_bench [--accounts 5,100,1000] [--latency-ms 50] [--baseline-max 100] "
-                                 "[--sim-threads 1] [--csv FILE]\n");
+            std::fprintf(stderr,
+                         "usage: containment_bench [--accounts 5,100,1000] [--latency-ms 50] [--baseline-max 100] "
+                         "[--sim-threads 1] [--csv FILE]\n");
             return 2;
         }
     }
@@ -498,33 +509,44 @@ int main(int argc, char** argv) {
         std::ofstream csv(csv_path);
         csv << "accounts,containd_s,baseline_s,baseline_measured\n";
         for (std::size_t i = 0; i < sizes.size(); ++i)
-            csv << sizes[i] << ',' << ours[i].seconds << ',' << base[i].seconds << ',' << (base[i].measured ? 1 : 0) << '\n';
+            csv << sizes[i] << ',' << ours[i].seconds << ',' << base[i].seconds << ',' << (base[i].measured ? 1 : 0)
+                << '\n';
     }
 
     std::printf("Containment benchmark, %s, %u cores, simulator latency %d ms per request, %d simulator thread(s)\n",
-                format_rfc3339(std::chrono::system_clock::now()).c_str(), std::thread::hardware_concurrency(), latency_ms,
-                sim_threads);
-    std::printf("containd: accepted -> enable_emergency_policy and every revoke_sessions succeeded (store timestamps)\n");
-    std::printf("baseline: GET each user, PATCH the policy, GET it back, POST revokeSignInSessions per user, one at a time\n\n");
-    std::printf("| accounts | containd s | baseline s | speed-up | failed steps | Graph requests (containd / baseline) | 429s received (containd / baseline) |\n");
+                format_rfc3339(std::chrono::system_clock::now()).c_str(), std::thread::hardware_concurrency(),
+                latency_ms, sim_threads);
+    std::printf(
+        "containd: accepted -> enable_emergency_policy and every revoke_sessions succeeded (store timestamps)\n");
+    std::printf(
+        "baseline: GET each user, PATCH the policy, GET it back, POST revokeSignInSessions per user, one at a "
+        "time\n\n");
+    std::printf(
+        "| accounts | containd s | baseline s | speed-up | failed steps | Graph requests (containd / baseline) | 429s "
+        "received (containd / baseline) |\n");
     std::printf("|---:|---:|---:|---:|---:|---:|---:|\n");
     for (std::size_t i = 0; i < sizes.size(); ++i) {
         const auto& o = ours[i];
         const auto& b = base[i];
         char bs[64], breq[32], b429[32];
-        if (b.measured) std::snprintf(bs, sizeof bs, "%.2f", b.seconds);
-        else if (pts.empty()) std::snprintf(bs, sizeof bs, "not measured");
-        else std::snprintf(bs, sizeof bs, "%.1f (extrapolated)", b.seconds);
+        if (b.measured)
+            std::snprintf(bs, sizeof bs, "%.2f", b.seconds);
+        else if (pts.empty())
+            std::snprintf(bs, sizeof bs, "not measured");
+        else
+            std::snprintf(bs, sizeof bs, "%.1f (extrapolated)", b.seconds);
         std::snprintf(breq, sizeof breq, b.measured ? "%zu" : "-", b.journal.requests);
         std::snprintf(b429, sizeof b429, b.measured ? "%zu" : "-", b.journal.throttled);
         char up[32];
         std::snprintf(up, sizeof up, b.measured || !pts.empty() ? "%.1fx" : "-", b.seconds / o.seconds);
         std::printf("| %d | %.2f%s | %s | %s | %zu of %zu | %zu / %s | %zu / %s |\n", sizes[i], o.seconds,
-                    o.contained ? "" : " (NOT contained)", bs, up, o.failed_steps, o.steps,
-                    o.journal.requests, breq, o.journal.throttled, b429);
+                    o.contained ? "" : " (NOT contained)", bs, up, o.failed_steps, o.steps, o.journal.requests, breq,
+                    o.journal.throttled, b429);
     }
     std::printf("\nWhere containd's time goes (seconds after acceptance):\n");
-    std::printf("| accounts | resolve phase done | block started | block done | revokes done | CA calls at | step attempts | TLS connections |\n");
+    std::printf(
+        "| accounts | resolve phase done | block started | block done | revokes done | CA calls at | step attempts | "
+        "TLS connections |\n");
     std::printf("|---:|---:|---:|---:|---:|---|---:|---:|\n");
     for (std::size_t i = 0; i < sizes.size(); ++i) {
         const auto& o = ours[i];
@@ -541,9 +563,11 @@ int main(int argc, char** argv) {
             std::printf("%d accounts: baseline had %zu failed calls (%zu given up)\n", sizes[i], base[i].failed_calls,
                         base[i].gave_up);
     if (extrapolated && !pts.empty())
-        std::printf("\nbaseline above %d accounts EXTRAPOLATED linearly from the measured sizes (%.3f s + %.4f s per account);\n"
-                    "measure it with --baseline-max %d\n",
-                    baseline_max, intercept, slope, sizes.back());
+        std::printf(
+            "\nbaseline above %d accounts EXTRAPOLATED linearly from the measured sizes (%.3f s + %.4f s per "
+            "account);\n"
+            "measure it with --baseline-max %d\n",
+            baseline_max, intercept, slope, sizes.back());
 
     std::printf("\nTargets:\n");
     for (std::size_t i = 0; i < sizes.size(); ++i) {
@@ -553,7 +577,8 @@ int main(int argc, char** argv) {
                         o.contained && o.seconds < 0.5 ? "MET" : "NOT MET", o.seconds);
         if (sizes[i] == 100)
             std::printf("  100 accounts at least 10x faster than baseline:  %s (%.1fx)\n",
-                        o.contained && base[i].seconds / o.seconds >= 10 ? "MET" : "NOT MET", base[i].seconds / o.seconds);
+                        o.contained && base[i].seconds / o.seconds >= 10 ? "MET" : "NOT MET",
+                        base[i].seconds / o.seconds);
         if (sizes[i] == 1000)
             std::printf("  1000 accounts, no 429 and no failed step:        %s (%zu 429s, %zu failed steps%s)\n",
                         o.contained && o.failed_steps == 0 && o.journal.throttled == 0 ? "MET" : "NOT MET",

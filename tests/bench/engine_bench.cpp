@@ -13,9 +13,9 @@
 #include <filesystem>
 #include <string>
 
+#include "bench/bare_commit.hpp"
 #include "core/ids.hpp"
 #include "core/time.hpp"
-#include "bench/bare_commit.hpp"
 #include "store/sqlite.hpp"
 #include "support/engine_harness.hpp"
 
@@ -33,9 +33,14 @@ long peak_rss_kib() {
 }
 
 store::new_incident make_incident(const manual_clock& clock, int n, const incident::tenant_settings& tenant) {
-    auto parsed = incident::parse_submission(testing::walkthrough_submission("BENCH-" + std::to_string(n)), clock.now());
+    auto parsed =
+        incident::parse_submission(testing::walkthrough_submission("BENCH-" + std::to_string(n)), clock.now());
     auto& request = std::get<incident::incident_request>(parsed);
-    return {random_uuid(), "contoso", request.external_ref, std::nullopt, incident::to_json(request),
+    return {random_uuid(),
+            "contoso",
+            request.external_ref,
+            std::nullopt,
+            incident::to_json(request),
             std::get<incident::plan>(incident::make_plan(request, tenant, {}))};
 }
 
@@ -46,9 +51,12 @@ int main(int argc, char** argv) {
     std::filesystem::path dir = std::filesystem::temp_directory_path() / ("containd-bench-" + random_uuid());
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string flag = argv[i];
-        if (flag == "--accept") accept_n = std::stoi(argv[i + 1]);
-        else if (flag == "--resume") resume_n = std::stoi(argv[i + 1]);
-        else if (flag == "--dir") dir = argv[i + 1];
+        if (flag == "--accept")
+            accept_n = std::stoi(argv[i + 1]);
+        else if (flag == "--resume")
+            resume_n = std::stoi(argv[i + 1]);
+        else if (flag == "--dir")
+            dir = argv[i + 1];
     }
     std::filesystem::create_directories(dir);
     const auto tenant = testing::contoso_settings();
@@ -97,8 +105,10 @@ int main(int argc, char** argv) {
     const long rss_after = peak_rss_kib();
 
     std::printf("| benchmark | figure | baseline (same run) | ratio |\n|---|---|---|---|\n");
-    std::printf("| accept + plan + durable commit (%zu steps each) | %.0f incidents/s | bare SQLite FULL commit: %.0f/s | %.2f |\n",
-                steps_per_incident, accepted_per_s, bare, accepted_per_s / bare);
+    std::printf(
+        "| accept + plan + durable commit (%zu steps each) | %.0f incidents/s | bare SQLite FULL commit: %.0f/s | %.2f "
+        "|\n",
+        steps_per_incident, accepted_per_s, bare, accepted_per_s / bare);
     std::printf("| resume %zu unfinished incidents at start-up | %.3f s | target < 2 s | %.2f of target |\n", resumed,
                 resume_s, resume_s / 2.0);
     std::printf("| peak RSS during resume | %.1f MB (before: %.1f MB) | target < 150 MB | %.2f of target |\n",

@@ -19,9 +19,9 @@
 #include <string>
 #include <vector>
 
+#include "bench/bare_commit.hpp"
 #include "core/ids.hpp"
 #include "core/time.hpp"
-#include "bench/bare_commit.hpp"
 #include "store/sqlite.hpp"
 #include "support/engine_harness.hpp"
 
@@ -52,8 +52,10 @@ int main(int argc, char** argv) {
     std::filesystem::path dir = std::filesystem::temp_directory_path() / ("containd-pipeline-" + random_uuid());
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string flag = argv[i];
-        if (flag == "--incidents") incidents = std::stoi(argv[i + 1]);
-        else if (flag == "--dir") dir = argv[i + 1];
+        if (flag == "--incidents")
+            incidents = std::stoi(argv[i + 1]);
+        else if (flag == "--dir")
+            dir = argv[i + 1];
     }
     std::filesystem::create_directories(dir);
     const double bare = bare_commits_per_second((dir / "bare.db").string(), 500);
@@ -75,7 +77,10 @@ int main(int argc, char** argv) {
     for (int i = 0; i < incidents; ++i) {
         auto parsed = incident::parse_submission(five_account_incident(i), clock.now());
         auto& request = std::get<incident::incident_request>(parsed);
-        store::new_incident in{random_uuid(), "contoso", request.external_ref, std::nullopt,
+        store::new_incident in{random_uuid(),
+                               "contoso",
+                               request.external_ref,
+                               std::nullopt,
                                incident::to_json(request),
                                std::get<incident::plan>(incident::make_plan(request, tenant, {}))};
         ids.push_back(std::get<store::created>(db.create_incident(in)).id);
@@ -121,34 +126,41 @@ int main(int argc, char** argv) {
         const auto parsed = incident::parse_submission(rec->request, rec->created_at);
         if (parsed.index() != 0) return 2;
     }
-    const double read_ms = seconds_since(reads_start) * 1000.0 / static_cast<double>(std::max<std::size_t>(1, ids.size()));
+    const double read_ms =
+        seconds_since(reads_start) * 1000.0 / static_cast<double>(std::max<std::size_t>(1, ids.size()));
     auto count = db.db().prepare("SELECT COUNT(*) FROM events");
     count.step();
     const double event_rows = static_cast<double>(count.int64(0));
 
     std::printf("| benchmark | figure | baseline (same run) | ratio |\n|---|---|---|---|\n");
-    std::printf("| %d incidents x 5 accounts, whole pipeline, zero-latency Graph, checks at +2/+4/+6 s | %.1f s "
-                "(%zu contained; submitting took %.1f s) | target < 60 s | %.2f of target |\n",
-                incidents, total_s, contained, submitted_s, total_s / 60.0);
+    std::printf(
+        "| %d incidents x 5 accounts, whole pipeline, zero-latency Graph, checks at +2/+4/+6 s | %.1f s "
+        "(%zu contained; submitting took %.1f s) | target < 60 s | %.2f of target |\n",
+        incidents, total_s, contained, submitted_s, total_s / 60.0);
     std::printf("| steps completed | %.0f steps/s (%zu steps) | bare SQLite FULL commit: %.0f/s | %.2f |\n",
                 static_cast<double>(steps) / total_s, steps, bare, static_cast<double>(steps) / total_s / bare);
     std::printf("| audit events written | %.0f events/s | bare SQLite FULL commit: %.0f/s | %.2f |\n",
                 event_rows / total_s, bare, event_rows / total_s / bare);
-    std::printf("| verification timer lateness, the timer's own (%zu checks) | p50 %.0f ms, p99 %.0f ms, max %.0f ms | "
-                "target p99 < 1000 ms | %.2f of target |\n",
-                timer_lateness.size(), percentile(timer_lateness, 0.5), percentile(timer_lateness, 0.99),
-                percentile(timer_lateness, 1.0), percentile(timer_lateness, 0.99) / 1000.0);
-    std::printf("| check ran after its due time (%zu checks; includes the incident's earlier steps still queued) | "
-                "p50 %.0f ms, p99 %.0f ms, max %.0f ms | — | — |\n",
-                checks, percentile(lateness, 0.5), percentile(lateness, 0.99), percentile(lateness, 1.0));
-    std::printf("| incident record reads for runners | %llu for %llu attempts (%.3f per attempt; %.0f ms at %.3f ms "
-                "each) | before: one per attempt (%llu reads, %.0f ms) | %.2f |\n",
-                static_cast<unsigned long long>(engine_stats.record_reads),
-                static_cast<unsigned long long>(engine_stats.attempts),
-                static_cast<double>(engine_stats.record_reads) / static_cast<double>(std::max<std::uint64_t>(1, engine_stats.attempts)),
-                static_cast<double>(engine_stats.record_reads) * read_ms, read_ms,
-                static_cast<unsigned long long>(engine_stats.attempts), static_cast<double>(engine_stats.attempts) * read_ms,
-                static_cast<double>(engine_stats.record_reads) / static_cast<double>(std::max<std::uint64_t>(1, engine_stats.attempts)));
+    std::printf(
+        "| verification timer lateness, the timer's own (%zu checks) | p50 %.0f ms, p99 %.0f ms, max %.0f ms | "
+        "target p99 < 1000 ms | %.2f of target |\n",
+        timer_lateness.size(), percentile(timer_lateness, 0.5), percentile(timer_lateness, 0.99),
+        percentile(timer_lateness, 1.0), percentile(timer_lateness, 0.99) / 1000.0);
+    std::printf(
+        "| check ran after its due time (%zu checks; includes the incident's earlier steps still queued) | "
+        "p50 %.0f ms, p99 %.0f ms, max %.0f ms | — | — |\n",
+        checks, percentile(lateness, 0.5), percentile(lateness, 0.99), percentile(lateness, 1.0));
+    std::printf(
+        "| incident record reads for runners | %llu for %llu attempts (%.3f per attempt; %.0f ms at %.3f ms "
+        "each) | before: one per attempt (%llu reads, %.0f ms) | %.2f |\n",
+        static_cast<unsigned long long>(engine_stats.record_reads),
+        static_cast<unsigned long long>(engine_stats.attempts),
+        static_cast<double>(engine_stats.record_reads) /
+            static_cast<double>(std::max<std::uint64_t>(1, engine_stats.attempts)),
+        static_cast<double>(engine_stats.record_reads) * read_ms, read_ms,
+        static_cast<unsigned long long>(engine_stats.attempts), static_cast<double>(engine_stats.attempts) * read_ms,
+        static_cast<double>(engine_stats.record_reads) /
+            static_cast<double>(std::max<std::uint64_t>(1, engine_stats.attempts)));
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
     return contained == static_cast<std::size_t>(incidents) ? 0 : 1;

@@ -65,7 +65,8 @@ void check_accepted(const config::daemon_config& c) {
         check_path(cr.certificate_file, "certificate_file");
         check_path(cr.private_key_file, "private_key_file");
         check_path(t.ca_file, "ca_file");
-        if (!t.settings.emergency_policy_id.empty()) FUZZ_CHECK(is_guid(t.settings.emergency_policy_id), "bad policy id");
+        if (!t.settings.emergency_policy_id.empty())
+            FUZZ_CHECK(is_guid(t.settings.emergency_policy_id), "bad policy id");
         for (const auto& l : t.settings.ir_named_locations) FUZZ_CHECK(is_guid(l), "bad location id");
         for (const auto& u : t.settings.break_glass_upns) {
             FUZZ_CHECK(incident::is_valid_upn(u), "bad break-glass upn accepted: %s", shown(u).c_str());
@@ -102,7 +103,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(result.index() == again.index(), "parse_config is not deterministic");
     if (const auto* errors = std::get_if<std::vector<config::config_error>>(&result)) {
         FUZZ_CHECK(!errors->empty(), "refused without an error");
-        for (const auto& e : *errors) FUZZ_CHECK(!e.message.empty(), "error without a message: %s", shown(e.key).c_str());
+        for (const auto& e : *errors)
+            FUZZ_CHECK(!e.message.empty(), "error without a message: %s", shown(e.key).c_str());
         FUZZ_CHECK(config::describe(*errors) == config::describe(std::get<std::vector<config::config_error>>(again)),
                    "errors not deterministic");
     } else {
@@ -113,8 +115,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (input.find(marker) != std::string::npos || !doc.is_object()) return 0;
     json with_secrets = doc;
     std::vector<std::string> expected_keys;
-    if (auto t = with_secrets.find("tenants"); t != with_secrets.end() && t->is_array() && !t->empty() &&
-                                               (*t)[0].is_object()) {
+    if (auto t = with_secrets.find("tenants");
+        t != with_secrets.end() && t->is_array() && !t->empty() && (*t)[0].is_object()) {
         (*t)[0]["client_secret"] = marker;
         (*t)[0]["private_key"] = std::string("-----BEGIN PRIVATE KEY-----\n") + marker;
         expected_keys = {"tenants[0].client_secret", "tenants[0].private_key"};

@@ -59,8 +59,8 @@ bool lower_case(const std::string& s) {
 
 void check_credentials(const std::vector<password_credential>& pw, const std::vector<key_credential>& keys) {
     for (const auto& p : pw) FUZZ_CHECK(!p.key_id.empty(), "password credential without keyId");
-    static const std::set<std::string> writable = {"customKeyIdentifier", "displayName", "endDateTime", "key",
-                                                   "keyId", "startDateTime", "type", "usage"};
+    static const std::set<std::string> writable = {"customKeyIdentifier", "displayName", "endDateTime", "key", "keyId",
+                                                   "startDateTime",       "type",        "usage"};
     for (const auto& k : keys) {
         FUZZ_CHECK(!k.key_id.empty(), "key credential without keyId");
         const json patch = key_credential_for_patch(k);
@@ -164,7 +164,8 @@ void parse_batch(const json& doc, int status) {
     FUZZ_CHECK(results.size() == items.size(), "%zu results for %zu items", results.size(), items.size());
     for (std::size_t i = 0; i < results.size(); ++i) {
         FUZZ_CHECK(results[i].id == items[i].id, "result %zu has id %s", i, shown(results[i].id).c_str());
-        if (results[i].ok()) FUZZ_CHECK(results[i].call.status >= 200 && results[i].call.status < 300, "ok without 2xx");
+        if (results[i].ok())
+            FUZZ_CHECK(results[i].call.status >= 200 && results[i].call.status < 300, "ok without 2xx");
         check_one_line(results[i].call);
     }
     FUZZ_CHECK(!results.back().ok(), "an item missing from the response is ok");

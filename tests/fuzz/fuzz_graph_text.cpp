@@ -70,14 +70,17 @@ void check_retry_after(const std::string& s) {
     while (!trimmed.empty() && (trimmed.front() == ' ' || trimmed.front() == '\t')) trimmed.remove_prefix(1);
     while (!trimmed.empty() && (trimmed.back() == ' ' || trimmed.back() == '\t')) trimmed.remove_suffix(1);
     const bool numeric = !trimmed.empty() && std::isdigit(static_cast<unsigned char>(trimmed.front()));
-    if (numeric) FUZZ_CHECK(d.has_value() == plain_seconds(trimmed), "Retry-After %s: accepted %d", shown(s).c_str(), int(d.has_value()));
+    if (numeric)
+        FUZZ_CHECK(d.has_value() == plain_seconds(trimmed), "Retry-After %s: accepted %d", shown(s).c_str(),
+                   int(d.has_value()));
     if (!d) return;
     FUZZ_CHECK(*d >= duration::zero(), "negative Retry-After from %s", shown(s).c_str());
     if (numeric) {
         FUZZ_CHECK(*d <= std::chrono::hours(24 * 365), "Retry-After %s above a year", shown(s).c_str());
         const auto whole = trimmed.substr(0, trimmed.find('.'));
         if (whole.size() <= 7) {
-            const auto want = static_cast<long long>(std::stod(std::string(trimmed.substr(0, whole.size() + 4))) * 1000 + 0.5);
+            const auto want =
+                static_cast<long long>(std::stod(std::string(trimmed.substr(0, whole.size() + 4))) * 1000 + 0.5);
             const auto got = std::chrono::duration_cast<milliseconds>(*d).count();
             FUZZ_CHECK(got - want <= 1 && want - got <= 1, "Retry-After %s: %lld ms, not %lld", shown(s).c_str(),
                        static_cast<long long>(got), want);
@@ -97,7 +100,8 @@ void check_url(const std::string& s) {
     FUZZ_CHECK(!u->target.empty() && u->target.front() == '/', "target %s", shown(u->target).c_str());
     for (const std::string* part : {&u->host, &u->target})
         for (const char c : *part)
-            FUZZ_CHECK(static_cast<unsigned char>(c) > 0x20 && c != 0x7f && c != '#', "bad byte in %s", shown(*part).c_str());
+            FUZZ_CHECK(static_cast<unsigned char>(c) > 0x20 && c != 0x7f && c != '#', "bad byte in %s",
+                       shown(*part).c_str());
     const auto again = graph::parse_url(u->origin() + u->target);
     FUZZ_CHECK(again && again->origin() == u->origin() && again->target == u->target && again->host == u->host &&
                    again->port == u->port,

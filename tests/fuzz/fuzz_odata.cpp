@@ -128,7 +128,8 @@ void check_value_encodings(const std::string& v) {
         } else {
             FUZZ_CHECK(path.rfind("/users/", 0) == 0, "user path: %s", shown(path).c_str());
             const std::string seg = path.substr(7);
-            FUZZ_CHECK(seg.find_first_of("/?#") == std::string::npos, "user path segment splits: %s", shown(path).c_str());
+            FUZZ_CHECK(seg.find_first_of("/?#") == std::string::npos, "user path segment splits: %s",
+                       shown(path).c_str());
             check_encoded(seg, "@'", "user path");
             check_inverse(v, seg, "user path");
         }
@@ -187,7 +188,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     // A filter of validated values parses back to exactly its terms.
     od::filter f;
-    f.eq("userPrincipalName", v1).any_property_eq("targetResources", "id", v2).starts_with("displayName", v1)
+    f.eq("userPrincipalName", v1)
+        .any_property_eq("targetResources", "id", v2)
+        .starts_with("displayName", v1)
         .any_eq("signInEventTypes", v2);
     so::parse_error err;
     const auto tree = so::parse_filter(f.str(), err);
@@ -206,7 +209,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                "expected any(): %s", shown(f.str(), 400).c_str());
     expect_property(b->args[0], {"targetResources"});
     expect_eq(b->args[1], {"t", "id"}, v2);
-    FUZZ_CHECK(c && c->k == so::node::kind::call && c->op == "startswith" && c->args.size() == 2, "expected startswith");
+    FUZZ_CHECK(c && c->k == so::node::kind::call && c->op == "startswith" && c->args.size() == 2,
+               "expected startswith");
     expect_property(c->args[0], {"displayName"});
     expect_literal(c->args[1], v1);
     FUZZ_CHECK(d && d->k == so::node::kind::lambda && d->op == "any" && d->args.size() == 2, "expected any() (d)");

@@ -81,7 +81,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         FUZZ_CHECK(is_guid(a.app_id) && is_lower(a.app_id), "bad app id accepted: %s", shown(a.app_id).c_str());
         FUZZ_CHECK(apps.insert(a.app_id).second, "duplicate app accepted");
     }
-    for (const auto& ip : r.attacker_ips) FUZZ_CHECK(incident::is_valid_ip(ip), "bad ip accepted: %s", shown(ip).c_str());
+    for (const auto& ip : r.attacker_ips)
+        FUZZ_CHECK(incident::is_valid_ip(ip), "bad ip accepted: %s", shown(ip).c_str());
 
     // Canonical form: to_json -> parse gives the same request (the engine re-parses the stored
     // request with the incident's creation time as `now`).
@@ -90,8 +91,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(!reparsed_doc.is_discarded(), "canonical JSON does not parse");
     const auto reparsed = incident::parse_submission(reparsed_doc, fixed_now);
     if (const auto* errors = std::get_if<std::vector<incident::field_error>>(&reparsed)) {
-        FUZZ_CHECK(false, "canonical request refused on re-parse: %s: %s (canonical %s)", shown((*errors)[0].field).c_str(),
-                   shown((*errors)[0].message).c_str(), shown(text, 400).c_str());
+        FUZZ_CHECK(false, "canonical request refused on re-parse: %s: %s (canonical %s)",
+                   shown((*errors)[0].field).c_str(), shown((*errors)[0].message).c_str(), shown(text, 400).c_str());
     }
     const std::string text2 = canonical(std::get<incident::incident_request>(reparsed));
     FUZZ_CHECK(text == text2, "round trip changed the request:\n  %s\n  %s", shown(text, 400).c_str(),

@@ -101,8 +101,7 @@ struct api_client::impl {
         api_response out;
         bool timed_out = false;
         auto ec = run_bounded(
-            ioc, timeout,
-            [&](auto h) { http::async_write(stream, req, [h](error_code e, std::size_t) { h(e); }); },
+            ioc, timeout, [&](auto h) { http::async_write(stream, req, [h](error_code e, std::size_t) { h(e); }); },
             [&] { socket().cancel(); }, timed_out);
         if (timed_out || ec) {
             out.error = timed_out ? "timeout" : "write: " + ec.message();
@@ -149,8 +148,10 @@ api_response api_client::request(const std::string& method, const std::string& t
                                  const header_list& headers, std::chrono::milliseconds timeout) {
     http::request<http::string_body> req;
     const auto verb = http::string_to_verb(method);
-    if (verb == http::verb::unknown) req.method_string(method);
-    else req.method(verb);
+    if (verb == http::verb::unknown)
+        req.method_string(method);
+    else
+        req.method(verb);
     req.target(target);
     req.version(11);
     req.set(http::field::host, "127.0.0.1:" + std::to_string(impl_->port));
@@ -167,7 +168,8 @@ api_response api_client::request(const std::string& method, const std::string& t
                 return failed;
             }
         }
-        auto res = impl_->secure ? impl_->exchange(*impl_->secure, req, timeout) : impl_->exchange(*impl_->plain, req, timeout);
+        auto res = impl_->secure ? impl_->exchange(*impl_->secure, req, timeout)
+                                 : impl_->exchange(*impl_->plain, req, timeout);
         // A stale keep-alive (the server closed it while idle): once more on a new connection.
         if (res.status == 0 && reused && res.error != "timeout") continue;
         return res;
@@ -235,8 +237,8 @@ raw_result raw_connection::read_all(std::chrono::milliseconds timeout) {
             got = n;
             done = true;
         });
-        const auto left = timeout - std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::steady_clock::now() - started);
+        const auto left =
+            timeout - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
         impl_->ioc.run_for(std::max(left, std::chrono::milliseconds(1)));
         if (!done) {
             impl_->socket.cancel();
@@ -250,8 +252,7 @@ raw_result raw_connection::read_all(std::chrono::milliseconds timeout) {
             break;
         }
     }
-    out.elapsed =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    out.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     return out;
 }
 
@@ -285,8 +286,7 @@ raw_result slow_sender(std::uint16_t port, const std::string& prefix, std::chron
         asio::write(s, asio::buffer("X-Slow: y\r\n", 1), ec);
         if (ec) out.closed = true;
     }
-    out.elapsed =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    out.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     return out;
 }
 
@@ -312,9 +312,12 @@ std::vector<sse_event> parse_sse(const std::string& text) {
         const std::string field = line.substr(0, colon);
         std::string value = colon == std::string::npos ? "" : line.substr(colon + 1);
         if (!value.empty() && value.front() == ' ') value.erase(0, 1);
-        if (field == "id") current.id = value, any = true;
-        else if (field == "event") current.event = value, any = true;
-        else if (field == "data") current.data += (current.data.empty() ? "" : "\n") + value, any = true;
+        if (field == "id")
+            current.id = value, any = true;
+        else if (field == "event")
+            current.event = value, any = true;
+        else if (field == "data")
+            current.data += (current.data.empty() ? "" : "\n") + value, any = true;
     }
     return out;
 }

@@ -22,7 +22,9 @@ std::string upper(std::string s) {
     return s;
 }
 
-std::string join(const std::string& parent, const std::string& key) { return parent.empty() ? key : parent + "." + key; }
+std::string join(const std::string& parent, const std::string& key) {
+    return parent.empty() ? key : parent + "." + key;
+}
 std::string index(const std::string& parent, std::size_t i) { return parent + "[" + std::to_string(i) + "]"; }
 
 // Re-roots violations found in a nested document (a $batch item's body) under `prefix`.
@@ -72,7 +74,9 @@ struct type_ref {
 
 type_ref split_collection(const std::string& t) {
     if (starts_with(t, k_collection_prefix) && !t.empty() && t.back() == ')')
-        return {t.substr(std::string(k_collection_prefix).size(), t.size() - std::string(k_collection_prefix).size() - 1), true};
+        return {
+            t.substr(std::string(k_collection_prefix).size(), t.size() - std::string(k_collection_prefix).size() - 1),
+            true};
     return {t, false};
 }
 
@@ -125,7 +129,8 @@ std::optional<csdl_model> csdl_model::load(const std::string& path, std::string*
     }
     // Aliases first: type references anywhere may use any schema's alias ("graph.user", "self.alert").
     for (auto schema : services.children("Schema"))
-        if (const auto alias = schema.attribute("Alias")) m.aliases_[alias.value()] = schema.attribute("Namespace").value();
+        if (const auto alias = schema.attribute("Alias"))
+            m.aliases_[alias.value()] = schema.attribute("Namespace").value();
 
     const auto read_property = [&m](const pugi::xml_node& p, bool navigation) {
         csdl_property prop;
@@ -188,8 +193,10 @@ std::optional<csdl_model> csdl_model::load(const std::string& path, std::string*
                 }
                 m.operations_.push_back(std::move(op));
             } else if (tag == "EntityContainer") {
-                for (auto es : node.children("EntitySet")) m.entity_sets_[es.attribute("Name").value()] = m.qualify(es.attribute("EntityType").value());
-                for (auto st : node.children("Singleton")) m.singletons_[st.attribute("Name").value()] = m.qualify(st.attribute("Type").value());
+                for (auto es : node.children("EntitySet"))
+                    m.entity_sets_[es.attribute("Name").value()] = m.qualify(es.attribute("EntityType").value());
+                for (auto st : node.children("Singleton"))
+                    m.singletons_[st.attribute("Name").value()] = m.qualify(st.attribute("Type").value());
             }
         }
     }
@@ -221,7 +228,8 @@ std::optional<csdl_model> csdl_model::load(const std::string& path, std::string*
         if (!op.is_action) continue;
         csdl_structured_type t;
         t.k = csdl_structured_type::kind::action_parameters;
-        t.name = op.name + "(" + (op.binding_collection ? "Collection(" + op.binding_type + ")" : op.binding_type) + ")";
+        t.name =
+            op.name + "(" + (op.binding_collection ? "Collection(" + op.binding_type + ")" : op.binding_type) + ")";
         for (const auto& p : op.parameters) t.declared[p.name] = p;
         t.all = t.declared;
         op.parameters_type = t.name;
@@ -309,7 +317,8 @@ struct csdl_model::walker {
         };
         if (type == "Edm.String") return want(v.is_string(), "a string");
         if (type == "Edm.Boolean") return want(v.is_boolean(), "a boolean");
-        if (type == "Edm.Int16" || type == "Edm.Int32" || type == "Edm.Int64" || type == "Edm.Byte" || type == "Edm.SByte")
+        if (type == "Edm.Int16" || type == "Edm.Int32" || type == "Edm.Int64" || type == "Edm.Byte" ||
+            type == "Edm.SByte")
             return want(v.is_number_integer(), "an integer");
         if (type == "Edm.Double" || type == "Edm.Single" || type == "Edm.Decimal")
             return want(v.is_number() || (v.is_string() && (v == "INF" || v == "-INF" || v == "NaN")), "a number");
@@ -341,8 +350,7 @@ struct csdl_model::walker {
             parts.push_back(s);
         }
         for (const auto& part : parts)
-            if (!e.members.count(part))
-                add(path, owner, prop, "'" + part + "' is not a member of enum " + e.name);
+            if (!e.members.count(part)) add(path, owner, prop, "'" + part + "' is not a member of enum " + e.name);
     }
 
     void object(const json& v, const std::string& declared, const std::string& path) {
@@ -357,8 +365,10 @@ struct csdl_model::walker {
             const std::string name = ot.is_string() ? m.qualify(ot.get<std::string>()) : std::string();
             const auto* derived = name.empty() ? nullptr : m.find_type(name);
             if (!derived) {
-                if (opts.allow_unknown_properties) skip(join(path, "@odata.type") + " = " + ot.dump() + " (not a v1.0 type)");
-                else return add(join(path, "@odata.type"), actual, ot.dump(), "@odata.type names no type of the CSDL");
+                if (opts.allow_unknown_properties)
+                    skip(join(path, "@odata.type") + " = " + ot.dump() + " (not a v1.0 type)");
+                else
+                    return add(join(path, "@odata.type"), actual, ot.dump(), "@odata.type names no type of the CSDL");
             } else if (!m.derives_from(name, actual)) {
                 // The rest of the object cannot be judged against a type it does not have.
                 return add(join(path, "@odata.type"), actual, ot.dump(), name + " does not derive from " + actual);
@@ -367,7 +377,8 @@ struct csdl_model::walker {
                 t = derived;
             }
         } else if (t && t->abstract) {
-            add(path, actual, "@odata.type", actual + " is abstract: the value must name its derived type in @odata.type");
+            add(path, actual, "@odata.type",
+                actual + " is abstract: the value must name its derived type in @odata.type");
         }
         if (!t) return;
         static const std::regex extension("^extension_[0-9a-fA-F]{32}_[A-Za-z0-9_]+$");
@@ -403,7 +414,8 @@ std::vector<violation> csdl_model::check(const json& value, const std::string& t
 // ---------------------------------------------------------------------------------------------
 // URLs
 
-const csdl_operation* csdl_model::find_bound(const std::string& segment, const std::string& type, bool collection) const {
+const csdl_operation* csdl_model::find_bound(const std::string& segment, const std::string& type,
+                                             bool collection) const {
     std::string want_ns;  // set when the segment is qualified ("microsoft.graph.removePassword")
     std::string short_name = segment;
     if (const auto dot = segment.rfind('.'); dot != std::string::npos) {
@@ -417,7 +429,8 @@ const csdl_operation* csdl_model::find_bound(const std::string& segment, const s
     for (int depth = 0; depth < 64 && !cur.empty(); ++depth) {
         for (auto i : it->second) {
             const auto& op = operations_[i];
-            if (op.binding_type == cur && op.binding_collection == collection && (want_ns.empty() || op.name == want_ns))
+            if (op.binding_type == cur && op.binding_collection == collection &&
+                (want_ns.empty() || op.name == want_ns))
                 return &op;
         }
         const auto* t = find_type(cur);
@@ -480,18 +493,22 @@ std::optional<resolved_path> csdl_model::resolve(const std::string& path_in, std
 
     for (std::size_t i = 1; i < segs.size(); ++i) {
         const std::string& seg = segs[i];
-        if (r.k == resolved_path::kind::operation) return fail("segment '" + seg + "' after the operation " + r.operation->name);
+        if (r.k == resolved_path::kind::operation)
+            return fail("segment '" + seg + "' after the operation " + r.operation->name);
         if (r.k == resolved_path::kind::ref || r.k == resolved_path::kind::count || r.k == resolved_path::kind::value)
             return fail("segment '" + seg + "' after " + segs[i - 1]);
         if (seg == "$ref" || seg == "$count" || seg == "$value") {
-            r.k = seg == "$ref" ? resolved_path::kind::ref : seg == "$count" ? resolved_path::kind::count : resolved_path::kind::value;
+            r.k = seg == "$ref"     ? resolved_path::kind::ref
+                  : seg == "$count" ? resolved_path::kind::count
+                                    : resolved_path::kind::value;
             continue;
         }
         auto [name, key] = split_key(seg);
         // A type cast: "microsoft.graph.directoryRole" on a directoryObject collection.
         if (name.find('.') != std::string::npos && find_type(name) && !key) {
             const std::string cast = qualify(name);
-            if (!derives_from(cast, r.type)) return fail("type cast to " + cast + ", which does not derive from " + r.type);
+            if (!derives_from(cast, r.type))
+                return fail("type cast to " + cast + ", which does not derive from " + r.type);
             r.type = cast;
             continue;
         }
@@ -571,7 +588,8 @@ std::optional<body_contract> csdl_model::body_for(const std::string& method_in, 
         b.why = method + " on " + r->type;
         return b;
     default:
-        return fail("no body contract for a " + std::string(r->k == resolved_path::kind::count ? "$count" : "primitive value"));
+        return fail("no body contract for a " +
+                    std::string(r->k == resolved_path::kind::count ? "$count" : "primitive value"));
     }
 }
 
@@ -592,7 +610,8 @@ std::vector<violation> csdl_model::check_request(const std::string& method, cons
             return out;
         }
         for (auto it = body.begin(); it != body.end(); ++it)
-            if (it.key() != "requests") out.push_back({it.key(), "$batch", it.key(), "not a member of a JSON batch body"});
+            if (it.key() != "requests")
+                out.push_back({it.key(), "$batch", it.key(), "not a member of a JSON batch body"});
         const auto& reqs = body["requests"];
         for (std::size_t i = 0; i < reqs.size(); ++i) {
             const auto& item = reqs[i];
@@ -603,8 +622,10 @@ std::vector<violation> csdl_model::check_request(const std::string& method, cons
                 continue;
             }
             for (auto it = item.begin(); it != item.end(); ++it) {
-                static const std::set<std::string> members = {"id", "method", "url", "body", "headers", "dependsOn", "atomicityGroup"};
-                if (!members.count(it.key())) out.push_back({join(at, it.key()), "$batch", it.key(), "not a member of a batch request"});
+                static const std::set<std::string> members = {"id",      "method",    "url",           "body",
+                                                              "headers", "dependsOn", "atomicityGroup"};
+                if (!members.count(it.key()))
+                    out.push_back({join(at, it.key()), "$batch", it.key(), "not a member of a batch request"});
             }
             std::string url = item["url"].get<std::string>();
             if (starts_with(url, "http")) {
@@ -616,8 +637,10 @@ std::vector<violation> csdl_model::check_request(const std::string& method, cons
             const json inner_body = item.contains("body") ? item["body"] : json(nullptr);
             auto inner = check_request(item["method"].get<std::string>(), inner_path, inner_body, opts, skipped);
             for (auto& v : inner)
-                if (starts_with(v.message, "request not in the v1.0 contract")) v.path = "url";
-                else v.path = v.path.empty() ? "body" : "body." + v.path;
+                if (starts_with(v.message, "request not in the v1.0 contract"))
+                    v.path = "url";
+                else
+                    v.path = v.path.empty() ? "body" : "body." + v.path;
             append_under(out, std::move(inner), at);
         }
         return out;
@@ -662,7 +685,8 @@ std::vector<violation> csdl_model::check_response(const std::string& method, con
             return;
         }
         csdl_property p{"value", type, true, false};
-        if (primitive_elements) w.value(body["value"], p, "value", "(collection of " + type + ")");
+        if (primitive_elements)
+            w.value(body["value"], p, "value", "(collection of " + type + ")");
         else
             for (std::size_t i = 0; i < body["value"].size(); ++i) w.object(body["value"][i], type, index("value", i));
     };
@@ -702,27 +726,30 @@ std::vector<violation> csdl_model::check_response(const std::string& method, con
         if (r->operation->returns) {
             const auto& ret = *r->operation->returns;
             if (is_edm(ret.type) || find_enum(ret.type) || ret.collection) {
-                if (!body.is_object() || !body.contains("value")) w.add("", ret.type, "value", "an operation's answer is {\"value\": ...}");
-                else w.value(body["value"], ret, "value", r->operation->name);
+                if (!body.is_object() || !body.contains("value"))
+                    w.add("", ret.type, "value", "an operation's answer is {\"value\": ...}");
+                else
+                    w.value(body["value"], ret, "value", r->operation->name);
             } else {
                 w.object(body, ret.type, "");
             }
         }
         break;
     case resolved_path::kind::entity_set_or_collection:
-        if (upper(method) == "POST") w.object(body, r->type, "");
-        else collection_answer(r->type, false);
+        if (upper(method) == "POST")
+            w.object(body, r->type, "");
+        else
+            collection_answer(r->type, false);
         break;
     case resolved_path::kind::complex_value:
     case resolved_path::kind::primitive:
-        if (r->collection) collection_answer(r->type, r->k == resolved_path::kind::primitive);
-        else if (r->k == resolved_path::kind::complex_value) w.object(body, r->type, "");
+        if (r->collection)
+            collection_answer(r->type, r->k == resolved_path::kind::primitive);
+        else if (r->k == resolved_path::kind::complex_value)
+            w.object(body, r->type, "");
         break;
-    case resolved_path::kind::entity:
-        w.object(body, r->type, "");
-        break;
-    default:
-        break;
+    case resolved_path::kind::entity: w.object(body, r->type, ""); break;
+    default: break;
     }
     return w.out;
 }

@@ -41,8 +41,8 @@
 namespace containd::test {
 
 struct violation {
-    std::string path;      // JSON path of the offending value: "conditions.users.includeUserz", "value[2].ipRanges[0]"
-    std::string type;      // the type the enclosing object was checked against: "microsoft.graph.conditionalAccessUsers"
+    std::string path;  // JSON path of the offending value: "conditions.users.includeUserz", "value[2].ipRanges[0]"
+    std::string type;  // the type the enclosing object was checked against: "microsoft.graph.conditionalAccessUsers"
     std::string property;  // the offending property (or @odata.type value), empty when the value itself is wrong
     std::string message;
 };
@@ -135,20 +135,22 @@ public:
     // item ("requests[3].body.keyId"), inner URLs relative to the outer version. An empty/null body
     // where none is allowed is fine; a body where none is allowed is a violation.
     std::vector<violation> check_request(const std::string& method, const std::string& path, const nlohmann::json& body,
-                                         const check_options& opts = {}, std::vector<std::string>* skipped = nullptr) const;
+                                         const check_options& opts = {},
+                                         std::vector<std::string>* skipped = nullptr) const;
 
     // A 2xx answer to GET/POST path: a collection answer must be {"value": [...]} with each item
     // checked; an entity answer is checked as the entity; an operation's answer against its return
     // type. A $batch answer checks every 2xx inner body against its request's URL (pass the
     // request body as batch_request).
-    std::vector<violation> check_response(const std::string& method, const std::string& path, const nlohmann::json& body,
-                                          const check_options& opts = {}, std::vector<std::string>* skipped = nullptr,
+    std::vector<violation> check_response(const std::string& method, const std::string& path,
+                                          const nlohmann::json& body, const check_options& opts = {},
+                                          std::vector<std::string>* skipped = nullptr,
                                           const nlohmann::json& batch_request = nullptr) const;
 
     const csdl_structured_type* find_type(const std::string& name) const;
     const csdl_enum_type* find_enum(const std::string& name) const;
     bool derives_from(const std::string& type, const std::string& base) const;  // true when equal too
-    std::string qualify(const std::string& type_reference) const;              // alias -> namespace, strips '#'
+    std::string qualify(const std::string& type_reference) const;               // alias -> namespace, strips '#'
 
     std::size_t type_count() const { return types_.size(); }
     std::size_t enum_count() const { return enums_.size(); }
@@ -158,11 +160,11 @@ private:
     struct walker;
     std::map<std::string, csdl_structured_type> types_;
     std::map<std::string, csdl_enum_type> enums_;
-    std::vector<csdl_operation> operations_;            // stable after load (pointers handed out)
+    std::vector<csdl_operation> operations_;  // stable after load (pointers handed out)
     std::map<std::string, std::vector<std::size_t>> ops_by_short_name_;
-    std::map<std::string, std::string> aliases_;        // alias -> namespace
-    std::map<std::string, std::string> entity_sets_;    // name -> entity type
-    std::map<std::string, std::string> singletons_;     // name -> entity type
+    std::map<std::string, std::string> aliases_;      // alias -> namespace
+    std::map<std::string, std::string> entity_sets_;  // name -> entity type
+    std::map<std::string, std::string> singletons_;   // name -> entity type
 
     const csdl_operation* find_bound(const std::string& segment, const std::string& type, bool collection) const;
 };

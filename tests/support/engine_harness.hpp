@@ -21,8 +21,8 @@ namespace containd::testing {
 class engine_harness {
 public:
     explicit engine_harness(std::string name = "engine")
-        : dir_(std::filesystem::temp_directory_path() / ("containd-" + name + "-" + random_uuid())),
-          clock(*parse_rfc3339("2026-03-12T09:00:00Z")) {
+            : dir_(std::filesystem::temp_directory_path() / ("containd-" + name + "-" + random_uuid())),
+              clock(*parse_rfc3339("2026-03-12T09:00:00Z")) {
         std::filesystem::create_directories(dir_);
         key_ = std::string(32, 'k');
         tenant = contoso_settings();
@@ -59,12 +59,15 @@ public:
         auto parsed = incident::parse_submission(body, clock.now());
         auto& request = std::get<incident::incident_request>(parsed);
         auto planned = incident::make_plan(request, tenant, {});
-        store::new_incident in{random_uuid(), "contoso", request.external_ref, std::move(idempotency_key),
-                               incident::to_json(request), std::get<incident::plan>(planned)};
+        store::new_incident in{random_uuid(),
+                               "contoso",
+                               request.external_ref,
+                               std::move(idempotency_key),
+                               incident::to_json(request),
+                               std::get<incident::plan>(planned)};
         auto result = db->create_incident(in);
-        const std::string id = std::holds_alternative<store::created>(result)
-                                   ? std::get<store::created>(result).id
-                                   : std::get<store::existing>(result).id;
+        const std::string id = std::holds_alternative<store::created>(result) ? std::get<store::created>(result).id
+                                                                              : std::get<store::existing>(result).id;
         eng->submit(id);
         return id;
     }

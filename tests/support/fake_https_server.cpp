@@ -118,8 +118,7 @@ asio::awaitable<void> session(fake_https_server::state* st, tcp::socket socket, 
         ++st->requests;
         const auto now_in_flight = ++st->in_flight;
         auto prev = st->max_in_flight.load();
-        while (prev < now_in_flight && !st->max_in_flight.compare_exchange_weak(prev, now_in_flight)) {
-        }
+        while (prev < now_in_flight && !st->max_in_flight.compare_exchange_weak(prev, now_in_flight)) {}
         fake_https_server::handler h;
         {
             std::lock_guard lock(st->mu);
@@ -140,26 +139,26 @@ asio::awaitable<void> session(fake_https_server::state* st, tcp::socket socket, 
         --st->in_flight;
         auto& lowest = beast::get_lowest_layer(stream);
         switch (resp.act) {
-            case fake_response::action::hang: {
-                asio::steady_timer t(st->ioc);
-                t.expires_at(asio::steady_timer::time_point::max());
-                co_await t.async_wait(use_nothrow);
-                co_return;
-            }
-            case fake_response::action::reset: {
-                boost::system::error_code ec;
-                lowest.socket().set_option(asio::socket_base::linger(true, 0), ec);
-                lowest.socket().close(ec);
-                co_return;
-            }
-            case fake_response::action::close: {
-                lowest.expires_after(std::chrono::seconds(1));
-                co_await stream.async_shutdown(use_nothrow);
-                boost::system::error_code ec;
-                lowest.socket().close(ec);
-                co_return;
-            }
-            case fake_response::action::respond: break;
+        case fake_response::action::hang: {
+            asio::steady_timer t(st->ioc);
+            t.expires_at(asio::steady_timer::time_point::max());
+            co_await t.async_wait(use_nothrow);
+            co_return;
+        }
+        case fake_response::action::reset: {
+            boost::system::error_code ec;
+            lowest.socket().set_option(asio::socket_base::linger(true, 0), ec);
+            lowest.socket().close(ec);
+            co_return;
+        }
+        case fake_response::action::close: {
+            lowest.expires_after(std::chrono::seconds(1));
+            co_await stream.async_shutdown(use_nothrow);
+            boost::system::error_code ec;
+            lowest.socket().close(ec);
+            co_return;
+        }
+        case fake_response::action::respond: break;
         }
         http::response<http::string_body> res{static_cast<http::status>(resp.status), 11};
         for (const auto& [k, v] : resp.headers) res.set(k, v);

@@ -33,10 +33,10 @@ using header_pairs = std::vector<std::pair<std::string, std::string>>;
 
 struct fake_request {
     std::string method;
-    std::string target;        // as received (still percent-encoded)
+    std::string target;  // as received (still percent-encoded)
     std::string body;
-    header_pairs headers;      // names lower-cased
-    std::size_t connection = 0;  // 1-based connection number
+    header_pairs headers;                    // names lower-cased
+    std::size_t connection = 0;              // 1-based connection number
     std::size_t sequence_on_connection = 0;  // 1 for the first request on its connection
 
     std::optional<std::string> header(const std::string& lower_name) const;
@@ -81,7 +81,7 @@ public:
     std::size_t max_in_flight() const;  // most requests being handled at once
     // Keep-alive connections idle for longer than this are closed by the server (0: never).
     void set_idle_timeout(std::chrono::milliseconds t);
-    std::size_t idle_closed() const;    // connections the server closed for idleness
+    std::size_t idle_closed() const;  // connections the server closed for idleness
     std::vector<fake_request> received() const;
 
     void set_handler(handler h);

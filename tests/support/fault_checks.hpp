@@ -41,8 +41,9 @@ inline std::vector<std::string> overlapping_attempts(store::store& db, const std
         if (!e.step_seq) continue;
         const int seq = *e.step_seq;
         if (e.kind == "step_started") {
-            if (open[seq]) out.push_back("step " + std::to_string(seq) + " started again (event " + std::to_string(e.id) +
-                                         ") while an attempt was in flight");
+            if (open[seq])
+                out.push_back("step " + std::to_string(seq) + " started again (event " + std::to_string(e.id) +
+                              ") while an attempt was in flight");
             open[seq] = true;
         } else if (outcomes.count(e.kind)) {
             open[seq] = false;
@@ -89,8 +90,10 @@ inline std::vector<std::string> replay_faults(const std::vector<sim::journal_ent
             if (!r.method.empty() && r.method != e.method) continue;
             if (!std::regex_search(e.path, res[k])) continue;
             bool fire = false;
-            if (r.count >= 0) fire = matched[k] < r.count;
-            else fire = std::uniform_real_distribution<double>(0.0, 1.0)(rng) < r.rate;
+            if (r.count >= 0)
+                fire = matched[k] < r.count;
+            else
+                fire = std::uniform_real_distribution<double>(0.0, 1.0)(rng) < r.rate;
             ++matched[k];
             if (fire) {
                 fault = r.kind;
@@ -173,7 +176,8 @@ inline std::vector<std::pair<std::string, std::size_t>> claimants(const attempt_
 // True when `second` may be the retry of `first`: some step whose requests name what `first`
 // names (its target in the path or query) had an attempt running when `first` was answered and a
 // later attempt running when `second` was sent.
-inline bool a_later_attempt(const attempt_map& steps, const sim::journal_entry& first, const sim::journal_entry& second) {
+inline bool a_later_attempt(const attempt_map& steps, const sim::journal_entry& first,
+                            const sim::journal_entry& second) {
     const std::string request = graph::odata::percent_decode(first.path + "?" + first.query).value_or("");
     for (const auto& [_, s] : steps) {
         if (std::none_of(s.names.begin(), s.names.end(),
@@ -261,9 +265,9 @@ inline retry_after_report check_retry_after(const std::vector<sim::journal_entry
             if (a + 1 >= list.size()) continue;
             ++out.checked;
             if (list[a + 1].start < *retry_at)
-                out.violations.push_back(label + " got " + e.method + " " + e.path + " answered 429 (Retry-After: " +
-                                         retry_after_text + ") at " + format_rfc3339(e.at) + " and started again at " +
-                                         format_rfc3339(list[a + 1].start));
+                out.violations.push_back(
+                    label + " got " + e.method + " " + e.path + " answered 429 (Retry-After: " + retry_after_text +
+                    ") at " + format_rfc3339(e.at) + " and started again at " + format_rfc3339(list[a + 1].start));
         }
         if (!owners.empty()) continue;
         // Otherwise (a step that read several things and reported another failure), find the
@@ -297,10 +301,10 @@ inline retry_after_report check_retry_after(const std::vector<sim::journal_entry
                 ++out.concurrent;
                 continue;
             }
-            out.violations.push_back(e.method + " " + e.path + " answered 429 (" + (fault.empty() ? "throttle" : fault) +
-                                     ") at " + format_rfc3339(e.at) + " was retried at " + format_rfc3339(next.at) +
-                                     ", before its Retry-After " + format_rfc3339(*retry_at) + "\n  first:  ?" +
-                                     e.query + "\n  second: ?" + next.query);
+            out.violations.push_back(
+                e.method + " " + e.path + " answered 429 (" + (fault.empty() ? "throttle" : fault) + ") at " +
+                format_rfc3339(e.at) + " was retried at " + format_rfc3339(next.at) + ", before its Retry-After " +
+                format_rfc3339(*retry_at) + "\n  first:  ?" + e.query + "\n  second: ?" + next.query);
             break;
         }
     }

@@ -37,7 +37,9 @@ public:
         vfs_.xFullPathname = [](sqlite3_vfs* v, const char* n, int size, char* out) {
             return self(v).real_->xFullPathname(self(v).real_, n, size, out);
         };
-        vfs_.xRandomness = [](sqlite3_vfs* v, int n, char* out) { return self(v).real_->xRandomness(self(v).real_, n, out); };
+        vfs_.xRandomness = [](sqlite3_vfs* v, int n, char* out) {
+            return self(v).real_->xRandomness(self(v).real_, n, out);
+        };
         vfs_.xSleep = [](sqlite3_vfs* v, int us) { return self(v).real_->xSleep(self(v).real_, us); };
         vfs_.xCurrentTime = [](sqlite3_vfs* v, double* t) { return self(v).real_->xCurrentTime(self(v).real_, t); };
         vfs_.xGetLastError = [](sqlite3_vfs* v, int n, char* out) {
@@ -102,7 +104,9 @@ private:
             sqlite3_io_methods io{};
             io.iVersion = 3;
             io.xClose = [](sqlite3_file* f) { return real(f)->pMethods->xClose(real(f)); };
-            io.xRead = [](sqlite3_file* f, void* b, int n, sqlite3_int64 o) { return real(f)->pMethods->xRead(real(f), b, n, o); };
+            io.xRead = [](sqlite3_file* f, void* b, int n, sqlite3_int64 o) {
+                return real(f)->pMethods->xRead(real(f), b, n, o);
+            };
             io.xWrite = [](sqlite3_file* f, const void* b, int n, sqlite3_int64 o) {
                 faulty_vfs& me = *as(f).owner;
                 if (const int e = me.write_error_.load()) {
@@ -128,18 +132,30 @@ private:
             io.xFileSize = [](sqlite3_file* f, sqlite3_int64* s) { return real(f)->pMethods->xFileSize(real(f), s); };
             io.xLock = [](sqlite3_file* f, int l) { return real(f)->pMethods->xLock(real(f), l); };
             io.xUnlock = [](sqlite3_file* f, int l) { return real(f)->pMethods->xUnlock(real(f), l); };
-            io.xCheckReservedLock = [](sqlite3_file* f, int* r) { return real(f)->pMethods->xCheckReservedLock(real(f), r); };
-            io.xFileControl = [](sqlite3_file* f, int op, void* a) { return real(f)->pMethods->xFileControl(real(f), op, a); };
+            io.xCheckReservedLock = [](sqlite3_file* f, int* r) {
+                return real(f)->pMethods->xCheckReservedLock(real(f), r);
+            };
+            io.xFileControl = [](sqlite3_file* f, int op, void* a) {
+                return real(f)->pMethods->xFileControl(real(f), op, a);
+            };
             io.xSectorSize = [](sqlite3_file* f) { return real(f)->pMethods->xSectorSize(real(f)); };
-            io.xDeviceCharacteristics = [](sqlite3_file* f) { return real(f)->pMethods->xDeviceCharacteristics(real(f)); };
+            io.xDeviceCharacteristics = [](sqlite3_file* f) {
+                return real(f)->pMethods->xDeviceCharacteristics(real(f));
+            };
             io.xShmMap = [](sqlite3_file* f, int pg, int sz, int ext, void volatile** p) {
                 return real(f)->pMethods->xShmMap(real(f), pg, sz, ext, p);
             };
-            io.xShmLock = [](sqlite3_file* f, int o, int n, int fl) { return real(f)->pMethods->xShmLock(real(f), o, n, fl); };
+            io.xShmLock = [](sqlite3_file* f, int o, int n, int fl) {
+                return real(f)->pMethods->xShmLock(real(f), o, n, fl);
+            };
             io.xShmBarrier = [](sqlite3_file* f) { real(f)->pMethods->xShmBarrier(real(f)); };
             io.xShmUnmap = [](sqlite3_file* f, int d) { return real(f)->pMethods->xShmUnmap(real(f), d); };
-            io.xFetch = [](sqlite3_file* f, sqlite3_int64 o, int n, void** p) { return real(f)->pMethods->xFetch(real(f), o, n, p); };
-            io.xUnfetch = [](sqlite3_file* f, sqlite3_int64 o, void* p) { return real(f)->pMethods->xUnfetch(real(f), o, p); };
+            io.xFetch = [](sqlite3_file* f, sqlite3_int64 o, int n, void** p) {
+                return real(f)->pMethods->xFetch(real(f), o, n, p);
+            };
+            io.xUnfetch = [](sqlite3_file* f, sqlite3_int64 o, void* p) {
+                return real(f)->pMethods->xUnfetch(real(f), o, p);
+            };
             return io;
         }();
         return m;

@@ -92,7 +92,8 @@ inline std::vector<std::string> check_invariants(store::store& db, const std::st
     }
     for (const auto& s : steps) {
         const int n = succeeded_events[s.seq];
-        if (n > 1) out.push_back("step " + std::to_string(s.seq) + " recorded as succeeded " + std::to_string(n) + " times");
+        if (n > 1)
+            out.push_back("step " + std::to_string(s.seq) + " recorded as succeeded " + std::to_string(n) + " times");
         if ((s.status == store::step_status::succeeded) != (n == 1))
             out.push_back("step " + std::to_string(s.seq) + " status disagrees with its events");
     }

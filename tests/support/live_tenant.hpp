@@ -48,10 +48,10 @@ public:
     static constexpr const char* client_id = "0c0ffee0-0000-4000-8000-00000000c0de";
 
     explicit live_tenant(live_options opts = {})
-        : dir_(std::filesystem::temp_directory_path() / ("containd-live-" + random_uuid())),
-          clock(*parse_rfc3339("2026-03-12T09:00:00Z")),
-          client_secret_("live-test-secret-" + random_uuid()),
-          tenant(std::move(opts.tenant)) {
+            : dir_(std::filesystem::temp_directory_path() / ("containd-live-" + random_uuid())),
+              clock(*parse_rfc3339("2026-03-12T09:00:00Z")),
+              client_secret_("live-test-secret-" + random_uuid()),
+              tenant(std::move(opts.tenant)) {
         std::filesystem::create_directories(dir_);
         sim::options so;
         so.scenario = opts.scenario;
@@ -119,8 +119,12 @@ public:
         auto planned = incident::make_plan(request, tenant, {});
         if (auto* refused = std::get_if<incident::refusal>(&planned))
             throw std::runtime_error("plan refused: " + refused->reasons.front());
-        store::new_incident in{random_uuid(), tenant.name, request.external_ref, std::nullopt,
-                               incident::to_json(request), std::get<incident::plan>(planned)};
+        store::new_incident in{random_uuid(),
+                               tenant.name,
+                               request.external_ref,
+                               std::nullopt,
+                               incident::to_json(request),
+                               std::get<incident::plan>(planned)};
         const auto result = db->create_incident(in);
         const std::string id = std::get<store::created>(result).id;
         eng->submit(id);

@@ -55,8 +55,7 @@ inline script healthy_tenant(std::vector<std::string> admins = {}) {
         case step_kind::verify_signins:
             r.outcome.result = {{"verdict", "contained"}, {"diagnosis", nlohmann::json::array()}};
             break;
-        default:
-            break;
+        default: break;
         }
         return r;
     };
@@ -77,7 +76,7 @@ inline script failing_where(std::function<bool(const engine::step_context&)> fai
 class scripted_runner final : public engine::step_runner {
 public:
     scripted_runner(std::shared_ptr<std::vector<invocation>> log, std::shared_ptr<script> behaviour)
-        : log_(std::move(log)), behaviour_(std::move(behaviour)) {}
+            : log_(std::move(log)), behaviour_(std::move(behaviour)) {}
 
     boost::asio::awaitable<engine::step_outcome> run(const engine::step_context& ctx) override {
         log_->push_back({ctx.incident.id, ctx.step.seq, ctx.step.kind, ctx.step.target, ctx.attempt, ctx.clock.now()});

@@ -2,6 +2,11 @@
 
 #include <optional>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -13,11 +18,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rsa.h>
-#include <openssl/sha.h>
-#include <openssl/x509.h>
 
 #include "core/crypto.hpp"
 #include "core/text.hpp"
@@ -104,8 +104,9 @@ struct sim_test_client::impl {
     }
 };
 
-sim_test_client::sim_test_client(std::string connect_host, std::uint16_t port, std::string ca_pem, std::string verify_host)
-    : impl_(std::make_unique<impl>()) {
+sim_test_client::sim_test_client(std::string connect_host, std::uint16_t port, std::string ca_pem,
+                                 std::string verify_host)
+        : impl_(std::make_unique<impl>()) {
     impl_->host = std::move(connect_host);
     impl_->port = port;
     impl_->ca_pem = std::move(ca_pem);
@@ -151,7 +152,8 @@ sim_response sim_test_client::request(const std::string& method, const std::stri
 }
 
 sim_response sim_test_client::graph(const std::string& method, const std::string& target, const std::string& bearer,
-                                    const nlohmann::json& body, std::vector<std::pair<std::string, std::string>> headers) {
+                                    const nlohmann::json& body,
+                                    std::vector<std::pair<std::string, std::string>> headers) {
     if (!bearer.empty()) headers.emplace_back("Authorization", "Bearer " + bearer);
     std::string b;
     if (!body.is_null()) {
@@ -205,7 +207,8 @@ test_certificate make_test_certificate(const std::string& common_name) {
     X509_gmtime_adj(X509_getm_notAfter(cert), 3600L * 24 * 365);
     X509_set_pubkey(cert, key);
     X509_NAME* name = X509_get_subject_name(cert);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(common_name.c_str()),
+                               -1, -1, 0);
     X509_set_issuer_name(cert, name);
     X509_sign(cert, key, EVP_sha256());
     test_certificate out;

@@ -16,10 +16,10 @@
 namespace containd::test {
 
 struct sim_response {
-    int status = 0;                             // 0: no HTTP response (see error)
+    int status = 0;                              // 0: no HTTP response (see error)
     std::map<std::string, std::string> headers;  // lower-case names
     std::string body;
-    std::string error;                          // transport error ("timeout", "reset", ...) or empty
+    std::string error;  // transport error ("timeout", "reset", ...) or empty
     nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
     std::string header(const std::string& lower_name) const {
         auto it = headers.find(lower_name);
@@ -30,7 +30,8 @@ struct sim_response {
 class sim_test_client {
 public:
     // verify_host: the name checked against the certificate ("127.0.0.1" or "localhost").
-    sim_test_client(std::string connect_host, std::uint16_t port, std::string ca_pem, std::string verify_host = "127.0.0.1");
+    sim_test_client(std::string connect_host, std::uint16_t port, std::string ca_pem,
+                    std::string verify_host = "127.0.0.1");
     ~sim_test_client();
     sim_test_client(const sim_test_client&) = delete;
     sim_test_client& operator=(const sim_test_client&) = delete;

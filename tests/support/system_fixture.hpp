@@ -96,8 +96,10 @@ protected:
     void TearDown() override {
         daemon.reset();
         sim.reset();
-        if (!HasFailure() && !std::getenv("CONTAIND_KEEP_SYSTEM_DIR")) std::filesystem::remove_all(dir);
-        else std::cerr << "kept " << dir << " for inspection\n";
+        if (!HasFailure() && !std::getenv("CONTAIND_KEEP_SYSTEM_DIR"))
+            std::filesystem::remove_all(dir);
+        else
+            std::cerr << "kept " << dir << " for inspection\n";
     }
 
     // Starts containd-sim with the seeds' scenario (or `scenario`), the client secret written to
@@ -107,9 +109,17 @@ protected:
                    std::string scenario = CONTAIND_SOURCE_DIR "/config/scenarios/bec-walkthrough.json") {
         client_secret = secret.empty() ? "system-test-client-secret-" + random_uuid() : std::move(secret);
         write_secret("client.secret", client_secret + "\n");
-        std::vector<std::string> argv{CONTAIND_SIM_EXE, "--scenario", scenario, "--client-id", system_test::client_id,
-                                      "--client-secret-file", (dir / "client.secret").string(), "--ca-out",
-                                      (dir / "sim-ca.pem").string(), "--timing-scale", "100"};
+        std::vector<std::string> argv{CONTAIND_SIM_EXE,
+                                      "--scenario",
+                                      scenario,
+                                      "--client-id",
+                                      system_test::client_id,
+                                      "--client-secret-file",
+                                      (dir / "client.secret").string(),
+                                      "--ca-out",
+                                      (dir / "sim-ca.pem").string(),
+                                      "--timing-scale",
+                                      "100"};
         argv.insert(argv.end(), extra.begin(), extra.end());
         sim = std::make_unique<child_process>(argv, (dir / "sim.stderr").string());
         const nlohmann::json ready = sim->ready_line();
@@ -263,11 +273,10 @@ protected:
     // The storage fault shim for the daemon (tests/system/storage_fault_shim.cpp): counts in
     // dir/counts, faults from dir/faults, and with kill_at_sync a SIGKILL on entering that sync.
     std::vector<std::string> shim_env(std::optional<long> kill_at_sync = std::nullopt) const {
-        std::vector<std::string> env{std::string("LD_PRELOAD=") + CONTAIND_FAULT_SHIM,
-                                     "CONTAIND_SHIM_MATCH=" + (dir / "containd.db").string(),
-                                     "CONTAIND_SHIM_CONTROL=" + (dir / "faults").string(),
-                                     "CONTAIND_SHIM_COUNT=" + (dir / "counts").string(),
-                                     "ASAN_OPTIONS=verify_asan_link_order=0"};
+        std::vector<std::string> env{
+            std::string("LD_PRELOAD=") + CONTAIND_FAULT_SHIM, "CONTAIND_SHIM_MATCH=" + (dir / "containd.db").string(),
+            "CONTAIND_SHIM_CONTROL=" + (dir / "faults").string(), "CONTAIND_SHIM_COUNT=" + (dir / "counts").string(),
+            "ASAN_OPTIONS=verify_asan_link_order=0"};
         if (kill_at_sync) env.push_back("CONTAIND_SHIM_KILL_AT_SYNC=" + std::to_string(*kill_at_sync));
         return env;
     }

@@ -13,9 +13,15 @@
 namespace containd::test {
 namespace {
 
-struct pkey_free { void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); } };
-struct x509_free { void operator()(X509* x) const { X509_free(x); } };
-struct bio_free { void operator()(BIO* b) const { BIO_free(b); } };
+struct pkey_free {
+    void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+struct x509_free {
+    void operator()(X509* x) const { X509_free(x); }
+};
+struct bio_free {
+    void operator()(BIO* b) const { BIO_free(b); }
+};
 using pkey_ptr = std::unique_ptr<EVP_PKEY, pkey_free>;
 using x509_ptr = std::unique_ptr<X509, x509_free>;
 
@@ -39,7 +45,8 @@ std::string to_pem(X509* cert) {
 
 std::string to_pem(EVP_PKEY* key) {
     std::unique_ptr<BIO, bio_free> bio(BIO_new(BIO_s_mem()));
-    check(PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) == 1, "PEM_write_bio_PrivateKey");
+    check(PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) == 1,
+          "PEM_write_bio_PrivateKey");
     char* data = nullptr;
     const long n = BIO_get_mem_data(bio.get(), &data);
     return std::string(data, static_cast<std::size_t>(n));

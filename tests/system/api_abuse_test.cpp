@@ -162,8 +162,10 @@ reply converse(std::uint16_t port, const std::string& bytes, milliseconds timeou
         std::size_t sent = 0;
         while (sent < bytes.size() && !stop) {
             const auto n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-            if (n > 0) sent += static_cast<std::size_t>(n);
-            else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) break;
+            if (n > 0)
+                sent += static_cast<std::size_t>(n);
+            else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                break;
         }
     });
     auto out = read_until_closed(fd, timeout, started);
@@ -213,8 +215,9 @@ public:
         return api->post("/v1/incidents", submitter_token, body, std::move(headers));
     }
     api_response submit_text(const std::string& body, const std::string& content_type = "application/json") {
-        return api->request("POST", "/v1/incidents", body,
-                            {{"Authorization", std::string("Bearer ") + submitter_token}, {"Content-Type", content_type}});
+        return api->request(
+            "POST", "/v1/incidents", body,
+            {{"Authorization", std::string("Bearer ") + submitter_token}, {"Content-Type", content_type}});
     }
 
     // The daemon is alive and answers at once.
@@ -292,9 +295,9 @@ std::vector<std::string> broken_bodies() {
         "{\"a\": \"raw\nnewline\"}",
         std::string("{\"a\": \"nul\0byte\"}", 17),
         "{\"a\": \"\xff\xfe\"}",
-        "{\"a\": \"\xc0\xaf\"}",          // overlong '/'
-        "{\"a\": \"\xed\xa0\x80\"}",      // an encoded surrogate
-        "{\"a\": \"\xf4\x90\x80\x80\"}",  // beyond U+10FFFF
+        "{\"a\": \"\xc0\xaf\"}",                  // overlong '/'
+        "{\"a\": \"\xed\xa0\x80\"}",              // an encoded surrogate
+        "{\"a\": \"\xf4\x90\x80\x80\"}",          // beyond U+10FFFF
         "\xef\xbb\xbf{\"tenant\": \"contoso\"}",  // a byte-order mark
         "/* comment */ {}",
         "{\"a\": 1 // comment\n}",
@@ -327,8 +330,8 @@ void malformed_json_round(ApiAbuse& t, std::vector<std::string>* failures) {
         const auto r = t.submit_text(corpus[i]);
         if (r.status != 400 || r.header("content-type") != "application/problem+json" ||
             r.json().value("status", 0) != 400)
-            failures->push_back("corpus[" + std::to_string(i) + "] (" + corpus[i].substr(0, 40) + "...): " +
-                                std::to_string(r.status) + " " + r.error + " " + r.body.substr(0, 200));
+            failures->push_back("corpus[" + std::to_string(i) + "] (" + corpus[i].substr(0, 40) +
+                                "...): " + std::to_string(r.status) + " " + r.error + " " + r.body.substr(0, 200));
     }
 }
 
@@ -336,8 +339,8 @@ void malformed_json_round(ApiAbuse& t, std::vector<std::string>* failures) {
 // failures.
 std::vector<std::string> oversize_round(std::uint16_t port) {
     std::vector<std::string> bad;
-    const std::string post = "POST /v1/incidents HTTP/1.1\r\nHost: x\r\n" + auth(submitter_token) +
-                             "Content-Type: application/json\r\n";
+    const std::string post =
+        "POST /v1/incidents HTTP/1.1\r\nHost: x\r\n" + auth(submitter_token) + "Content-Type: application/json\r\n";
     auto expect = [&](const std::string& what, const reply& r, int status) {
         if (r.first_status() != status || !r.closed)
             bad.push_back(what + ": got " + std::to_string(r.first_status()) + (r.closed ? "" : " (not closed)") + " " +
@@ -353,18 +356,20 @@ std::vector<std::string> oversize_round(std::uint16_t port) {
     chunked += "0\r\n\r\n";
     expect("2.5 MiB chunked body", converse(port, chunked), 413);
     expect("one 20 KiB header",
-           converse(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(20 * 1024, 'p') + "\r\n\r\n"), 431);
+           converse(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(20 * 1024, 'p') + "\r\n\r\n"),
+           431);
     std::string many = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
     for (int i = 0; i < 400; ++i) many += "X-H" + std::to_string(i) + ": " + std::string(50, 'v') + "\r\n";
     expect("400 headers of 60 bytes", converse(port, many + "\r\n"), 431);
     expect("a 20 KiB request target",
            converse(port, "GET /v1/incidents/" + std::string(20 * 1024, 'i') + " HTTP/1.1\r\nHost: x\r\n\r\n"), 431);
     expect("a 20 KiB bearer token",
-           converse(port, "GET /v1/incidents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + std::string(20 * 1024, 't') +
-                              "\r\n\r\n"),
+           converse(port, "GET /v1/incidents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                              std::string(20 * 1024, 't') + "\r\n\r\n"),
            431);
     expect("negative Content-Length", converse(port, post + "Content-Length: -1\r\n\r\n{}"), 400);
-    expect("two different Content-Lengths", converse(port, post + "Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}"), 400);
+    expect("two different Content-Lengths", converse(port, post + "Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}"),
+           400);
     expect("garbage chunk size", converse(port, post + "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"), 400);
     return bad;
 }
@@ -382,8 +387,8 @@ std::vector<int> hold_connections(std::uint16_t port, int n) {
 }
 
 struct flood_result {
-    int rejected = 0;    // answered 503 at once
-    int held = 0;        // accepted (no answer until the read timeout)
+    int rejected = 0;  // answered 503 at once
+    int held = 0;      // accepted (no answer until the read timeout)
     int other = 0;
 };
 
@@ -397,9 +402,12 @@ flood_result connection_flood(std::uint16_t port, int n) {
     std::this_thread::sleep_for(milliseconds(read_timeout_ms / 4));
     for (std::size_t i = 0; i < fds.size(); ++i) replies[i] = read_until_closed(fds[i], milliseconds(50));
     for (auto& r : replies) {
-        if (r.first_status() == 503 && r.closed) ++out.rejected;
-        else if (r.received.empty()) ++out.held;
-        else ++out.other;
+        if (r.first_status() == 503 && r.closed)
+            ++out.rejected;
+        else if (r.received.empty())
+            ++out.held;
+        else
+            ++out.other;
     }
     for (int fd : fds) ::close(fd);
     return out;
@@ -410,8 +418,10 @@ flood_result connection_flood(std::uint16_t port, int n) {
 std::vector<int> pipelined(std::uint16_t port, int n) {
     std::string bytes;
     for (int i = 0; i < n; ++i) {
-        if (i % 2 == 0) bytes += "GET /healthz HTTP/1.1\r\nHost: x\r\n";
-        else bytes += "GET /v1/incidents/" + std::string(unknown_id) + " HTTP/1.1\r\nHost: x\r\n" + auth(viewer_token);
+        if (i % 2 == 0)
+            bytes += "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+        else
+            bytes += "GET /v1/incidents/" + std::string(unknown_id) + " HTTP/1.1\r\nHost: x\r\n" + auth(viewer_token);
         bytes += i + 1 == n ? "Connection: close\r\n\r\n" : "\r\n";
     }
     return converse(port, bytes, milliseconds(30000)).statuses();
@@ -444,8 +454,8 @@ std::vector<milliseconds> slow_senders(std::uint16_t port, int n) {
                     if (::send(fd, drip, 1, MSG_NOSIGNAL) < 0) closed = true;
                 }
             }
-            out[static_cast<std::size_t>(i)] = closed ? std::chrono::duration_cast<milliseconds>(steady_clock::now() - started)
-                                                      : milliseconds::max();
+            out[static_cast<std::size_t>(i)] =
+                closed ? std::chrono::duration_cast<milliseconds>(steady_clock::now() - started) : milliseconds::max();
             ::close(fd);
         });
     }
@@ -522,7 +532,8 @@ TEST_F(ApiAbuse, every_printed_route_refuses_missing_bad_and_wrong_role_tokens) 
         {"a token's prefix", {{"Authorization", std::string("Bearer ") + std::string(operator_token).substr(0, 10)}}},
         {"the token's hash", {{"Authorization", "Bearer " + sha256_hex(operator_token)}}},
         {"two Authorization headers",
-         {{"Authorization", std::string("Bearer ") + viewer_token}, {"Authorization", std::string("Bearer ") + operator_token}}},
+         {{"Authorization", std::string("Bearer ") + viewer_token},
+          {"Authorization", std::string("Bearer ") + operator_token}}},
         {"8 KiB token", {{"Authorization", "Bearer " + std::string(8 * 1024, 'z')}}},
         {"token in a cookie", {{"Cookie", std::string("token=") + operator_token}}},
     };
@@ -558,7 +569,9 @@ TEST_F(ApiAbuse, every_printed_route_refuses_missing_bad_and_wrong_role_tokens) 
             EXPECT_EQ(res.header("content-type"), "application/problem+json");
         }
         // Lower-case scheme is the same credential (RFC 9110: the scheme is case-insensitive).
-        const char* right = r.role == "operator" ? operator_token : r.role == "submitter" ? submitter_token : viewer_token;
+        const char* right = r.role == "operator"    ? operator_token
+                            : r.role == "submitter" ? submitter_token
+                                                    : viewer_token;
         if (r.method == "GET") {
             const auto lower = call({{"Authorization", std::string("bearer ") + right}});
             EXPECT_NE(lower.status, 401) << r.path;
@@ -702,8 +715,8 @@ TEST_F(ApiAbuse, a_connection_flood_beyond_the_cap_gets_503_and_the_daemon_recov
     constexpr int churn = 500;
     int ok = 0;
     for (int i = 0; i < churn; ++i) {
-        const auto c = converse(api_port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-                                milliseconds(3000));
+        const auto c =
+            converse(api_port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", milliseconds(3000));
         if (c.first_status() == 200 && c.closed) ++ok;
     }
     EXPECT_EQ(ok, churn);
@@ -729,13 +742,16 @@ TEST_F(ApiAbuse, pipelined_floods_are_answered_in_order_or_abandoned_without_har
         const int fd = connect_loopback(api_port);
         ASSERT_GE(fd, 0);
         std::string bytes;
-        for (int i = 0; i < 20000; ++i) bytes += "GET /v1/incidents?limit=200 HTTP/1.1\r\nHost: x\r\n" + auth(viewer_token) + "\r\n";
+        for (int i = 0; i < 20000; ++i)
+            bytes += "GET /v1/incidents?limit=200 HTTP/1.1\r\nHost: x\r\n" + auth(viewer_token) + "\r\n";
         std::size_t sent = 0;
         const auto deadline = steady_clock::now() + std::chrono::seconds(5);
         while (sent < bytes.size() && steady_clock::now() < deadline) {
             const auto k = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-            if (k > 0) sent += static_cast<std::size_t>(k);
-            else if (errno != EAGAIN && errno != EINTR) break;
+            if (k > 0)
+                sent += static_cast<std::size_t>(k);
+            else if (errno != EAGAIN && errno != EINTR)
+                break;
         }
         ::close(fd);
         std::cout << "[ pipelining ] " << n << " answered in order; " << sent << " bytes sent unread, then abandoned"
@@ -760,20 +776,51 @@ TEST_F(ApiAbuse, odata_injection_in_every_identifier_is_refused_before_graph_or_
     const auto journal_before = journal_size();
     const std::string huge(100 * 1024, 'a');
     // Refused: not a UPN (Entra allows letters, digits and ' . - _ ! # ^ ~ before the @).
-    const std::vector<std::string> bad_upns = {
-        "x' or '1' eq '1@contoso.com", "a b@contoso.com", "o%27brien@contoso.com", "o\u2019brien@contoso.com",
-        "j\u00f6hn@contoso.com", "\uff46\uff55\uff4c\uff4c@contoso.com", "\u202eevil@contoso.com",
-        std::string("a\0b@contoso.com", 15), "a@contoso.com\n", "a@contoso.com'", "a@contoso.com)",
-        "a@contoso.com' or userPrincipalName ne '", "a@contoso.com%27", "$filter=x@contoso.com", "../x@contoso.com",
-        "a/b@contoso.com", "a@b", "a@-b.com", "@contoso.com", "a@", "a@@contoso.com", std::string(65, 'l') + "@contoso.com",
-        "a@" + std::string(300, 'd') + ".com", huge + "@contoso.com", "", "a(b)@contoso.com", "a,b@contoso.com",
-        "a&b@contoso.com", "a%00b@contoso.com", "a\\u0027b@contoso.com"};
-    const std::vector<std::string> bad_app_ids = {
-        "c7a1e5d2-9b3f-4a6c-8e1d-2f5b7c9a0e34'", "c7a1e5d2-9b3f-4a6c-8e1d-2f5b7c9a0e34' or appId ne '",
-        "c7a1e5d2-9b3f-4a6c-8e1d-2f5b7c9a0e34%27", "{c7a1e5d2-9b3f-4a6c-8e1d-2f5b7c9a0e34}",
-        "c7a1e5d2-9b3f-4a6c-8e1d-2f5b7c9a0e3\u0664", "\uff43" "7a1e5d2-9b3f-4a6c-8e1d-2f5b7c9a0e34",
-        " c7a1e5d2-9b3f-4a6c-8e1d-2f5b7c9a0e34", "c7a1e5d29b3f4a6c8e1d2f5b7c9a0e34x", "'", "%27", huge, ""};
-    const std::vector<std::string> bad_methods = {"a'b", "%27", "../x", "m\u00e9thode", "a b", std::string(200, 'm'), ""};
+    const std::vector<std::string> bad_upns = {"x' or '1' eq '1@contoso.com",
+                                               "a b@contoso.com",
+                                               "o%27brien@contoso.com",
+                                               "o\u2019brien@contoso.com",
+                                               "j\u00f6hn@contoso.com",
+                                               "\uff46\uff55\uff4c\uff4c@contoso.com",
+                                               "\u202eevil@contoso.com",
+                                               std::string("a\0b@contoso.com", 15),
+                                               "a@contoso.com\n",
+                                               "a@contoso.com'",
+                                               "a@contoso.com)",
+                                               "a@contoso.com' or userPrincipalName ne '",
+                                               "a@contoso.com%27",
+                                               "$filter=x@contoso.com",
+                                               "../x@contoso.com",
+                                               "a/b@contoso.com",
+                                               "a@b",
+                                               "a@-b.com",
+                                               "@contoso.com",
+                                               "a@",
+                                               "a@@contoso.com",
+                                               std::string(65, 'l') + "@contoso.com",
+                                               "a@" + std::string(300, 'd') + ".com",
+                                               huge + "@contoso.com",
+                                               "",
+                                               "a(b)@contoso.com",
+                                               "a,b@contoso.com",
+                                               "a&b@contoso.com",
+                                               "a%00b@contoso.com",
+                                               "a\\u0027b@contoso.com"};
+    const std::vector<std::string> bad_app_ids = {"c7a1e5d2-9b3f-4a6c-8e1d-2f5b7c9a0e34'",
+                                                  "c7a1e5d2-9b3f-4a6c-8e1d-2f5b7c9a0e34' or appId ne '",
+                                                  "c7a1e5d2-9b3f-4a6c-8e1d-2f5b7c9a0e34%27",
+                                                  "{c7a1e5d2-9b3f-4a6c-8e1d-2f5b7c9a0e34}",
+                                                  "c7a1e5d2-9b3f-4a6c-8e1d-2f5b7c9a0e3\u0664",
+                                                  "\uff43"
+                                                  "7a1e5d2-9b3f-4a6c-8e1d-2f5b7c9a0e34",
+                                                  " c7a1e5d2-9b3f-4a6c-8e1d-2f5b7c9a0e34",
+                                                  "c7a1e5d29b3f4a6c8e1d2f5b7c9a0e34x",
+                                                  "'",
+                                                  "%27",
+                                                  huge,
+                                                  ""};
+    const std::vector<std::string> bad_methods = {"a'b", "%27", "../x", "m\u00e9thode", "a b", std::string(200, 'm'),
+                                                  ""};
     const std::vector<std::string> bad_tenants = {"contoso'", "contoso%27", "\uff43ontoso", "contoso' or 1 eq 1",
                                                   std::string(100, 't')};
     int refused = 0;
@@ -781,8 +828,8 @@ TEST_F(ApiAbuse, odata_injection_in_every_identifier_is_refused_before_graph_or_
         const auto r = submit(body);
         ++refused;
         EXPECT_EQ(r.status, 400) << field << " = " << what.substr(0, 60) << ": " << r.body.substr(0, 300);
-        EXPECT_TRUE(fields_of(r.json()).count(field)) << field << " not named for " << what.substr(0, 60) << ": "
-                                                      << r.body.substr(0, 300);
+        EXPECT_TRUE(fields_of(r.json()).count(field))
+            << field << " not named for " << what.substr(0, 60) << ": " << r.body.substr(0, 300);
         // The refusal quotes at most a short prefix of what it refused.
         EXPECT_LT(r.body.size(), 4096u) << field;
     };
@@ -812,8 +859,15 @@ TEST_F(ApiAbuse, odata_injection_in_every_identifier_is_refused_before_graph_or_
         expect_refused(body, "attacker_ips[0]", ip);
     }
     // Identifiers in the path and the query: refused or not found, never a server error.
-    const std::vector<std::string> bad_ids = {"%27", "'", "x%27%20or%201%3D1", "%00", "%C3%A9", "..%2F..%2Fetc",
-                                              std::string(4000, 'a'), "%2527", "0b7c6d5e-4f3a-4b2c-9d1e-0f9e8d7c6b5a%27"};
+    const std::vector<std::string> bad_ids = {"%27",
+                                              "'",
+                                              "x%27%20or%201%3D1",
+                                              "%00",
+                                              "%C3%A9",
+                                              "..%2F..%2Fetc",
+                                              std::string(4000, 'a'),
+                                              "%2527",
+                                              "0b7c6d5e-4f3a-4b2c-9d1e-0f9e8d7c6b5a%27"};
     for (const auto& bad : bad_ids) {
         for (const std::string suffix : {"", "/events", "/report?format=md"}) {
             const auto r = api->get("/v1/incidents/" + bad + suffix, operator_token);
@@ -826,9 +880,10 @@ TEST_F(ApiAbuse, odata_injection_in_every_identifier_is_refused_before_graph_or_
             EXPECT_TRUE(r.status == 400 || r.status == 404) << bad << action << ": " << r.status << " " << r.body;
         }
     }
-    for (const std::string& q : std::vector<std::string>{"status=running%27%20or%20%271%27%3D%271", "status=%27", "cursor=%27", "cursor=x%27--",
-                                "limit=1%27", "limit=-1", "limit=99999999999999999999", "tenant=" + std::string(100, 't'),
-                                "status=running&status=contained%27", "%27=1"}) {
+    for (const std::string& q :
+         std::vector<std::string>{"status=running%27%20or%20%271%27%3D%271", "status=%27", "cursor=%27",
+                                  "cursor=x%27--", "limit=1%27", "limit=-1", "limit=99999999999999999999",
+                                  "tenant=" + std::string(100, 't'), "status=running&status=contained%27", "%27=1"}) {
         const auto r = api->get("/v1/incidents?" + q, viewer_token);
         ++refused;
         EXPECT_EQ(r.status, 400) << q << ": " << r.body;
@@ -878,12 +933,14 @@ TEST_F(ApiAbuse, odata_injection_in_every_identifier_is_refused_before_graph_or_
         // ('x', '1', '1@contoso.com').
         const auto values = literals_of(query);
         for (const auto& v : values)
-            if (v.find('@') != std::string::npos && !upns.count(v)) ADD_FAILURE() << "a fragment '" << v << "' in ?" << query;
+            if (v.find('@') != std::string::npos && !upns.count(v))
+                ADD_FAILURE() << "a fragment '" << v << "' in ?" << query;
         for (const auto& n : names) {
             std::string doubled;
             for (char c : n) doubled += c == '\'' ? std::string("''") : std::string(1, c);
             if (std::count(values.begin(), values.end(), n)) ++filters;
-            if (path.find("/users/" + n) != std::string::npos) ++paths;
+            if (path.find("/users/" + n) != std::string::npos)
+                ++paths;
             else if (path.find("/users/" + doubled) != std::string::npos)
                 ADD_FAILURE() << "a doubled quote in a path segment: " << path;
         }
@@ -968,7 +1025,8 @@ TEST_F(ApiAbuse, memory_and_descriptors_stay_flat_under_repeated_abuse) {
         api->close();
         std::this_thread::sleep_for(milliseconds(100));
         const auto flood = connection_flood(api_port, 2 * max_connections);
-        if (flood.rejected != max_connections) failures.push_back("flood: " + std::to_string(flood.rejected) + " refused");
+        if (flood.rejected != max_connections)
+            failures.push_back("flood: " + std::to_string(flood.rejected) + " refused");
         slow_senders(api_port, 6);
         std::this_thread::sleep_for(milliseconds(read_timeout_ms + 300));  // held connections dropped
         for (const auto& f : failures) ADD_FAILURE() << "round " << round << ": " << f;
@@ -982,9 +1040,9 @@ TEST_F(ApiAbuse, memory_and_descriptors_stay_flat_under_repeated_abuse) {
     std::this_thread::sleep_for(milliseconds(300));
     const long rss_after = vm_rss_kib(pid), fds_after = open_fds(pid);
     std::cout << "[ memory ] " << rounds << " rounds in "
-              << std::chrono::duration_cast<milliseconds>(steady_clock::now() - started).count()
-              << " ms: VmRSS " << rss_before << " KiB -> " << rss_after << " KiB (" << (rss_after - rss_before)
-              << " KiB), descriptors " << fds_before << " -> " << fds_after << std::endl;
+              << std::chrono::duration_cast<milliseconds>(steady_clock::now() - started).count() << " ms: VmRSS "
+              << rss_before << " KiB -> " << rss_after << " KiB (" << (rss_after - rss_before) << " KiB), descriptors "
+              << fds_before << " -> " << fds_after << std::endl;
     ASSERT_GT(rss_before, 0);
     EXPECT_LT(rss_after - rss_before, 8 * 1024) << "VmRSS grew by more than 8 MiB over " << rounds << " rounds";
     EXPECT_LE(fds_after, fds_before + 2);

@@ -46,7 +46,10 @@ int env_int(const char* name, int fallback) {
 json rules_json(const std::vector<sim::fault_rule>& rules) {
     json out = json::array();
     for (const auto& r : rules)
-        out.push_back({{"path_regex", r.path_regex}, {"method", r.method}, {"kind", r.kind}, {"rate", r.rate},
+        out.push_back({{"path_regex", r.path_regex},
+                       {"method", r.method},
+                       {"kind", r.kind},
+                       {"rate", r.rate},
                        {"count", r.count}});
     return {{"rules", out}};
 }
@@ -74,12 +77,17 @@ TEST_F(ChaosSoak, under_seeded_faults_and_throttling_every_incident_finishes_and
         std::snprintf(id, sizeof id, "5a0c0000-0000-4000-8000-%012d", i);
         std::snprintf(method, sizeof method, "5a0c0000-0000-4000-9000-%012d", i);
         upns.push_back("soak.user" + std::to_string(i) + "@contoso.com");
-        scenario["users"].push_back(
-            {{"id", id}, {"userPrincipalName", upns.back()}, {"displayName", "Soak User " + std::to_string(i)},
-             {"jobTitle", "Clerk"}, {"createdDateTime", "2021-01-01T08:00:00Z"},
-             {"authentication_methods",
-              {{{"@odata.type", "microsoftAuthenticator"}, {"id", method}, {"displayName", "Phone"},
-                {"createdDateTime", "2021-01-01T08:00:00Z"}, {"default", true}}}}});
+        scenario["users"].push_back({{"id", id},
+                                     {"userPrincipalName", upns.back()},
+                                     {"displayName", "Soak User " + std::to_string(i)},
+                                     {"jobTitle", "Clerk"},
+                                     {"createdDateTime", "2021-01-01T08:00:00Z"},
+                                     {"authentication_methods",
+                                      {{{"@odata.type", "microsoftAuthenticator"},
+                                        {"id", method},
+                                        {"displayName", "Phone"},
+                                        {"createdDateTime", "2021-01-01T08:00:00Z"},
+                                        {"default", true}}}}});
     }
     std::ofstream(dir / "scenario.json") << scenario.dump(2);
     start_sim({"--seed", std::to_string(seed)}, {}, (dir / "scenario.json").string());
@@ -154,7 +162,8 @@ TEST_F(ChaosSoak, under_seeded_faults_and_throttling_every_incident_finishes_and
     const json journal_json = sim_journal();
     std::ofstream(dir / "journal.json") << journal_json.dump();
     const auto journal = journal_from_json(journal_json);
-    auto faults = replay_faults(std::vector<sim::journal_entry>(journal.begin(), journal.begin() + switch_index), rules, seed);
+    auto faults =
+        replay_faults(std::vector<sim::journal_entry>(journal.begin(), journal.begin() + switch_index), rules, seed);
     faults.resize(journal.size());  // nothing faulted once the rules were cleared
 
     manual_clock clock(std::chrono::system_clock::now());
@@ -175,7 +184,8 @@ TEST_F(ChaosSoak, under_seeded_faults_and_throttling_every_incident_finishes_and
         ASSERT_TRUE(rec);
         for (const auto& s : db.steps(id)) {
             attempts_total += s.attempt;
-            EXPECT_NE(s.status, store::step_status::skipped) << id << " step " << s.seq << " skipped (seed " << seed << ")";
+            EXPECT_NE(s.status, store::step_status::skipped)
+                << id << " step " << s.seq << " skipped (seed " << seed << ")";
             if (s.status == store::step_status::failed) {
                 ++failed_steps;
                 EXPECT_EQ(rec->status, store::incident_status::needs_attention)
@@ -201,10 +211,11 @@ TEST_F(ChaosSoak, under_seeded_faults_and_throttling_every_incident_finishes_and
             EXPECT_NE(f.error.find("deadline"), std::string::npos) << id << " step " << f.seq << ": " << f.error;
             const std::string failed_subject = engine::subject_of(f.kind, f.target);
             for (const auto& s : steps)
-                if (s.stage > f.stage && s.params.value("batch", 0) == f.params.value("batch", 0) && s.kind != incident::step_kind::verify_signins &&
-                    s.kind != incident::step_kind::release_block &&
+                if (s.stage > f.stage && s.params.value("batch", 0) == f.params.value("batch", 0) &&
+                    s.kind != incident::step_kind::verify_signins && s.kind != incident::step_kind::release_block &&
                     (failed_subject.empty() || engine::subject_of(s.kind, s.target) == failed_subject)) {
-                    EXPECT_EQ(s.status, store::step_status::pending) << id << " step " << s.seq << " ran after failed step " << f.seq;
+                    EXPECT_EQ(s.status, store::step_status::pending)
+                        << id << " step " << s.seq << " ran after failed step " << f.seq;
                     EXPECT_EQ(s.attempt, 0) << id << " step " << s.seq;
                 }
         }
@@ -231,7 +242,8 @@ TEST_F(ChaosSoak, under_seeded_faults_and_throttling_every_incident_finishes_and
 
     // No request before its Retry-After, across every incident and the restart.
     const json& th = scenario["throttling"]["reports"];
-    const auto report = check_retry_after(journal, faults, attempts, th.value("limit", 5), seconds(th.value("window_seconds", 10)));
+    const auto report =
+        check_retry_after(journal, faults, attempts, th.value("limit", 5), seconds(th.value("window_seconds", 10)));
     for (const auto& v : report.violations) ADD_FAILURE() << v << " (seed " << seed << ")";
 
     int fault_phase_requests = static_cast<int>(switch_index);
@@ -242,9 +254,9 @@ TEST_F(ChaosSoak, under_seeded_faults_and_throttling_every_incident_finishes_and
               << " 429s of shared requests not attributable;";
     for (const auto& [kind, n] : report.by_kind) std::cout << " " << kind << "=" << n;
     std::cout << "\n[ chaos ] " << report.checked << " retries checked against their Retry-After, " << attempts_total
-              << " attempts, " << failed_steps << " failed steps (" << exhausted << " budgets ran out, hr.partner's revocation "
-              << revoke->attempt << " attempts); " << final_in_fault_phase << "/" << incidents
-              << " final during the faults; outcome:";
+              << " attempts, " << failed_steps << " failed steps (" << exhausted
+              << " budgets ran out, hr.partner's revocation " << revoke->attempt << " attempts); "
+              << final_in_fault_phase << "/" << incidents << " final during the faults; outcome:";
     for (const auto& [status, n] : outcome) std::cout << " " << status << "=" << n;
     std::cout << "; " << std::chrono::duration_cast<std::chrono::seconds>(total).count() << " s in all" << std::endl;
     EXPECT_GT(report.faulted, fault_phase_requests / 10) << "the fault phase faulted too little to prove anything";

@@ -24,9 +24,9 @@
 namespace containd::testing {
 namespace {
 
+using nlohmann::json;
 using system_test::operator_token;
 using system_test::submitter_token;
-using nlohmann::json;
 
 struct calibration {
     long syncs = 0;
@@ -145,7 +145,8 @@ TEST_F(CrashPoints, kill_at_the_nth_sync_of_the_database) {
     std::vector<long> all;
     for (long n = 1; n <= c.syncs; ++n) all.push_back(n);
     for (const long n : choose(all, "sync crash points")) {
-        const auto violations = run_point("sync " + std::to_string(n), [&] { return start_daemon(shim_env(n), false); });
+        const auto violations =
+            run_point("sync " + std::to_string(n), [&] { return start_daemon(shim_env(n), false); });
         EXPECT_TRUE(violations.empty()) << "sync " << n << ": " << ::testing::PrintToString(violations);
     }
     EXPECT_GT(points_hit, 0) << "no crash point was reached";
@@ -158,8 +159,8 @@ TEST_F(CrashPoints, kill_when_the_nth_request_reaches_the_tenant) {
     std::vector<long> all;
     for (const auto& e : c.journal) all.push_back(e["seq"].get<long>());
     for (const long n : choose(all, "request-received crash points")) {
-        const auto violations =
-            run_point("request " + std::to_string(n) + " received", [&] { return start_with_request_crash(n, "received"); });
+        const auto violations = run_point("request " + std::to_string(n) + " received",
+                                          [&] { return start_with_request_crash(n, "received"); });
         EXPECT_TRUE(violations.empty()) << "request " << n << ": " << ::testing::PrintToString(violations);
     }
     EXPECT_GT(points_hit, 0) << "no crash point was reached";
@@ -177,8 +178,8 @@ TEST_F(CrashPoints, kill_after_the_nth_request_took_effect_before_the_daemon_hea
     const char* env = std::getenv("CONTAIND_CRASH_POINTS");
     const bool every = env && std::string(env) == "all";
     for (const long n : choose(every ? all : writes, "effect-applied crash points")) {
-        const auto violations =
-            run_point("request " + std::to_string(n) + " applied", [&] { return start_with_request_crash(n, "applied"); });
+        const auto violations = run_point("request " + std::to_string(n) + " applied",
+                                          [&] { return start_with_request_crash(n, "applied"); });
         EXPECT_TRUE(violations.empty()) << "request " << n << ": " << ::testing::PrintToString(violations);
     }
     EXPECT_GT(points_hit, 0) << "no crash point was reached";

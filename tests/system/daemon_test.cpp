@@ -107,7 +107,8 @@ TEST_F(DaemonSystem, contains_the_seeds_incident_through_the_rest_api) {
 // +15/+30/+60 checks cannot say contained; a confirmation check that settled the window through
 // +60 with every residual window ended does, and the REST view shows it.
 TEST_F(DaemonSystem, says_contained_only_once_the_window_is_settled_through_60_minutes) {
-    config["simulator"] = {{"scenario", CONTAIND_SOURCE_DIR "/config/scenarios/bec-walkthrough.json"}, {"time_scale", 120}};
+    config["simulator"] = {{"scenario", CONTAIND_SOURCE_DIR "/config/scenarios/bec-walkthrough.json"},
+                           {"time_scale", 120}};
     auto& tenant = config["tenants"][0];
     for (const char* k : {"login_base", "graph_base", "ca_file"}) tenant.erase(k);
     tenant["directory_tenant"] = "contoso.onmicrosoft.com";
@@ -185,9 +186,9 @@ TEST_F(DaemonSystem, survives_sigkill_at_random_moments) {
     // five accounts (the same password each time for one incident: intent before effect).
     std::map<std::string, int> resets;
     for (const auto& e : sim_journal())
-        if (e["method"] == "PATCH" && e.value("body", "").find("passwordProfile") != std::string::npos) ++resets[e["path"]];
-    for (const auto& [path, n] : resets)
-        EXPECT_LE(n, static_cast<int>(accepted.size()) + kills) << path;
+        if (e["method"] == "PATCH" && e.value("body", "").find("passwordProfile") != std::string::npos)
+            ++resets[e["path"]];
+    for (const auto& [path, n] : resets) EXPECT_LE(n, static_cast<int>(accepted.size()) + kills) << path;
 }
 
 }  // namespace

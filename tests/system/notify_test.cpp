@@ -67,20 +67,19 @@ TEST_F(notify_system, every_kind_arrives_once_per_subscriber_across_a_sigkill) {
     });
     std::ofstream(dir / "hook-ca.pem") << tls.authority.ca().cert_pem;
     write_secret("webhook.key", key + "\n");
-    config["notify"] = {
-        {"poll_interval_s", 0.05},
-        {"retry_first_s", 0.2},
-        {"subscribers",
-         {{{"name", "soc"},
-           {"url", receiver.base_url() + "/hooks/soc"},
-           {"format", "json"},
-           {"secret_file", (dir / "webhook.key").string()},
-           {"ca_file", (dir / "hook-ca.pem").string()}},
-          {{"name", "teams"},
-           {"url", receiver.base_url() + "/hooks/teams"},
-           {"format", "teams"},
-           {"events", {"contained", "verification_verdict", "released"}},
-           {"ca_file", (dir / "hook-ca.pem").string()}}}}};
+    config["notify"] = {{"poll_interval_s", 0.05},
+                        {"retry_first_s", 0.2},
+                        {"subscribers",
+                         {{{"name", "soc"},
+                           {"url", receiver.base_url() + "/hooks/soc"},
+                           {"format", "json"},
+                           {"secret_file", (dir / "webhook.key").string()},
+                           {"ca_file", (dir / "hook-ca.pem").string()}},
+                          {{"name", "teams"},
+                           {"url", receiver.base_url() + "/hooks/teams"},
+                           {"format", "teams"},
+                           {"events", {"contained", "verification_verdict", "released"}},
+                           {"ca_file", (dir / "hook-ca.pem").string()}}}}};
     start_daemon();
 
     json body = seeds_incident("NOTIFY-1");
@@ -98,7 +97,8 @@ TEST_F(notify_system, every_kind_arrives_once_per_subscriber_across_a_sigkill) {
 
     const std::string status = wait_final(id);
     ASSERT_EQ(status, "contained") << incident(id).dump(2);
-    auto released = api->post("/v1/incidents/" + id + "/release", operator_token, {{"reason", "contained and verified"}});
+    auto released =
+        api->post("/v1/incidents/" + id + "/release", operator_token, {{"reason", "contained and verified"}});
     ASSERT_EQ(released.status, 202) << released.body;
     ASSERT_TRUE(wait_for([&] {
         auto s = seen();
@@ -106,11 +106,8 @@ TEST_F(notify_system, every_kind_arrives_once_per_subscriber_across_a_sigkill) {
     })) << read_file(dir / "containd.log");
 
     auto s = seen();
-    const std::map<std::string, std::size_t> soc_kinds = {{"accepted", 1},
-                                                          {"contained", 1},
-                                                          {"approval_waiting", 1},
-                                                          {"verification_verdict", 3},
-                                                          {"released", 1}};
+    const std::map<std::string, std::size_t> soc_kinds = {
+        {"accepted", 1}, {"contained", 1}, {"approval_waiting", 1}, {"verification_verdict", 3}, {"released", 1}};
     for (const auto& [kind, n] : soc_kinds) EXPECT_EQ(s["/hooks/soc"][kind].size(), n) << kind;
     for (const char* kind : {"contained", "released"}) EXPECT_EQ(s["/hooks/teams"][kind].size(), 1u) << kind;
     EXPECT_EQ(s["/hooks/teams"]["verification_verdict"].size(), 3u);

@@ -17,8 +17,8 @@
 
 #include <algorithm>
 #include <csignal>
-#include <map>
 #include <cstdio>
+#include <map>
 #include <sstream>
 
 #include <sys/stat.h>
@@ -141,8 +141,8 @@ TEST_F(SafeDefaults, the_tls_listener_negotiates_only_forward_secret_suites) {
     config["api"]["tls_cert_file"] = (dir / "api.crt").string();
     config["api"]["tls_key_file"] = (dir / "api.key").string();
     ASSERT_TRUE(start_daemon());
-    const std::string connect = "openssl s_client -connect 127.0.0.1:" + std::to_string(api_port) +
-                                " -CAfile " + (dir / "api-ca.pem").string() + " -verify_return_error";
+    const std::string connect = "openssl s_client -connect 127.0.0.1:" + std::to_string(api_port) + " -CAfile " +
+                                (dir / "api-ca.pem").string() + " -verify_return_error";
     const auto s_client = [&](const std::string& args) { return run("echo | " + connect + " " + args); };
 
     // The default handshake succeeds with a forward-secret suite.
@@ -191,8 +191,7 @@ TEST_F(SafeDefaults, a_token_removed_from_the_config_gets_401_after_sighup) {
     // The viewer's token removed: 401 from the next request on, the others still work.
     auto revoked = config;
     auto& tokens = revoked["api"]["tokens"];
-    for (auto it = tokens.begin(); it != tokens.end();)
-        it = (*it)["role"] == "viewer" ? tokens.erase(it) : it + 1;
+    for (auto it = tokens.begin(); it != tokens.end();) it = (*it)["role"] == "viewer" ? tokens.erase(it) : it + 1;
     std::ofstream(dir / "containd.json", std::ios::trunc) << revoked.dump(2);
     daemon->send(SIGHUP);
     int status = 200;
@@ -206,7 +205,6 @@ TEST_F(SafeDefaults, a_token_removed_from_the_config_gets_401_after_sighup) {
     EXPECT_NE(read_file(dir / "containd.log").find("tokens_reloaded"), std::string::npos);
     EXPECT_TRUE(daemon->running()) << "SIGHUP does not stop the daemon";
 }
-
 
 class ViewerRedaction : public system_fixture {};
 
@@ -250,8 +248,10 @@ TEST_F(ViewerRedaction, a_viewers_documents_hold_no_evidence_contents) {
     const std::string full = api->get("/v1/incidents/" + id + "/report", operator_token).body;
     std::vector<std::string> captured;
     for (const auto& [what, marker] : markers)
-        if (full.find(marker) != std::string::npos) captured.push_back(what);
-        else std::cout << "not captured as evidence by this run: " << what << std::endl;
+        if (full.find(marker) != std::string::npos)
+            captured.push_back(what);
+        else
+            std::cout << "not captured as evidence by this run: " << what << std::endl;
     for (const char* must : {"device", "phone", "inbox rule"})
         EXPECT_NE(std::find(captured.begin(), captured.end(), must), captured.end())
             << must << " is not in the operator's report: the markers are not planted where evidence comes from";
@@ -272,7 +272,8 @@ TEST_F(ViewerRedaction, a_viewers_documents_hold_no_evidence_contents) {
     seen["/v1/incidents/{id} (cached)"] = api->get("/v1/incidents/" + id, viewer_token).body;
     for (const auto& [target, body] : seen)
         for (const auto& what : captured)
-            EXPECT_EQ(body.find(markers[what]), std::string::npos) << "the viewer's " << target << " holds the " << what;
+            EXPECT_EQ(body.find(markers[what]), std::string::npos)
+                << "the viewer's " << target << " holds the " << what;
 
     // What a viewer does see: status, phases, timings, verdicts and counts.
     const json doc = json::parse(seen["/v1/incidents/" + id]);

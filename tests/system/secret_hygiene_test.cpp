@@ -28,7 +28,7 @@ using namespace system_test;
 using nlohmann::json;
 
 struct secret {
-    std::string what;   // "client secret", "TAP of x", ...
+    std::string what;  // "client secret", "TAP of x", ...
     std::string value;
 };
 
@@ -96,9 +96,8 @@ TEST_F(SecretHygiene, no_secret_reaches_a_log_the_database_a_report_or_an_api_an
     for (const auto& a : doc["accounts"]) {
         const std::string upn = a["upn"];
         for (const std::string kind : {"password", "tap"}) {
-            const auto r = api->post("/v1/incidents/" + id + "/credentials/" + graph::odata::encode_form(upn) +
-                                         "/reveal?kind=" + kind,
-                                     op);
+            const auto r = api->post(
+                "/v1/incidents/" + id + "/credentials/" + graph::odata::encode_form(upn) + "/reveal?kind=" + kind, op);
             if (r.status == 404) continue;
             ASSERT_EQ(r.status, 200) << upn << " " << kind << ": " << r.body;
             const std::string value = r.json()["value"];
@@ -152,7 +151,8 @@ TEST_F(SecretHygiene, no_secret_reaches_a_log_the_database_a_report_or_an_api_an
     save("metrics.txt", api->get("/metrics", ""));
     const auto stream = test::raw_exchange(api_port, "GET /v1/incidents/" + id +
                                                          "/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n"
-                                                         "Authorization: Bearer " + viewer + "\r\n\r\n");
+                                                         "Authorization: Bearer " +
+                                                         viewer + "\r\n\r\n");
     EXPECT_NE(stream.received.find("event: secret_revealed"), std::string::npos) << "the reveals are audited";
     std::ofstream(served / "events.sse", std::ios::binary) << stream.received;
 
@@ -187,7 +187,8 @@ TEST_F(SecretHygiene, no_secret_reaches_a_log_the_database_a_report_or_an_api_an
     // The search can fail: a secret planted in a copy of the log and of the database is found.
     const fs::path control_log = dir / "control.log", control_db = dir / "control.db";
     fs::copy_file(dir / "containd.log", control_log);
-    std::ofstream(control_log, std::ios::app) << json{{"event", "oops"}, {"detail", secrets.back().value}}.dump() << "\n";
+    std::ofstream(control_log, std::ios::app)
+        << json{{"event", "oops"}, {"detail", secrets.back().value}}.dump() << "\n";
     fs::copy_file(dir / "containd.db", control_db);
     {
         std::fstream db(control_db, std::ios::in | std::ios::out | std::ios::binary);

@@ -75,7 +75,8 @@ int wanted_error(const char* kind) {
     if (n <= 0) return 0;
     text[n] = '\0';
     const std::size_t len = std::strlen(kind);
-    for (const char* line = text; line && *line; line = std::strchr(line, '\n') ? std::strchr(line, '\n') + 1 : nullptr) {
+    for (const char* line = text; line && *line;
+         line = std::strchr(line, '\n') ? std::strchr(line, '\n') + 1 : nullptr) {
         if (std::strncmp(line, kind, len) != 0 || line[len] != '=') continue;
         const char* value = line + len + 1;
         if (std::strncmp(value, "EIO", 3) == 0) return EIO;
@@ -94,8 +95,7 @@ void publish_counts() {
     const int fd = open(out, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) return;
     static const auto real_pwrite = next<pwrite_fn>("pwrite");
-    if (real_pwrite(fd, text, static_cast<size_t>(n), 0) < 0) {
-    }
+    if (real_pwrite(fd, text, static_cast<size_t>(n), 0) < 0) {}
     close(fd);
 }
 

@@ -13,9 +13,9 @@
 namespace containd::testing {
 namespace {
 
+using nlohmann::json;
 using system_test::operator_token;
 using system_test::submitter_token;
-using nlohmann::json;
 
 class StorageFaultSystem : public system_fixture {
 protected:
@@ -95,9 +95,11 @@ TEST_F(StorageFaultSystem, eio_and_enospc_on_write_and_sync_give_a_503_never_a_2
     set_fault("");
     ASSERT_TRUE(start_daemon(shim_env()));
     EXPECT_EQ(api->get("/readyz", "").status, 200);
-    for (const auto& id : accepted) EXPECT_EQ(api->get("/v1/incidents/" + id, operator_token).status, 200) << "I1 " << id;
+    for (const auto& id : accepted)
+        EXPECT_EQ(api->get("/v1/incidents/" + id, operator_token).status, 200) << "I1 " << id;
     for (const auto& id : accepted) EXPECT_NE(wait_final(id, std::chrono::seconds(120)), "timeout") << id;
-    std::cout << "storage faults: " << injected_total << " failed calls seen by the API's requests, " << windows << " fault windows, " << accepted.size() << " incidents" << std::endl;
+    std::cout << "storage faults: " << injected_total << " failed calls seen by the API's requests, " << windows
+              << " fault windows, " << accepted.size() << " incidents" << std::endl;
     EXPECT_EQ(daemon->terminate(), 0);
     daemon.reset();
 

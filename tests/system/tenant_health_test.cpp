@@ -7,11 +7,11 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
 #include <optional>
-#include <sys/wait.h>
 
 #include "core/time.hpp"
 #include "support/fake_https_server.hpp"
@@ -104,7 +104,8 @@ protected:
         ASSERT_TRUE(body.contains("tenants")) << ready.body;
         EXPECT_FALSE(body["tenants"]["contoso"]["healthy"].get<bool>());
         EXPECT_NE(body["tenants"]["contoso"]["gaps"].dump().find(words), std::string::npos) << ready.body;
-        EXPECT_NE(api->get("/metrics", "").body.find("containd_tenant_healthy{tenant=\"contoso\"} 0"), std::string::npos);
+        EXPECT_NE(api->get("/metrics", "").body.find("containd_tenant_healthy{tenant=\"contoso\"} 0"),
+                  std::string::npos);
 
         const auto hooks = health_webhooks();
         ASSERT_EQ(hooks.size(), 1u);
@@ -126,9 +127,11 @@ protected:
     test::api_response sim_token() {
         test::api_client raw(port_of(sim_url), read_file(dir / "sim-ca.pem"));
         const std::string form = "grant_type=client_credentials&client_id=" + std::string(client_id) +
-                                 "&client_secret=" + client_secret + "&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default";
-        return raw.request("POST", "/" + config["tenants"][0]["directory_tenant"].get<std::string>() + "/oauth2/v2.0/token",
-                           form, {{"Content-Type", "application/x-www-form-urlencoded"}}, std::chrono::milliseconds(30000));
+                                 "&client_secret=" + client_secret +
+                                 "&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default";
+        return raw.request(
+            "POST", "/" + config["tenants"][0]["directory_tenant"].get<std::string>() + "/oauth2/v2.0/token", form,
+            {{"Content-Type", "application/x-www-form-urlencoded"}}, std::chrono::milliseconds(30000));
     }
 
     test::loopback_tls tls;
@@ -173,13 +176,22 @@ TEST_F(tenant_health_system, an_untrusted_ca_is_a_gap) {
 TEST_F(tenant_health_system, a_missing_permission_is_a_gap_and_the_call_is_denied) {
     // The seeds' scenario, but the app was never granted UserAuthenticationMethod.ReadWrite.All.
     json scenario = json::parse(read_file(CONTAIND_SOURCE_DIR "/config/scenarios/bec-walkthrough.json"));
-    scenario["app_roles"] = {"User.Read.All", "Directory.Read.All", "UserAuthenticationMethod.Read.All",
-                             "MailboxSettings.Read", "AuditLog.Read.All", "Application.Read.All",
-                             "DelegatedPermissionGrant.ReadWrite.All", "Policy.Read.All",
-                             "Policy.ReadWrite.ConditionalAccess", "User.RevokeSessions.All",
-                             "User-PasswordProfile.ReadWrite.All", "Application.ReadWrite.All",
-                             "AppRoleAssignment.ReadWrite.All", "MailboxSettings.ReadWrite",
-                             "IdentityRiskyUser.ReadWrite.All", "RoleManagement.Read.Directory"};
+    scenario["app_roles"] = {"User.Read.All",
+                             "Directory.Read.All",
+                             "UserAuthenticationMethod.Read.All",
+                             "MailboxSettings.Read",
+                             "AuditLog.Read.All",
+                             "Application.Read.All",
+                             "DelegatedPermissionGrant.ReadWrite.All",
+                             "Policy.Read.All",
+                             "Policy.ReadWrite.ConditionalAccess",
+                             "User.RevokeSessions.All",
+                             "User-PasswordProfile.ReadWrite.All",
+                             "Application.ReadWrite.All",
+                             "AppRoleAssignment.ReadWrite.All",
+                             "MailboxSettings.ReadWrite",
+                             "IdentityRiskyUser.ReadWrite.All",
+                             "RoleManagement.Read.Directory"};
     std::ofstream(dir / "scenario.json") << scenario.dump();
     start_sim({}, {}, (dir / "scenario.json").string());
 
@@ -209,7 +221,8 @@ TEST_F(tenant_health_system, an_app_without_the_privileged_directory_role_is_a_g
     expect_gap("password resets of privileged accounts will be refused");
     const auto check = check_tenant();
     EXPECT_NE(check.output.find("directory role"), std::string::npos) << check.output;
-    EXPECT_NE(check.output.find("holds User Administrator, not Privileged Authentication Administrator"), std::string::npos)
+    EXPECT_NE(check.output.find("holds User Administrator, not Privileged Authentication Administrator"),
+              std::string::npos)
         << check.output;
 
     // An incident still runs; the tenant refuses the admin's reset with Microsoft's 403, and the
@@ -229,7 +242,8 @@ TEST_F(tenant_health_system, an_app_without_the_privileged_directory_role_is_a_g
             refused_step = true;
         }
     EXPECT_TRUE(refused_step) << doc["steps"].dump(2);
-    EXPECT_NE(doc["attention"].dump().find("finance.director@contoso.com"), std::string::npos) << doc["attention"].dump(2);
+    EXPECT_NE(doc["attention"].dump().find("finance.director@contoso.com"), std::string::npos)
+        << doc["attention"].dump(2);
 
     int admin_refused = 0, standard_reset = 0;
     for (const auto& e : sim_journal()) {
@@ -240,7 +254,8 @@ TEST_F(tenant_health_system, an_app_without_the_privileged_directory_role_is_a_g
             EXPECT_EQ(e["status"], 403) << e.dump();
             ++admin_refused;
         }
-        if (path.find("0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a05") != std::string::npos || path.find("ap.clerk") != std::string::npos) {
+        if (path.find("0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a05") != std::string::npos ||
+            path.find("ap.clerk") != std::string::npos) {
             EXPECT_EQ(e["status"], 204) << e.dump();
             ++standard_reset;
         }
@@ -292,7 +307,8 @@ TEST_F(tenant_health_system, a_secret_expiring_within_30_days_is_a_warning_and_a
     EXPECT_NE(contoso["warnings"][0].get<std::string>().find("expires on"), std::string::npos) << ready.body;
     EXPECT_EQ(parse_rfc3339(contoso.value("credential_expires", "")), end) << ready.body;
     bool warning_row = false;
-    for (const auto& row : contoso["checks"]) warning_row = warning_row || (row["check"] == "credential" && row.value("warning", false));
+    for (const auto& row : contoso["checks"])
+        warning_row = warning_row || (row["check"] == "credential" && row.value("warning", false));
     EXPECT_TRUE(warning_row) << ready.body;
 
     const std::string metrics = api->get("/metrics", "").body;

@@ -20,9 +20,9 @@
 namespace containd::testing {
 namespace {
 
+using nlohmann::json;
 using system_test::operator_token;
 using system_test::submitter_token;
-using nlohmann::json;
 
 constexpr const char* libfaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
 
@@ -66,7 +66,8 @@ protected:
     // have fired exactly once.
     std::vector<check_run> checks(const std::string& id) {
         manual_clock clock(std::chrono::system_clock::now());
-        store::store db((dir / "containd.db").string(), clock, store::vault::from_key_file((dir / "vault.key").string()));
+        store::store db((dir / "containd.db").string(), clock,
+                        store::vault::from_key_file((dir / "vault.key").string()));
         std::vector<check_run> out;
         for (const auto& s : db.steps(id)) {
             if (s.kind != incident::step_kind::verify_signins) continue;
@@ -151,7 +152,8 @@ TEST_F(Timers, clock_steps_back_and_forward_lose_no_check_and_fire_none_twice_or
     while (std::chrono::steady_clock::now() - waited < std::chrono::seconds(60)) {
         const auto doc = incident(id);
         int done = 0;
-        for (const auto& c : doc.value("verification", json::array())) done += c.value("verdict", "pending") != "pending";
+        for (const auto& c : doc.value("verification", json::array()))
+            done += c.value("verdict", "pending") != "pending";
         if (done >= 2) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }

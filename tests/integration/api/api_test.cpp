@@ -151,7 +151,8 @@ TEST_F(ApiTest, unknown_route_is_404_and_wrong_method_is_405_with_allow) {
     EXPECT_EQ(missing.header("content-type"), "application/problem+json");
     EXPECT_EQ(c.get("/v1/incidents/x/y/z", operator_token).status, 404);
 
-    const auto wrong = c.request("DELETE", "/v1/incidents", {}, {{"Authorization", std::string("Bearer ") + operator_token}});
+    const auto wrong =
+        c.request("DELETE", "/v1/incidents", {}, {{"Authorization", std::string("Bearer ") + operator_token}});
     EXPECT_EQ(wrong.status, 405);
     EXPECT_NE(wrong.header("allow").find("POST"), std::string::npos);
     EXPECT_NE(wrong.header("allow").find("GET"), std::string::npos);
@@ -221,11 +222,11 @@ TEST_F(ApiTest, invalid_submission_is_400_naming_every_field_and_stores_nothing)
     body["accounts"][0]["upn"] = "not a upn";
     body["attacker_ips"] = {"300.1.2.3"};
     body["compromise_start"] = "yesterday";
-    body["status"] = "contained";       // server-owned
-    body["steps"] = json::array();      // server-owned
-    body["surprise"] = 1;               // unknown
+    body["status"] = "contained";   // server-owned
+    body["steps"] = json::array();  // server-owned
+    body["surprise"] = 1;           // unknown
     body["malicious_apps"][0]["app_id"] = "not-a-guid";
-    body["tenant"] = "fabrikam";        // not configured
+    body["tenant"] = "fabrikam";  // not configured
     api_client c(port);
     const auto r = c.post("/v1/incidents", submitter_token, body);
     ASSERT_EQ(r.status, 400) << r.body;
@@ -333,8 +334,8 @@ TEST_F(ApiTest, external_ref_replay_returns_the_first_incident) {
 
 TEST_F(ApiTest, dry_run_returns_the_plan_and_stores_nothing) {
     api_client c(port);
-    const auto r = c.post("/v1/incidents?dry_run=true", submitter_token, walkthrough_submission(),
-                          {{"Idempotency-Key", "dry-1"}});
+    const auto r =
+        c.post("/v1/incidents?dry_run=true", submitter_token, walkthrough_submission(), {{"Idempotency-Key", "dry-1"}});
     ASSERT_EQ(r.status, 200) << r.body;
     const auto plan = r.json();
     EXPECT_FALSE(plan["steps"].empty());
@@ -373,7 +374,8 @@ TEST_F(ApiTest, list_is_newest_first_with_a_cursor_and_filters) {
     EXPECT_EQ(page1["incidents"][0].value("id", ""), ids[2]);
     EXPECT_EQ(page1["incidents"][1].value("id", ""), ids[1]);
     ASSERT_TRUE(page1["next_cursor"].is_string());
-    const auto page2 = c.get("/v1/incidents?limit=2&cursor=" + page1["next_cursor"].get<std::string>(), viewer_token).json();
+    const auto page2 =
+        c.get("/v1/incidents?limit=2&cursor=" + page1["next_cursor"].get<std::string>(), viewer_token).json();
     ASSERT_EQ(page2["incidents"].size(), 1u);
     EXPECT_EQ(page2["incidents"][0].value("id", ""), ids[0]);
     EXPECT_TRUE(page2["next_cursor"].is_null());
@@ -447,8 +449,9 @@ TEST_F(ApiTest, approve_a_waiting_step_then_conflict_and_not_found) {
     const auto ok = c.post(base + "/approve", operator_token, {{"step", seq}});
     EXPECT_EQ(ok.status, 200) << ok.body;
     EXPECT_EQ(c.post(base + "/approve", operator_token, {{"step", seq}}).status, 409);
-    EXPECT_EQ(c.post("/v1/incidents/0b7c6d5e-4f3a-4b2c-9d1e-0f9e8d7c6b5a/approve", operator_token, {{"step", 1}}).status,
-              404);
+    EXPECT_EQ(
+        c.post("/v1/incidents/0b7c6d5e-4f3a-4b2c-9d1e-0f9e8d7c6b5a/approve", operator_token, {{"step", 1}}).status,
+        404);
     EXPECT_TRUE(drive_to(id, store::incident_status::contained));
     // The approval is audited with the operator's token name.
     const auto events = c.get(base + "/events", viewer_token).json()["events"];
@@ -492,7 +495,7 @@ TEST_F(ApiTest, retry_a_failed_step) {
     ASSERT_FALSE(failed.empty()) << before.body;
     on_io([&] { *h.runners.behaviour = healthy_tenant(); });
     EXPECT_EQ(c.post("/v1/incidents/" + id + "/retry", operator_token, {{"step", 1}}).status, 409);  // not failed
-    EXPECT_EQ(c.post("/v1/incidents/" + id + "/retry", operator_token).status, 400);               // no step
+    EXPECT_EQ(c.post("/v1/incidents/" + id + "/retry", operator_token).status, 400);                 // no step
     for (int seq : failed) {
         const auto r = c.post("/v1/incidents/" + id + "/retry", operator_token, {{"step", seq}});
         EXPECT_EQ(r.status, 200) << r.body;
@@ -540,7 +543,8 @@ TEST_F(ApiTest, release_needs_a_reason_and_the_block_then_202_from_any_state_and
         // (drive_until calls this on the io thread already)
         if (st != store::incident_status::needs_attention) return false;
         for (const auto& s : h.db->steps(id))
-            if (s.kind == incident::step_kind::verify_signins && s.status != store::step_status::succeeded) return false;
+            if (s.kind == incident::step_kind::verify_signins && s.status != store::step_status::succeeded)
+                return false;
         return true;
     }));
     const auto r = c.post("/v1/incidents/" + id + "/release", operator_token, {{"reason", "users need mail back"}});
@@ -565,9 +569,9 @@ TEST_F(ApiTest, release_needs_a_reason_and_the_block_then_202_from_any_state_and
     const auto again = c.post("/v1/incidents/" + id + "/release", operator_token, {{"reason", "twice"}});
     EXPECT_EQ(again.status, 409);
     EXPECT_NE(again.body.find("already"), std::string::npos) << again.body;
-    EXPECT_EQ(c.post("/v1/incidents/0b7c6d5e-4f3a-4b2c-9d1e-0f9e8d7c6b5a/release", operator_token,
-                     {{"reason", "x"}}).status,
-              404);
+    EXPECT_EQ(
+        c.post("/v1/incidents/0b7c6d5e-4f3a-4b2c-9d1e-0f9e8d7c6b5a/release", operator_token, {{"reason", "x"}}).status,
+        404);
 }
 
 TEST_F(ApiTest, cancel_says_the_block_stays_or_releases_it) {
@@ -649,7 +653,8 @@ TEST_F(ApiTest, add_accounts_validates_and_plans_only_what_is_new) {
         if (s.value("target", "") == "treasury.analyst@contoso.com") kinds.push_back(s.value("kind", ""));
     for (const char* k : {"resolve_account", "revoke_sessions", "reset_password", "revoke_after_reset"})
         EXPECT_NE(std::find(kinds.begin(), kinds.end(), k), kinds.end()) << k;
-    const auto again = c.post(path, operator_token, {{"accounts", {{{"upn", "treasury.analyst@contoso.com"}}}}, {"reason", "x"}});
+    const auto again =
+        c.post(path, operator_token, {{"accounts", {{{"upn", "treasury.analyst@contoso.com"}}}}, {"reason", "x"}});
     EXPECT_EQ(again.status, 409) << again.body;
 }
 
@@ -663,9 +668,8 @@ TEST_F(ApiTest, reverify_runs_a_check_now_and_override_guard_is_audited_once) {
     const int seq = r.json().value("step", 0);
     ASSERT_GT(seq, 0);
     const auto now = on_io([&] { return h.clock.now(); });
-    ASSERT_TRUE(drive_until(id, [&](store::incident_status) {
-        return h.db->step(id, seq)->status == store::step_status::succeeded;
-    }));
+    ASSERT_TRUE(drive_until(
+        id, [&](store::incident_status) { return h.db->step(id, seq)->status == store::step_status::succeeded; }));
     const auto ran = calls_at(seq);
     EXPECT_EQ(ran, now) << "ran at once, not at the next scheduled check";
 
@@ -715,12 +719,12 @@ TEST_F(ApiTest, in_tap_mode_an_expired_tap_is_refused_a_fresh_one_revealed_and_p
 
     EXPECT_EQ(c.post(base + "tap", operator_token, {{"lifetime_minutes", 120}}).status, 400) << "a reason is required";
     EXPECT_EQ(c.post(base + "tap", operator_token, {{"lifetime_minutes", 5}, {"reason", "r"}}).status, 400);
-    const auto issued = c.post(base + "tap", operator_token, {{"lifetime_minutes", 120}, {"reason", "user on the phone"}});
+    const auto issued =
+        c.post(base + "tap", operator_token, {{"lifetime_minutes", 120}, {"reason", "user on the phone"}});
     ASSERT_EQ(issued.status, 202) << issued.body;
     const int seq = issued.json().value("step", 0);
-    ASSERT_TRUE(drive_until(id, [&](store::incident_status) {
-        return h.db->step(id, seq)->status == store::step_status::succeeded;
-    }));
+    ASSERT_TRUE(drive_until(
+        id, [&](store::incident_status) { return h.db->step(id, seq)->status == store::step_status::succeeded; }));
     EXPECT_EQ(calls_at(seq), contained_at + minutes(70)) << "issued at once, when asked";
     const auto fresh = c.post(base + "reveal", operator_token);
     ASSERT_EQ(fresh.status, 200) << fresh.body;
@@ -789,8 +793,10 @@ std::string stream_body(const std::string& raw) {
 TEST_F(ApiTest, event_stream_delivers_every_event_in_order_and_ends_when_contained) {
     const auto id = submit();
     test::raw_connection stream(port);
-    ASSERT_TRUE(stream.send("GET /v1/incidents/" + id + "/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n"
-                            "Authorization: Bearer " + viewer_token + "\r\n\r\n"));
+    ASSERT_TRUE(stream.send("GET /v1/incidents/" + id +
+                            "/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n"
+                            "Authorization: Bearer " +
+                            viewer_token + "\r\n\r\n"));
     std::thread driver([&] { drive_to(id, store::incident_status::contained); });
     const auto got = stream.read_all(std::chrono::milliseconds(30000));
     driver.join();
@@ -811,8 +817,9 @@ TEST_F(ApiTest, event_stream_delivers_every_event_in_order_and_ends_when_contain
     // Resuming with Last-Event-ID: only what came after, and the (final) stream ends at once.
     const std::string last = events[events.size() / 2].id;
     const auto resumed = test::raw_exchange(
-        port, "GET /v1/incidents/" + id + "/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nLast-Event-ID: " +
-                  last + "\r\nAuthorization: Bearer " + viewer_token + "\r\n\r\n");
+        port, "GET /v1/incidents/" + id +
+                  "/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nLast-Event-ID: " + last +
+                  "\r\nAuthorization: Bearer " + viewer_token + "\r\n\r\n");
     EXPECT_TRUE(resumed.closed);
     const auto tail = test::parse_sse(stream_body(resumed.received));
     ASSERT_EQ(tail.size(), events.size() - events.size() / 2 - 1);
@@ -820,8 +827,9 @@ TEST_F(ApiTest, event_stream_delivers_every_event_in_order_and_ends_when_contain
 }
 
 TEST_F(ApiTest, event_stream_needs_a_token_and_a_known_incident) {
-    const auto unauth = test::raw_exchange(port, "GET /v1/incidents/x/events HTTP/1.1\r\nHost: x\r\n"
-                                                 "Accept: text/event-stream\r\nConnection: close\r\n\r\n");
+    const auto unauth = test::raw_exchange(port,
+                                           "GET /v1/incidents/x/events HTTP/1.1\r\nHost: x\r\n"
+                                           "Accept: text/event-stream\r\nConnection: close\r\n\r\n");
     EXPECT_NE(unauth.received.find("401"), std::string::npos);
     api_client c(port);
     EXPECT_EQ(c.request("GET", "/v1/incidents/0b7c6d5e-4f3a-4b2c-9d1e-0f9e8d7c6b5a/events", {},
@@ -833,8 +841,8 @@ TEST_F(ApiTest, event_stream_needs_a_token_and_a_known_incident) {
 // --------------------------------------------------------------- limits and lifecycle
 
 TEST_F(ApiTest, slow_sender_is_dropped_after_read_timeout) {
-    const auto r = test::slow_sender(port, "POST /v1/incidents HTTP/1.1\r\nHost: x\r\n",
-                                     std::chrono::milliseconds(100), std::chrono::milliseconds(6000));
+    const auto r = test::slow_sender(port, "POST /v1/incidents HTTP/1.1\r\nHost: x\r\n", std::chrono::milliseconds(100),
+                                     std::chrono::milliseconds(6000));
     EXPECT_TRUE(r.closed);
     EXPECT_GE(r.elapsed.count(), 700);
     EXPECT_LT(r.elapsed.count(), 3000);
@@ -887,8 +895,10 @@ TEST_F(ApiTest, stop_closes_idle_keep_alives_and_ends_streams) {
     test::raw_connection keep(port);
     keep.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
     test::raw_connection stream(port);
-    stream.send("GET /v1/incidents/" + id + "/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n"
-                "Authorization: Bearer " + viewer_token + "\r\n\r\n");
+    stream.send("GET /v1/incidents/" + id +
+                "/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n"
+                "Authorization: Bearer " +
+                viewer_token + "\r\n\r\n");
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     const auto started = std::chrono::steady_clock::now();
     on_network([&] { srv->stop(); });
@@ -971,7 +981,8 @@ TEST_F(ApiLimitsTest, serves_https_when_configured) {
     for (int i = 0; i < 3; ++i) EXPECT_EQ(c.get("/healthz", "").status, 200);
     EXPECT_EQ(c.connections_opened(), 1);
     // Plain HTTP to the TLS port gets nowhere.
-    const auto plain = test::raw_exchange(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", std::chrono::milliseconds(3000));
+    const auto plain =
+        test::raw_exchange(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", std::chrono::milliseconds(3000));
     EXPECT_EQ(plain.received.find("200 OK"), std::string::npos);
 }
 

@@ -7,9 +7,9 @@
 #include <algorithm>
 #include <regex>
 
+#include "support/invariants.hpp"
 #include "support/live_tenant.hpp"
 #include "support/walkthrough.hpp"
-#include "support/invariants.hpp"
 
 using namespace containd;
 using namespace containd::testing;
@@ -40,8 +40,8 @@ TEST_F(Containment, the_walkthrough_ends_contained_with_every_promise_kept) {
     const auto incident = t.db->get_incident(id);
     ASSERT_TRUE(incident);
     for (const auto& s : t.db->steps(id))
-        EXPECT_EQ(s.status, step_status::succeeded) << s.seq << " " << incident::to_string(s.kind) << " " << s.target
-                                                    << ": " << s.error;
+        EXPECT_EQ(s.status, step_status::succeeded)
+            << s.seq << " " << incident::to_string(s.kind) << " " << s.target << ": " << s.error;
     EXPECT_EQ(incident->status, incident_status::contained) << nlohmann::json(incident->attention).dump();
     EXPECT_TRUE(check_invariants(*t.db, id).empty()) << ::testing::PrintToString(check_invariants(*t.db, id));
 
@@ -54,12 +54,16 @@ TEST_F(Containment, the_walkthrough_ends_contained_with_every_promise_kept) {
     ASSERT_TRUE(policy) << state["conditionalAccessPolicies"].dump();
     EXPECT_EQ((*policy)["state"], "enabled");
     EXPECT_EQ(sorted_strings((*policy)["conditions"]["users"]["includeUsers"]),
-              (std::vector<std::string>{object_ids.at("finance.director@contoso.com"), object_ids.at("ap.clerk@contoso.com"),
-                                        object_ids.at("procurement.mgr@contoso.com"), object_ids.at("cfo.assistant@contoso.com")}));
-    EXPECT_EQ(sorted_strings((*policy)["conditions"]["users"]["excludeUsers"]),
-              (std::vector<std::string>{object_ids.at("breakglass1@contoso.com"), object_ids.at("breakglass2@contoso.com")}));
-    EXPECT_EQ(sorted_strings((*policy)["conditions"]["locations"]["excludeLocations"]), std::vector<std::string>{walkthrough_ir_location});
-    EXPECT_EQ(sorted_strings((*policy)["conditions"]["applications"]["includeApplications"]), std::vector<std::string>{"All"});
+              (std::vector<std::string>{
+                  object_ids.at("finance.director@contoso.com"), object_ids.at("ap.clerk@contoso.com"),
+                  object_ids.at("procurement.mgr@contoso.com"), object_ids.at("cfo.assistant@contoso.com")}));
+    EXPECT_EQ(
+        sorted_strings((*policy)["conditions"]["users"]["excludeUsers"]),
+        (std::vector<std::string>{object_ids.at("breakglass1@contoso.com"), object_ids.at("breakglass2@contoso.com")}));
+    EXPECT_EQ(sorted_strings((*policy)["conditions"]["locations"]["excludeLocations"]),
+              std::vector<std::string>{walkthrough_ir_location});
+    EXPECT_EQ(sorted_strings((*policy)["conditions"]["applications"]["includeApplications"]),
+              std::vector<std::string>{"All"});
     EXPECT_EQ(sorted_strings((*policy)["grantControls"]["builtInControls"]), std::vector<std::string>{"block"});
 
     // Resets: the Exchange admin first, each followed by a revocation before the next tier.
@@ -87,7 +91,8 @@ TEST_F(Containment, the_walkthrough_ends_contained_with_every_promise_kept) {
         std::vector<std::string> ids;
         const auto* user = find_by(state["users"], "userPrincipalName", upn);
         if (user)
-            for (const auto& m : (*user)["_sim"]["methods"]) ids.push_back(m.value("@odata.type", "") + " " + m.value("id", ""));
+            for (const auto& m : (*user)["_sim"]["methods"])
+                ids.push_back(m.value("@odata.type", "") + " " + m.value("id", ""));
         return ids;
     };
     // (The password method is not a registration: Graph never deletes it.)

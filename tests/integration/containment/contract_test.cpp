@@ -47,7 +47,8 @@ TEST(ContainmentContract, every_request_body_of_the_walkthrough_conforms_to_grap
         nlohmann::json body = nullptr;
         if (!e.body.empty()) {
             body = nlohmann::json::parse(e.body, nullptr, false);
-            ASSERT_FALSE(body.is_discarded()) << e.method << " " << e.path << ": body is not JSON: " << e.body.substr(0, 200);
+            ASSERT_FALSE(body.is_discarded())
+                << e.method << " " << e.path << ": body is not JSON: " << e.body.substr(0, 200);
             ++with_body;
         }
         // The contract only knows the path; the query ($select, $filter) is not a body.

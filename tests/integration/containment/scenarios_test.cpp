@@ -109,7 +109,6 @@ void expect_contained(const run_result& r) {
     EXPECT_EQ(r.incident.status, incident_status::contained) << joined(r.incident.attention);
 }
 
-
 }  // namespace
 
 class Scenarios : public ::testing::Test {};
@@ -211,10 +210,11 @@ TEST_F(Scenarios, a_compromised_break_glass_account_is_blocked_and_reset_first) 
             first_reset = i;
     ASSERT_TRUE(first_reset);
     EXPECT_EQ(journal[*first_reset].path, std::string("/v1.0/users/") + breakglass1);
-    const auto bg_revoke =
-        first_request(journal, "POST", std::string("/v1.0/users/") + breakglass1 + "/revokeSignInSessions$", "", *first_reset);
+    const auto bg_revoke = first_request(
+        journal, "POST", std::string("/v1.0/users/") + breakglass1 + "/revokeSignInSessions$", "", *first_reset);
     ASSERT_TRUE(bg_revoke) << "no revocation after breakglass1's reset";
-    const auto fd_reset = first_request(journal, "PATCH", std::string("/v1.0/users/") + finance_director + "$", "passwordProfile");
+    const auto fd_reset =
+        first_request(journal, "PATCH", std::string("/v1.0/users/") + finance_director + "$", "passwordProfile");
     ASSERT_TRUE(fd_reset);
     EXPECT_GT(*fd_reset, *first_reset);
     EXPECT_GT(*fd_reset, *bg_revoke) << "the privileged tier started before the break-glass tier was done";
@@ -257,9 +257,11 @@ TEST_F(Scenarios, a_upn_with_an_apostrophe_works_end_to_end) {
     const auto journal = t.journal();
     const auto blocked = blocked_users(t.simulator->state());
     EXPECT_TRUE(std::count(blocked.begin(), blocked.end(), pat_obrien)) << ::testing::PrintToString(blocked);
-    const auto reset = first_request(journal, "PATCH", std::string("/v1.0/users/") + pat_obrien + "$", "passwordProfile");
+    const auto reset =
+        first_request(journal, "PATCH", std::string("/v1.0/users/") + pat_obrien + "$", "passwordProfile");
     ASSERT_TRUE(reset);
-    EXPECT_TRUE(first_request(journal, "POST", std::string("/v1.0/users/") + pat_obrien + "/revokeSignInSessions$", "", *reset));
+    EXPECT_TRUE(first_request(journal, "POST", std::string("/v1.0/users/") + pat_obrien + "/revokeSignInSessions$", "",
+                              *reset));
     EXPECT_TRUE(t.db->peek_secret(r.id, std::string("password:") + upn));
     // The attacker's CAE session was cut: the last check reports its residual window, observed
     // to end when the attacker's client came back for a new token and was refused.
@@ -269,7 +271,8 @@ TEST_F(Scenarios, a_upn_with_an_apostrophe_works_end_to_end) {
     ASSERT_TRUE(last_check);
     bool window = false;
     for (const auto& w : last_check->result["residual_windows"])
-        window = window || (w.value("subject", "") == upn && w.value("basis", "") == "refused" && w.value("ended", false));
+        window =
+            window || (w.value("subject", "") == upn && w.value("basis", "") == "refused" && w.value("ended", false));
     EXPECT_TRUE(window) << last_check->result.dump(2);
 
     // Every query naming the account: a $filter with the literal 'pat.o''brien@contoso.com'
@@ -301,9 +304,7 @@ TEST_F(Scenarios, a_upn_with_an_apostrophe_works_end_to_end) {
 // 5. Under seeded faults on every endpoint (429 in its four shapes, 500/503/504, connection
 //    resets, one hang) the walkthrough still ends contained; no request is repeated before the
 //    Retry-After it was given; no step ever has two attempts in flight.
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_F(Scenarios, under_seeded_faults_the_walkthrough_is_contained_and_retry_after_is_honoured) {
     std::uint64_t seed = 20260312;
@@ -341,8 +342,8 @@ TEST_F(Scenarios, under_seeded_faults_the_walkthrough_is_contained_and_retry_aft
                       << journal[i].method << " " << journal[i].path << "?" << journal[i].query << "\n";
         for (const auto& ev : t.db->events(r.id, 0, 1000000))
             if (ev.step_seq)
-                std::cout << format_rfc3339(ev.at) << " step " << *ev.step_seq << " " << ev.kind << " " << ev.data.dump()
-                          << "\n";
+                std::cout << format_rfc3339(ev.at) << " step " << *ev.step_seq << " " << ev.kind << " "
+                          << ev.data.dump() << "\n";
     }
     std::cout << "[ faults     ] " << journal.size() << " requests, " << report.faulted << " faulted, "
               << report.throttled << " throttled by the reports window, " << report.checked
@@ -439,8 +440,8 @@ TEST_F(Scenarios, release_keeps_accounts_another_incident_still_blocks) {
     ASSERT_TRUE(t.drive());
     bool second_blocked = false;
     for (const auto& s : t.db->steps(id2))
-        second_blocked = second_blocked || (s.kind == incident::step_kind::enable_emergency_policy &&
-                                            s.status == step_status::succeeded);
+        second_blocked = second_blocked ||
+                         (s.kind == incident::step_kind::enable_emergency_policy && s.status == step_status::succeeded);
     ASSERT_TRUE(second_blocked);
 
     ASSERT_EQ(t.eng->release(first.id, "ops.lead").result, engine::action_result::done);
@@ -449,7 +450,7 @@ TEST_F(Scenarios, release_keeps_accounts_another_incident_still_blocks) {
     const auto* policy = find_by(state["conditionalAccessPolicies"], "id", walkthrough_policy_id);
     ASSERT_TRUE(policy);
     EXPECT_EQ((*policy)["state"], "enabled") << "the second incident still needs the block";
-    EXPECT_EQ(sorted_strings((*policy)["conditions"]["users"]["includeUsers"]), std::vector<std::string>{finance_director});
+    EXPECT_EQ(sorted_strings((*policy)["conditions"]["users"]["includeUsers"]),
+              std::vector<std::string>{finance_director});
     EXPECT_EQ(t.db->steps(first.id).back().result["released_users"].size(), 3u);
 }
-

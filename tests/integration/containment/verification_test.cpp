@@ -85,8 +85,8 @@ std::vector<check_run> checks_of(store::store& db, const std::string& id) {
 std::string describe(const std::vector<check_run>& checks) {
     std::string out;
     for (const auto& c : checks) {
-        out += "\n  " + c.label + (c.confirmation ? " (confirmation)" : "") + " ran " + format_rfc3339(c.ran_at) + ": " +
-               c.result.value("verdict", "?") + ", settled through " + c.result.value("settled_through", "?");
+        out += "\n  " + c.label + (c.confirmation ? " (confirmation)" : "") + " ran " + format_rfc3339(c.ran_at) +
+               ": " + c.result.value("verdict", "?") + ", settled through " + c.result.value("settled_through", "?");
         for (const auto& d : c.result.value("diagnosis", std::vector<std::string>{})) out += "\n      " + d;
     }
     return out;
@@ -326,7 +326,8 @@ TEST_F(Verification, an_imap_client_still_getting_tokens_with_late_logs_needs_at
     EXPECT_TRUE(has_cause(first->result, "excluded_location"));
     EXPECT_TRUE(any_line(first->result, "attention", "a legacy protocol (IMAP4)"));
     bool named = false;
-    for (const auto& a : incident.attention) named = named || a.find("ap.clerk@contoso.com obtained") != std::string::npos;
+    for (const auto& a : incident.attention)
+        named = named || a.find("ap.clerk@contoso.com obtained") != std::string::npos;
     EXPECT_TRUE(named) << ::testing::PrintToString(incident.attention);
 }
 
@@ -365,7 +366,8 @@ TEST_F(Verification, a_new_token_from_the_excluded_location_is_attention_at_the_
     // At once: the incident needs attention now, not at +60; the kept key is there to confirm.
     const auto now = *t.db->get_incident(id);
     EXPECT_EQ(now.status, incident_status::needs_attention);
-    EXPECT_TRUE(any_line(checks[1].result, "confirm_with_user", "cfo.assistant@contoso.com: the targeted cleanup kept the fido2"))
+    EXPECT_TRUE(any_line(checks[1].result, "confirm_with_user",
+                         "cfo.assistant@contoso.com: the targeted cleanup kept the fido2"))
         << checks[1].result.dump(2);
 
     // The checks go on; the +60 check sees it again and the incident ends needing attention.

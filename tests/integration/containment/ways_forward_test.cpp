@@ -93,8 +93,8 @@ TEST(WaysForward, an_unknown_upn_among_five_leaves_four_contained_and_one_attent
                 << incident::to_string(s.kind);
             continue;
         }
-        EXPECT_EQ(s.status, step_status::succeeded) << s.seq << " " << incident::to_string(s.kind) << " " << s.target
-                                                   << ": " << s.error;
+        EXPECT_EQ(s.status, step_status::succeeded)
+            << s.seq << " " << incident::to_string(s.kind) << " " << s.target << ": " << s.error;
     }
     ASSERT_GE(checks_of(*t.db, id), 3u);  // +15/+30/+60, and a confirmation check if one asked
     // Its resolve step cannot be retried (it would contain nothing): the operator adds the right account.
@@ -109,7 +109,8 @@ TEST(WaysForward, an_unknown_upn_among_five_leaves_four_contained_and_one_attent
 //    accounts runs again.
 TEST(WaysForward, accounts_added_to_a_running_incident_are_blocked_revoked_and_reset_in_tier_order) {
     auto incident = seeds_incident();
-    incident["accounts"] = nlohmann::json::array({{{"upn", "finance.director@contoso.com"}}, {{"upn", "ap.clerk@contoso.com"}}});
+    incident["accounts"] =
+        nlohmann::json::array({{{"upn", "finance.director@contoso.com"}}, {{"upn", "ap.clerk@contoso.com"}}});
     live_tenant t(walkthrough_options());
     t.open();
     const auto id = t.submit(incident);
@@ -135,7 +136,8 @@ TEST(WaysForward, accounts_added_to_a_running_incident_are_blocked_revoked_and_r
     rec = t.db->get_incident(id);
     for (const auto& s : t.db->steps(id))
         if (s.kind != step_kind::verify_signins) {
-            EXPECT_EQ(s.status, step_status::succeeded) << s.seq << " " << incident::to_string(s.kind) << " " << s.target;
+            EXPECT_EQ(s.status, step_status::succeeded)
+                << s.seq << " " << incident::to_string(s.kind) << " " << s.target;
         }
     EXPECT_TRUE(check_invariants(*t.db, id).empty()) << ::testing::PrintToString(check_invariants(*t.db, id));
     const auto policy = emergency_policy(t.simulator->state());
@@ -150,8 +152,9 @@ TEST(WaysForward, accounts_added_to_a_running_incident_are_blocked_revoked_and_r
     ASSERT_TRUE(priv_revoke_after);
     EXPECT_LT(*priv_revoke_after, *std_reset) << "the standard tier started before the privileged one was done";
     EXPECT_TRUE(revoke_of(journal, cfo_assistant, *std_reset));
-    const auto block = first_request(journal, "PATCH", std::string("/v1\\.0/identity/conditionalAccess/policies/") +
-                                                           walkthrough_policy_id, "", before);
+    const auto block =
+        first_request(journal, "PATCH",
+                      std::string("/v1\\.0/identity/conditionalAccess/policies/") + walkthrough_policy_id, "", before);
     ASSERT_TRUE(block);
     EXPECT_LT(*block, *priv_reset) << "blocked before the resets";
     EXPECT_FALSE(reset_of(std::vector<sim::journal_entry>(journal.begin() + static_cast<long>(before), journal.end()),
@@ -174,7 +177,8 @@ TEST(WaysForward, release_from_needs_attention_and_from_cancelled_takes_the_bloc
     const auto attention = t.submit(incident);
     ASSERT_TRUE(t.drive());
     ASSERT_EQ(t.db->get_incident(attention)->status, incident_status::needs_attention);
-    ASSERT_EQ(t.eng->release(attention, "ops.lead", "false positive for the others").result, engine::action_result::done);
+    ASSERT_EQ(t.eng->release(attention, "ops.lead", "false positive for the others").result,
+              engine::action_result::done);
     ASSERT_TRUE(t.drive());
     auto steps = t.db->steps(attention);
     EXPECT_EQ(steps.back().kind, step_kind::release_block);
@@ -193,7 +197,8 @@ TEST(WaysForward, release_from_needs_attention_and_from_cancelled_takes_the_bloc
     EXPECT_TRUE(c.block_stays);
     ASSERT_TRUE(t.drive());
     EXPECT_EQ(emergency_policy(t.simulator->state())["state"], "enabled") << "a cancel alone leaves the block on";
-    ASSERT_EQ(t.eng->release(cancelled, "ops.lead", "duplicate of another incident").result, engine::action_result::done);
+    ASSERT_EQ(t.eng->release(cancelled, "ops.lead", "duplicate of another incident").result,
+              engine::action_result::done);
     ASSERT_TRUE(t.drive());
     EXPECT_EQ(t.db->get_incident(cancelled)->status, incident_status::cancelled);
     steps = t.db->steps(cancelled);

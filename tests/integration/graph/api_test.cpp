@@ -16,7 +16,8 @@ protected:
 
 TEST_F(GraphApi, an_apostrophe_upn_reaches_graph_intact) {
     on_graph([](const fake_request& r) {
-        if (r.path() != "/v1.0/users/o'brien@contoso.com") return graph_error(404, "Request_ResourceNotFound", r.path());
+        if (r.path() != "/v1.0/users/o'brien@contoso.com")
+            return graph_error(404, "Request_ResourceNotFound", r.path());
         return fake_response::json(200, {{"id", "u-1"},
                                          {"userPrincipalName", "o'brien@contoso.com"},
                                          {"accountEnabled", true},
@@ -28,11 +29,14 @@ TEST_F(GraphApi, an_apostrophe_upn_reaches_graph_intact) {
     EXPECT_EQ(r.value.account_enabled, true);
     EXPECT_FALSE(r.value.on_premises_sync_enabled);
     const auto seen = graph_requests().at(0);
-    EXPECT_EQ(seen.target, "/v1.0/users/o'brien@contoso.com?$select=id,userPrincipalName,accountEnabled,onPremisesSyncEnabled");
+    EXPECT_EQ(seen.target,
+              "/v1.0/users/o'brien@contoso.com?$select=id,userPrincipalName,accountEnabled,onPremisesSyncEnabled");
 }
 
 TEST_F(GraphApi, an_unknown_user_is_a_404_with_the_graph_code) {
-    on_graph([](const fake_request&) { return graph_error(404, "Request_ResourceNotFound", "Resource 'x' does not exist."); });
+    on_graph([](const fake_request&) {
+        return graph_error(404, "Request_ResourceNotFound", "Resource 'x' does not exist.");
+    });
     const auto r = run(get_user(*client, "x@contoso.com"));
     EXPECT_FALSE(r.ok());
     EXPECT_EQ(r.call.status, 404);
@@ -57,10 +61,15 @@ TEST_F(GraphApi, directory_roles_are_read_from_member_of_across_pages) {
             return fake_response::json(
                 200, {{"value",
                        {{{"@odata.type", "#microsoft.graph.group"}, {"id", "g1"}, {"displayName", "Finance"}},
-                        {{"@odata.type", "#microsoft.graph.directoryRole"}, {"id", "r1"}, {"displayName", "Exchange Administrator"},
+                        {{"@odata.type", "#microsoft.graph.directoryRole"},
+                         {"id", "r1"},
+                         {"displayName", "Exchange Administrator"},
                          {"roleTemplateId", "29232cdf-9323-42fd-ade2-1d097af3e4de"}}}},
                       {"@odata.nextLink", base + "/v1.0/users/u1/memberOf?$skiptoken=2"}});
-        return fake_response::json(200, {{"value", {{{"@odata.type", "#microsoft.graph.directoryRole"}, {"id", "r2"}, {"displayName", "Security Reader"}}}}});
+        return fake_response::json(200, {{"value",
+                                          {{{"@odata.type", "#microsoft.graph.directoryRole"},
+                                            {"id", "r2"},
+                                            {"displayName", "Security Reader"}}}}});
     });
     const auto r = run(list_directory_roles(*client, "u1"));
     ASSERT_TRUE(r.ok()) << describe(r.call);
@@ -73,7 +82,8 @@ TEST_F(GraphApi, directory_roles_are_read_from_member_of_across_pages) {
 TEST_F(GraphApi, revoke_accepts_the_200_boolean_quirk_and_204) {
     on_graph([](const fake_request& r) {
         if (r.path() == "/v1.0/users/u1/revokeSignInSessions")
-            return fake_response::json(200, {{"@odata.context", "https://graph.microsoft.com/v1.0/$metadata#Edm.Boolean"}, {"value", true}});
+            return fake_response::json(
+                200, {{"@odata.context", "https://graph.microsoft.com/v1.0/$metadata#Edm.Boolean"}, {"value", true}});
         return fake_response::empty(204);
     });
     EXPECT_TRUE(run(revoke_sessions(*client, "u1")).ok());
@@ -90,12 +100,14 @@ TEST_F(GraphApi, password_reset_patches_the_password_profile) {
     EXPECT_EQ(seen.method, "PATCH");
     EXPECT_EQ(seen.header("content-type"), "application/json");
     EXPECT_EQ(nlohmann::json::parse(seen.body),
-              (nlohmann::json{{"passwordProfile", {{"password", "Xy7!long-Random-Pass#1"}, {"forceChangePasswordNextSignIn", true}}}}));
+              (nlohmann::json{{"passwordProfile",
+                               {{"password", "Xy7!long-Random-Pass#1"}, {"forceChangePasswordNextSignIn", true}}}}));
 }
 
 TEST_F(GraphApi, a_password_policy_rejection_is_a_400_with_the_graph_message) {
     on_graph([](const fake_request&) {
-        return graph_error(400, "Request_BadRequest", "The specified password does not comply with password complexity requirements.");
+        return graph_error(400, "Request_BadRequest",
+                           "The specified password does not comply with password complexity requirements.");
     });
     const auto r = run(set_password(*client, "u1", secret("weak")));
     EXPECT_EQ(r.call.status, 400);
@@ -106,9 +118,14 @@ TEST_F(GraphApi, auth_methods_are_listed_typed_and_deleted_per_type) {
     on_graph([](const fake_request& r) {
         if (r.method == "GET")
             return fake_response::json(200, {{"value",
-                                              {{{"@odata.type", "#microsoft.graph.passwordAuthenticationMethod"}, {"id", "28c10230-6103-485e-b985-444c60001490"}},
-                                               {{"@odata.type", "#microsoft.graph.phoneAuthenticationMethod"}, {"id", "3179e48a-750b-4051-897c-87b9720928f7"}, {"phoneNumber", "+1 5555550100"}},
-                                               {{"@odata.type", "#microsoft.graph.fido2AuthenticationMethod"}, {"id", "fido-1"}, {"createdDateTime", "2024-05-01T10:05:00Z"}}}}});
+                                              {{{"@odata.type", "#microsoft.graph.passwordAuthenticationMethod"},
+                                                {"id", "28c10230-6103-485e-b985-444c60001490"}},
+                                               {{"@odata.type", "#microsoft.graph.phoneAuthenticationMethod"},
+                                                {"id", "3179e48a-750b-4051-897c-87b9720928f7"},
+                                                {"phoneNumber", "+1 5555550100"}},
+                                               {{"@odata.type", "#microsoft.graph.fido2AuthenticationMethod"},
+                                                {"id", "fido-1"},
+                                                {"createdDateTime", "2024-05-01T10:05:00Z"}}}}});
         if (r.path().find("fido2Methods") != std::string::npos) return graph_error(404, "itemNotFound", "gone");
         return fake_response::empty(204);
     });
@@ -131,7 +148,9 @@ TEST_F(GraphApi, auth_methods_are_listed_typed_and_deleted_per_type) {
 
 TEST_F(GraphApi, the_default_method_error_is_reported_not_swallowed) {
     on_graph([](const fake_request&) {
-        return graph_error(400, "badRequest", "Cannot delete default method with other methods configured. Please change default method before deletion.");
+        return graph_error(400, "badRequest",
+                           "Cannot delete default method with other methods configured. Please change default method "
+                           "before deletion.");
     });
     auth_method m;
     m.id = "p";
@@ -161,7 +180,8 @@ TEST_F(GraphApi, a_new_tap_is_returned_as_a_secret_and_kept_out_of_the_body) {
     EXPECT_TRUE(r.value.usable_once);
     EXPECT_EQ(r.call.body.dump().find("+drkzqAD"), std::string::npos);
     EXPECT_EQ(r.value.raw.dump().find("+drkzqAD"), std::string::npos);
-    EXPECT_EQ(nlohmann::json::parse(graph_requests().at(0).body), (nlohmann::json{{"lifetimeInMinutes", 60}, {"isUsableOnce", true}}));
+    EXPECT_EQ(nlohmann::json::parse(graph_requests().at(0).body),
+              (nlohmann::json{{"lifetimeInMinutes", 60}, {"isUsableOnce", true}}));
 }
 
 TEST_F(GraphApi, conditional_access_policy_round_trip) {
@@ -186,9 +206,12 @@ TEST_F(GraphApi, conditional_access_policy_round_trip) {
 
 TEST_F(GraphApi, applications_are_found_by_quoted_app_id) {
     on_graph([](const fake_request& r) {
-        if (r.query().find("appId eq 'missing'") != std::string::npos) return fake_response::json(200, {{"value", nlohmann::json::array()}});
+        if (r.query().find("appId eq 'missing'") != std::string::npos)
+            return fake_response::json(200, {{"value", nlohmann::json::array()}});
         return fake_response::json(200, {{"value",
-                                          {{{"id", "obj-1"}, {"appId", "x'y"}, {"displayName", "Document Sync Pro"},
+                                          {{{"id", "obj-1"},
+                                            {"appId", "x'y"},
+                                            {"displayName", "Document Sync Pro"},
                                             {"passwordCredentials", {{{"keyId", "k1"}, {"hint", "abc"}}}},
                                             {"keyCredentials", nlohmann::json::array()}}}}});
     });
@@ -208,7 +231,8 @@ TEST_F(GraphApi, remove_password_reports_an_unknown_key_as_already_absent) {
     on_graph([](const fake_request& r) {
         const auto body = nlohmann::json::parse(r.body);
         if (body["keyId"] == "k-known") return fake_response::empty(204);
-        return graph_error(400, "Request_BadRequest", "No password credential found with keyId " + body["keyId"].get<std::string>());
+        return graph_error(400, "Request_BadRequest",
+                           "No password credential found with keyId " + body["keyId"].get<std::string>());
     });
     EXPECT_EQ(run(remove_application_password(*client, "obj-1", "k-known")).outcome, removal::removed);
     EXPECT_EQ(run(remove_service_principal_password(*client, "sp-1", "k-gone")).outcome, removal::already_absent);
@@ -218,9 +242,10 @@ TEST_F(GraphApi, remove_password_reports_an_unknown_key_as_already_absent) {
 TEST_F(GraphApi, key_credentials_are_read_single_object_and_replaced_as_a_set) {
     on_graph([](const fake_request& r) {
         if (r.method == "GET")
-            return fake_response::json(200, {{"keyCredentials",
-                                              {{{"keyId", "c1"}, {"type", "AsymmetricX509Cert"}, {"usage", "Verify"}, {"key", "TUlJQg=="}},
-                                               {{"keyId", "c2"}, {"type", "AsymmetricX509Cert"}, {"usage", "Verify"}, {"key", "TUlJQw=="}}}}});
+            return fake_response::json(
+                200, {{"keyCredentials",
+                       {{{"keyId", "c1"}, {"type", "AsymmetricX509Cert"}, {"usage", "Verify"}, {"key", "TUlJQg=="}},
+                        {{"keyId", "c2"}, {"type", "AsymmetricX509Cert"}, {"usage", "Verify"}, {"key", "TUlJQw=="}}}}});
         return fake_response::empty(204);
     });
     const auto keys = run(get_application_key_credentials(*client, "obj-1"));
@@ -231,15 +256,22 @@ TEST_F(GraphApi, key_credentials_are_read_single_object_and_replaced_as_a_set) {
     const auto seen = graph_requests();
     EXPECT_EQ(seen[0].query(), "$select=keyCredentials");
     EXPECT_EQ(nlohmann::json::parse(seen[1].body),
-              (nlohmann::json{{"keyCredentials", {{{"keyId", "c2"}, {"type", "AsymmetricX509Cert"}, {"usage", "Verify"}, {"key", "TUlJQw=="}}}}}));
+              (nlohmann::json{
+                  {"keyCredentials",
+                   {{{"keyId", "c2"}, {"type", "AsymmetricX509Cert"}, {"usage", "Verify"}, {"key", "TUlJQw=="}}}}}));
 }
 
 TEST_F(GraphApi, service_principal_disable_grants_and_assignments) {
     on_graph([](const fake_request& r) {
         if (r.method == "GET" && r.path() == "/v1.0/oauth2PermissionGrants")
-            return fake_response::json(200, {{"value", {{{"id", "g1"}, {"clientId", "sp-1"}, {"consentType", "AllPrincipals"}, {"scope", "Mail.Read"}}}}});
+            return fake_response::json(
+                200,
+                {{"value",
+                  {{{"id", "g1"}, {"clientId", "sp-1"}, {"consentType", "AllPrincipals"}, {"scope", "Mail.Read"}}}}});
         if (r.method == "GET")
-            return fake_response::json(200, {{"value", {{{"id", "a1"}, {"appRoleId", "r"}, {"principalId", "sp-1"}, {"resourceId", "graph"}}}}});
+            return fake_response::json(
+                200,
+                {{"value", {{{"id", "a1"}, {"appRoleId", "r"}, {"principalId", "sp-1"}, {"resourceId", "graph"}}}}});
         if (r.method == "DELETE" && r.path().find("appRoleAssignments") != std::string::npos)
             return graph_error(404, "Request_ResourceNotFound", "gone");
         return fake_response::empty(204);
@@ -259,7 +291,9 @@ TEST_F(GraphApi, service_principal_disable_grants_and_assignments) {
 }
 
 TEST_F(GraphApi, confirm_compromised_without_a_licence_is_a_403) {
-    on_graph([](const fake_request&) { return graph_error(403, "Forbidden", "The tenant is not licensed for this feature."); });
+    on_graph([](const fake_request&) {
+        return graph_error(403, "Forbidden", "The tenant is not licensed for this feature.");
+    });
     const auto r = run(confirm_compromised(*client, {"u1", "u2"}));
     EXPECT_EQ(r.call.status, 403);
     EXPECT_EQ(nlohmann::json::parse(graph_requests().at(0).body), (nlohmann::json{{"userIds", {"u1", "u2"}}}));
@@ -268,8 +302,12 @@ TEST_F(GraphApi, confirm_compromised_without_a_licence_is_a_403) {
 TEST_F(GraphApi, non_interactive_sign_ins_come_from_beta_with_the_event_type_filter) {
     on_graph([](const fake_request&) {
         return fake_response::json(200, {{"value",
-                                          {{{"id", "s1"}, {"createdDateTime", "2024-05-01T10:20:00Z"}, {"userPrincipalName", "a@contoso.com"},
-                                            {"ipAddress", "203.0.113.7"}, {"status", {{"errorCode", 0}}}, {"signInEventTypes", {"nonInteractiveUser"}}}}}});
+                                          {{{"id", "s1"},
+                                            {"createdDateTime", "2024-05-01T10:20:00Z"},
+                                            {"userPrincipalName", "a@contoso.com"},
+                                            {"ipAddress", "203.0.113.7"},
+                                            {"status", {{"errorCode", 0}}},
+                                            {"signInEventTypes", {"nonInteractiveUser"}}}}}});
     });
     requests::sign_in_query q;
     q.kind = requests::sign_in_kind::non_interactive;
@@ -289,8 +327,12 @@ TEST_F(GraphApi, non_interactive_sign_ins_come_from_beta_with_the_event_type_fil
 TEST_F(GraphApi, inbox_rules_are_listed_and_deleted_with_encoded_ids) {
     on_graph([](const fake_request& r) {
         if (r.method == "GET")
-            return fake_response::json(200, {{"value", {{{"id", "AQAAAJ5dZqA="}, {"displayName", "fwd"}, {"isEnabled", true},
-                                                         {"actions", {{"forwardTo", {{{"emailAddress", {{"address", "x@evil.example"}}}}}}}}}}}});
+            return fake_response::json(
+                200, {{"value",
+                       {{{"id", "AQAAAJ5dZqA="},
+                         {"displayName", "fwd"},
+                         {"isEnabled", true},
+                         {"actions", {{"forwardTo", {{{"emailAddress", {{"address", "x@evil.example"}}}}}}}}}}}});
         return fake_response::empty(204);
     });
     const auto rules = run(list_inbox_rules(*client, "u1"));

@@ -53,7 +53,8 @@ TEST_F(GraphClient, a_401_refreshes_the_token_once_and_resends) {
 
 TEST_F(GraphClient, a_second_401_is_returned_without_further_attempts) {
     start();
-    on_graph([](const fake_request&) { return graph_error(401, "InvalidAuthenticationToken", "Access token is empty."); });
+    on_graph(
+        [](const fake_request&) { return graph_error(401, "InvalidAuthenticationToken", "Access token is empty."); });
     const auto r = run(client->send(get("/users/u1")));
     EXPECT_EQ(r.status, 401);
     EXPECT_EQ(r.error_code, "InvalidAuthenticationToken");
@@ -97,10 +98,9 @@ TEST_F(GraphClient, a_reset_is_a_transport_failure_with_status_zero) {
 }
 
 TEST_F(GraphClient, a_token_failure_is_returned_without_calling_graph) {
-    tenant->token_answer = fake_response::json(
-        400, {{"error", "unauthorized_client"},
-              {"error_description", "AADSTS7000112: Application is disabled."},
-              {"error_codes", {7000112}}});
+    tenant->token_answer = fake_response::json(400, {{"error", "unauthorized_client"},
+                                                     {"error_description", "AADSTS7000112: Application is disabled."},
+                                                     {"error_codes", {7000112}}});
     start();
     on_graph([](const fake_request&) { return fake_response::json(200, {}); });
     const auto r = run(client->send(get("/users/u1")));
@@ -136,7 +136,8 @@ TEST_F(GraphClient, list_follows_next_links_to_the_end) {
 TEST_F(GraphClient, a_next_link_to_another_host_is_refused) {
     start();
     on_graph([](const fake_request&) {
-        return fake_response::json(200, {{"value", {{{"id", "1"}}}}, {"@odata.nextLink", "https://evil.example/v1.0/users?$skiptoken=x"}});
+        return fake_response::json(
+            200, {{"value", {{{"id", "1"}}}}, {"@odata.nextLink", "https://evil.example/v1.0/users?$skiptoken=x"}});
     });
     const auto r = run(client->list(get("/users")));
     EXPECT_FALSE(r.ok());
@@ -150,7 +151,8 @@ TEST_F(GraphClient, a_next_link_outside_the_version_roots_is_refused) {
     start();
     const std::string base = server->base_url();
     on_graph([base](const fake_request&) {
-        return fake_response::json(200, {{"value", nlohmann::json::array()}, {"@odata.nextLink", base + "/contoso.onmicrosoft.com/oauth2/v2.0/token"}});
+        return fake_response::json(200, {{"value", nlohmann::json::array()},
+                                         {"@odata.nextLink", base + "/contoso.onmicrosoft.com/oauth2/v2.0/token"}});
     });
     const auto r = run(client->list(get("/users")));
     EXPECT_EQ(r.call.error_code, err_foreign_next_link);
@@ -163,7 +165,9 @@ TEST_F(GraphClient, the_page_cap_stops_paging_and_says_where_to_resume) {
         const auto q = r.query();
         const auto at = q.find("$skiptoken=");
         const int page = at == std::string::npos ? 1 : std::stoi(q.substr(at + 11));
-        return fake_response::json(200, {{"value", {{{"page", page}}}}, {"@odata.nextLink", base + "/v1.0/users?$skiptoken=" + std::to_string(page + 1)}});
+        return fake_response::json(200,
+                                   {{"value", {{{"page", page}}}},
+                                    {"@odata.nextLink", base + "/v1.0/users?$skiptoken=" + std::to_string(page + 1)}});
     });
     const auto r = run(client->list(get("/users"), 2));
     EXPECT_TRUE(r.ok());
@@ -202,7 +206,8 @@ struct batch_server {
     std::function<int(const std::string&, int)> status;
 
     fake_response operator()(const fake_request& r) {
-        if (r.method != "POST" || r.path() != "/v1.0/$batch") return test::graph_error(400, "BadRequest", "not a batch");
+        if (r.method != "POST" || r.path() != "/v1.0/$batch")
+            return test::graph_error(400, "BadRequest", "not a batch");
         const auto body = nlohmann::json::parse(r.body);
         nlohmann::json responses = nlohmann::json::array();
         std::lock_guard lock(mu);
@@ -294,7 +299,8 @@ TEST_F(GraphClient, conditional_access_calls_are_paced_a_second_apart_on_the_rea
     start(s);
     on_graph([](const fake_request&) { return fake_response::json(200, {{"id", "p"}}); });
     const auto start_time = std::chrono::steady_clock::now();
-    for (int i = 0; i < 3; ++i) ASSERT_TRUE(run(client->send(get("/identity/conditionalAccess/policies/p", pace_class::protection))).ok());
+    for (int i = 0; i < 3; ++i)
+        ASSERT_TRUE(run(client->send(get("/identity/conditionalAccess/policies/p", pace_class::protection))).ok());
     EXPECT_GE(std::chrono::steady_clock::now() - start_time, std::chrono::milliseconds(500));
     // Unpaced calls do not wait.
     const auto t = std::chrono::steady_clock::now();

@@ -41,7 +41,9 @@ struct fake_tenant {
             }
             g = graph;
         }
-        if (!g) return fake_response::json(404, {{"error", {{"code", "Request_ResourceNotFound"}, {"message", "no handler"}}}});
+        if (!g)
+            return fake_response::json(404,
+                                       {{"error", {{"code", "Request_ResourceNotFound"}, {"message", "no handler"}}}});
         return g(r);
     }
 };
@@ -51,7 +53,8 @@ protected:
     void start(graph::graph_settings settings = {}, const clock_source* clk = nullptr) {
         clock_ = clk ? clk : &system_clock_;
         auto t = tenant;
-        server = std::make_unique<fake_https_server>(graph_tls().server, [t](const fake_request& r) { return t->handle(r); });
+        server = std::make_unique<fake_https_server>(graph_tls().server,
+                                                     [t](const fake_request& r) { return t->handle(r); });
         graph::tls_settings s;
         s.use_system_trust = false;
         s.ca_pem = graph_tls().authority.ca().cert_pem;
@@ -60,7 +63,8 @@ protected:
         ts.login_base = server->base_url();
         ts.tenant = "contoso.onmicrosoft.com";
         ts.client_id = "11111111-2222-3333-4444-555555555555";
-        tokens = std::make_unique<graph::token_source>(*http, *clock_, ts, graph::client_secret_credential{secret("s")});
+        tokens =
+            std::make_unique<graph::token_source>(*http, *clock_, ts, graph::client_secret_credential{secret("s")});
         settings.graph_base = server->base_url();
         client = std::make_unique<graph::client>(*http, *tokens, *clock_, settings);
     }
@@ -97,9 +101,11 @@ protected:
     std::unique_ptr<graph::client> client;
 };
 
-inline fake_response graph_error(int status, const std::string& code, const std::string& message, header_pairs extra = {}) {
-    return fake_response::json(status, {{"error", {{"code", code}, {"message", message}, {"innerError", {{"request-id", "r"}}}}}},
-                               std::move(extra));
+inline fake_response graph_error(int status, const std::string& code, const std::string& message,
+                                 header_pairs extra = {}) {
+    return fake_response::json(
+        status, {{"error", {{"code", code}, {"message", message}, {"innerError", {{"request-id", "r"}}}}}},
+        std::move(extra));
 }
 
 }  // namespace containd::test

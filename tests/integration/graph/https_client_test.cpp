@@ -152,7 +152,8 @@ TEST_F(HttpsClient, concurrent_calls_run_in_parallel_on_separate_connections) {
 }
 
 TEST_F(HttpsClient, a_hanging_server_hits_the_per_attempt_deadline) {
-    fake_https_server server(tls().server, [](const fake_request&) { return fake_response::with(fake_response::action::hang); });
+    fake_https_server server(tls().server,
+                             [](const fake_request&) { return fake_response::with(fake_response::action::hang); });
     https_options o;
     o.attempt_timeout = std::chrono::milliseconds(300);
     auto client = make_client(o);
@@ -164,7 +165,8 @@ TEST_F(HttpsClient, a_hanging_server_hits_the_per_attempt_deadline) {
 }
 
 TEST_F(HttpsClient, a_per_request_timeout_overrides_the_default) {
-    fake_https_server server(tls().server, [](const fake_request&) { return fake_response::with(fake_response::action::hang); });
+    fake_https_server server(tls().server,
+                             [](const fake_request&) { return fake_response::with(fake_response::action::hang); });
     auto client = make_client();  // default 30 s
     http_request req;
     req.url = server.base_url() + "/hang";
@@ -191,7 +193,8 @@ TEST_F(HttpsClient, an_oversized_body_is_refused) {
 }
 
 TEST_F(HttpsClient, a_connection_reset_is_classified_as_reset) {
-    fake_https_server server(tls().server, [](const fake_request&) { return fake_response::with(fake_response::action::reset); });
+    fake_https_server server(tls().server,
+                             [](const fake_request&) { return fake_response::with(fake_response::action::reset); });
     auto client = make_client();
     const auto r = get(*client, server.base_url() + "/reset");
     EXPECT_EQ(r.error, transport_error::reset) << r.detail;
@@ -212,7 +215,8 @@ TEST_F(HttpsClient, a_dead_pooled_connection_is_replaced_for_an_idempotent_reque
     // The server drops connection 1 when its second request arrives, without answering: the
     // shape of a keep-alive connection closed by the server just as the client reused it.
     fake_https_server server(tls().server, [](const fake_request& r) {
-        if (r.connection == 1 && r.sequence_on_connection == 2) return fake_response::with(fake_response::action::close);
+        if (r.connection == 1 && r.sequence_on_connection == 2)
+            return fake_response::with(fake_response::action::close);
         return fake_response::json(200, {{"n", r.connection}});
     });
     auto client = make_client();
@@ -227,7 +231,8 @@ TEST_F(HttpsClient, a_dead_pooled_connection_is_replaced_for_an_idempotent_reque
 
 TEST_F(HttpsClient, a_dead_pooled_connection_is_not_resent_for_a_post_that_was_written) {
     fake_https_server server(tls().server, [](const fake_request& r) {
-        if (r.connection == 1 && r.sequence_on_connection == 2) return fake_response::with(fake_response::action::close);
+        if (r.connection == 1 && r.sequence_on_connection == 2)
+            return fake_response::with(fake_response::action::close);
         return fake_response::json(200, {{"n", r.connection}});
     });
     auto client = make_client();
@@ -267,7 +272,8 @@ TEST_F(HttpsClient, connection_close_responses_are_not_pooled) {
 TEST_F(HttpsClient, unusable_requests_are_refused_before_connecting) {
     fake_https_server server(tls().server, ok_json);
     auto client = make_client();
-    EXPECT_EQ(get(*client, "http://127.0.0.1:" + std::to_string(server.port()) + "/").error, transport_error::invalid_request);
+    EXPECT_EQ(get(*client, "http://127.0.0.1:" + std::to_string(server.port()) + "/").error,
+              transport_error::invalid_request);
     EXPECT_EQ(get(*client, server.base_url() + "/", "BREW").error, transport_error::invalid_request);
     http_request injected;
     injected.url = server.base_url() + "/";

@@ -48,7 +48,8 @@ bool listening(unsigned short port) {
 class proxy_test : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (!fs::exists("/usr/bin/tinyproxy")) GTEST_SKIP() << "tinyproxy is not installed (deploy/setup.sh installs it)";
+        if (!fs::exists("/usr/bin/tinyproxy"))
+            GTEST_SKIP() << "tinyproxy is not installed (deploy/setup.sh installs it)";
         dir = fs::temp_directory_path() / ("containd-proxy-" + random_uuid());
         fs::create_directories(dir);
         tls = test::make_loopback_tls();
@@ -72,7 +73,8 @@ protected:
         proxy = std::make_unique<testing::child_process>(
             std::vector<std::string>{"/usr/bin/tinyproxy", "-d", "-c", (dir / "tinyproxy.conf").string()},
             (dir / "tinyproxy.stderr").string());
-        for (int i = 0; i < 200 && !listening(proxy_port); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+        for (int i = 0; i < 200 && !listening(proxy_port); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(25));
         ASSERT_TRUE(listening(proxy_port)) << "tinyproxy did not start";
     }
 

@@ -251,7 +251,9 @@ TEST_F(TokenSource, invalidate_drops_only_the_rejected_token) {
 }
 
 TEST_F(TokenSource, a_success_without_a_token_is_malformed) {
-    fake_https_server server(tls().server, [](const fake_request&) { return fake_response::json(200, {{"token_type", "Bearer"}}); });
+    fake_https_server server(tls().server, [](const fake_request&) {
+        return fake_response::json(200, {{"token_type", "Bearer"}});
+    });
     token_source ts(*http, clock, settings_for(server), client_secret_credential{secret("s")});
     const auto r = get(ts);
     EXPECT_FALSE(r.ok());

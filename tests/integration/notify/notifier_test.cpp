@@ -29,9 +29,8 @@ class notifier_test : public ::testing::Test {
 protected:
     void SetUp() override {
         tls = test::make_loopback_tls();
-        receiver = std::make_unique<test::fake_https_server>(tls.server, [this](const fake_request& r) {
-            return answer(r);
-        });
+        receiver =
+            std::make_unique<test::fake_https_server>(tls.server, [this](const fake_request& r) { return answer(r); });
         std::ofstream(h.dir_ / "ca.pem") << tls.authority.ca().cert_pem;
         std::ofstream(h.dir_ / "webhook.key") << webhook_key << "\n";
         settings.retry_first = seconds(10);
@@ -48,8 +47,7 @@ protected:
             if (s.format == "json") s.secret_file = (h.dir_ / "webhook.key").string();
             return s;
         };
-        settings.subscribers = {sub("soc", "json", {}),
-                                sub("teams", "teams", {"contained", "attention_raised"}),
+        settings.subscribers = {sub("soc", "json", {}), sub("teams", "teams", {"contained", "attention_raised"}),
                                 sub("slack", "slack", {"tenant_health", "approval_waiting"})};
         h.tenant.verification_offsets = {minutes(15), minutes(30), minutes(60)};
     }
@@ -117,7 +115,8 @@ TEST_F(notifier_test, EveryKindIsDeliveredSignedOncePerSubscriber) {
     ASSERT_EQ(h.eng->release(id, "ir-lead").result, engine::action_result::done);
     ASSERT_TRUE(h.drive());
     notifier->tenant_checked("contoso", false, {"the token lacks UserAuthenticationMethod.ReadWrite.All"});
-    notifier->tenant_checked("contoso", false, {"the token lacks UserAuthenticationMethod.ReadWrite.All"});  // no change
+    notifier->tenant_checked("contoso", false,
+                             {"the token lacks UserAuthenticationMethod.ReadWrite.All"});  // no change
     notifier->tenant_checked("contoso", true, {});
 
     // A second incident whose password reset is refused: attention.
@@ -192,7 +191,8 @@ TEST_F(notifier_test, EveryKindIsDeliveredSignedOncePerSubscriber) {
     EXPECT_NE(metrics.find("containd_time_to_containment_seconds_count 2\n"), std::string::npos) << metrics;
     EXPECT_NE(metrics.find("containd_notification_attempts_total{subscriber=\"soc\",outcome=\"delivered\"} " +
                            std::to_string(9 + checks)),
-              std::string::npos) << metrics;
+              std::string::npos)
+        << metrics;
 }
 
 TEST_F(notifier_test, RetriesA500WithBackoffAndSurvivesARestart) {
@@ -253,7 +253,8 @@ TEST_F(notifier_test, AClientErrorFailsTheDeliveryAndAnUnreachableReceiverGivesU
     ASSERT_EQ(rows.size(), 1u);
     EXPECT_EQ(rows[0].status, "failed");
     EXPECT_EQ(rows[0].last_error, "HTTP 404");
-    EXPECT_NE(notifier->metrics().find("containd_notifications{subscriber=\"soc\",state=\"failed\"} 1"), std::string::npos);
+    EXPECT_NE(notifier->metrics().find("containd_notifications{subscriber=\"soc\",state=\"failed\"} 1"),
+              std::string::npos);
 
     // Connection refused: retried until give_up_after, then failed.
     receiver.reset();

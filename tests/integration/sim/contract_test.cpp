@@ -24,9 +24,9 @@ using nlohmann::json;
 
 const csdl_model* graph_contract() { return csdl_model::shared(CONTAIND_GRAPH_CSDL); }
 
-#define REQUIRE_GRAPH_CONTRACT()                                                                                     \
-    if (!graph_contract())                                                                                           \
-    GTEST_SKIP() << "!!! SKIPPED: Microsoft's Graph v1.0 CSDL is missing (" CONTAIND_GRAPH_CSDL                      \
+#define REQUIRE_GRAPH_CONTRACT()                                                                \
+    if (!graph_contract())                                                                      \
+    GTEST_SKIP() << "!!! SKIPPED: Microsoft's Graph v1.0 CSDL is missing (" CONTAIND_GRAPH_CSDL \
                     "): the Graph contract is NOT checked !!!"
 
 // ------------------------------------------------------------------------------------------------
@@ -57,31 +57,34 @@ TEST_F(CsdlChecker, loads_the_types_the_container_and_the_bound_actions) {
 }
 
 TEST_F(CsdlChecker, a_known_good_user_conforms) {
-    const json user = {{"@odata.context", "https://graph.microsoft.com/v1.0/$metadata#users/$entity"},
-                       {"id", "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a04"},
-                       {"deletedDateTime", nullptr},  // directoryObject's
-                       {"displayName", "Finance Director"},
-                       {"userPrincipalName", "finance.director@contoso.com"},
-                       {"accountEnabled", true},
-                       {"businessPhones", {"+1 555 0100"}},
-                       {"createdDateTime", "2024-01-10T09:00:00Z"},
-                       {"signInSessionsValidFromDateTime", "2026-03-18T10:00:00.123Z"},
-                       {"passwordProfile", {{"password", "x"}, {"forceChangePasswordNextSignIn", true}}},
-                       {"assignedLicenses", json::array({{{"skuId", "c7df2760-2c81-4ef7-b578-5b5392b571df"}, {"disabledPlans", json::array()}}})},
-                       {"extension_0d6c4b8a2e1f4a3b9c5d7e8f9a0b1c2d_costCenter", "F-100"},
-                       {"manager@odata.bind", "https://graph.microsoft.com/v1.0/users/x"}};
+    const json user = {
+        {"@odata.context", "https://graph.microsoft.com/v1.0/$metadata#users/$entity"},
+        {"id", "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a04"},
+        {"deletedDateTime", nullptr},  // directoryObject's
+        {"displayName", "Finance Director"},
+        {"userPrincipalName", "finance.director@contoso.com"},
+        {"accountEnabled", true},
+        {"businessPhones", {"+1 555 0100"}},
+        {"createdDateTime", "2024-01-10T09:00:00Z"},
+        {"signInSessionsValidFromDateTime", "2026-03-18T10:00:00.123Z"},
+        {"passwordProfile", {{"password", "x"}, {"forceChangePasswordNextSignIn", true}}},
+        {"assignedLicenses",
+         json::array({{{"skuId", "c7df2760-2c81-4ef7-b578-5b5392b571df"}, {"disabledPlans", json::array()}}})},
+        {"extension_0d6c4b8a2e1f4a3b9c5d7e8f9a0b1c2d_costCenter", "F-100"},
+        {"manager@odata.bind", "https://graph.microsoft.com/v1.0/users/x"}};
     const auto v = m().check(user, "microsoft.graph.user");
     EXPECT_TRUE(v.empty()) << to_string(v);
 }
 
 TEST_F(CsdlChecker, a_bad_property_is_rejected_with_its_path_type_and_name) {
-    const json policy = {{"displayName", "Containment"},
-                         {"state", "enabled"},
-                         {"conditions",
-                          {{"users", {{"includeUserz", {"0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a04"}}, {"excludeUsers", json::array()}}},
-                           {"applications", {{"includeApplications", {"All"}}}},
-                           {"clientAppTypes", {"all"}}}},
-                         {"grantControls", {{"operator", "OR"}, {"builtInControls", {"block"}}}}};
+    const json policy = {
+        {"displayName", "Containment"},
+        {"state", "enabled"},
+        {"conditions",
+         {{"users", {{"includeUserz", {"0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a04"}}, {"excludeUsers", json::array()}}},
+          {"applications", {{"includeApplications", {"All"}}}},
+          {"clientAppTypes", {"all"}}}},
+        {"grantControls", {{"operator", "OR"}, {"builtInControls", {"block"}}}}};
     const auto v = m().check(policy, "microsoft.graph.conditionalAccessPolicy");
     ASSERT_EQ(v.size(), 1u) << to_string(v);
     EXPECT_EQ(v[0].path, "conditions.users.includeUserz");
@@ -150,12 +153,14 @@ TEST_F(CsdlChecker, collections_of_complex_and_derived_types) {
     ASSERT_FALSE(v.empty());
     EXPECT_EQ(v[0].path, "ipRanges[0]");
 
-    loc["ipRanges"] = json{{"@odata.type", "#microsoft.graph.iPv4CidrRange"}, {"cidrAddress", "198.18.0.7/32"}};  // not an array
+    loc["ipRanges"] =
+        json{{"@odata.type", "#microsoft.graph.iPv4CidrRange"}, {"cidrAddress", "198.18.0.7/32"}};  // not an array
     v = m().check(loc, "microsoft.graph.namedLocation");
     ASSERT_EQ(v.size(), 1u) << to_string(v);
     EXPECT_NE(v[0].message.find("expected an array"), std::string::npos);
 
-    const json bad_elements = {{"conditions", {{"users", {{"includeUsers", {1}}}}, {"clientAppTypes", {"all", "fax"}}}}};
+    const json bad_elements = {
+        {"conditions", {{"users", {{"includeUsers", {1}}}}, {"clientAppTypes", {"all", "fax"}}}}};
     v = m().check(bad_elements, "microsoft.graph.conditionalAccessPolicy");
     ASSERT_EQ(v.size(), 2u) << to_string(v);
     EXPECT_EQ(v[0].path, "conditions.clientAppTypes[1]");
@@ -164,15 +169,18 @@ TEST_F(CsdlChecker, collections_of_complex_and_derived_types) {
 }
 
 TEST_F(CsdlChecker, primitive_values_have_the_edm_shape) {
-    auto v = m().check({{"accountEnabled", "false"}, {"createdDateTime", "yesterday"}, {"id", 7}}, "microsoft.graph.user");
+    auto v =
+        m().check({{"accountEnabled", "false"}, {"createdDateTime", "yesterday"}, {"id", 7}}, "microsoft.graph.user");
     EXPECT_EQ(v.size(), 3u) << to_string(v);
     v = m().check({{"keyId", "not-a-guid"}}, "microsoft.graph.passwordCredential");
     ASSERT_EQ(v.size(), 1u);
     EXPECT_EQ(v[0].path, "keyId");
-    EXPECT_TRUE(m().check({{"lifetimeInMinutes", 60}, {"isUsableOnce", true}, {"startDateTime", "2026-03-18T10:00:00Z"}},
-                          "microsoft.graph.temporaryAccessPassAuthenticationMethod")
-                    .empty());
-    EXPECT_EQ(m().check({{"lifetimeInMinutes", 1.5}}, "microsoft.graph.temporaryAccessPassAuthenticationMethod").size(), 1u);
+    EXPECT_TRUE(
+        m().check({{"lifetimeInMinutes", 60}, {"isUsableOnce", true}, {"startDateTime", "2026-03-18T10:00:00Z"}},
+                  "microsoft.graph.temporaryAccessPassAuthenticationMethod")
+            .empty());
+    EXPECT_EQ(m().check({{"lifetimeInMinutes", 1.5}}, "microsoft.graph.temporaryAccessPassAuthenticationMethod").size(),
+              1u);
 }
 
 TEST_F(CsdlChecker, open_types_and_beta_leniency_are_explicit) {
@@ -184,7 +192,9 @@ TEST_F(CsdlChecker, open_types_and_beta_leniency_are_explicit) {
     check_options beta;
     beta.allow_unknown_properties = true;
     std::vector<std::string> skipped;
-    EXPECT_TRUE(m().check({{"favouriteColour", "green"}, {"accountEnabled", "no"}}, "microsoft.graph.user", beta, &skipped).size() == 1u);
+    EXPECT_TRUE(
+        m().check({{"favouriteColour", "green"}, {"accountEnabled", "no"}}, "microsoft.graph.user", beta, &skipped)
+            .size() == 1u);
     ASSERT_EQ(skipped.size(), 1u);
     EXPECT_NE(skipped[0].find("favouriteColour"), std::string::npos);
 }
@@ -199,8 +209,10 @@ TEST_F(CsdlChecker, requests_resolve_to_their_body_types_through_the_csdl) {
     EXPECT_EQ(body("PATCH", "/v1.0/users/0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a04").type, "microsoft.graph.user");
     EXPECT_EQ(body("PATCH", "/v1.0/users/pat.o'brien%40contoso.com").type, "microsoft.graph.user");
     EXPECT_EQ(body("PATCH", "/v1.0/users('pat.o''brien@contoso.com')").type, "microsoft.graph.user");
-    EXPECT_EQ(body("PATCH", "/v1.0/identity/conditionalAccess/policies/5e8a3c1f").type, "microsoft.graph.conditionalAccessPolicy");
-    EXPECT_EQ(body("POST", "/v1.0/identity/conditionalAccess/policies").type, "microsoft.graph.conditionalAccessPolicy");
+    EXPECT_EQ(body("PATCH", "/v1.0/identity/conditionalAccess/policies/5e8a3c1f").type,
+              "microsoft.graph.conditionalAccessPolicy");
+    EXPECT_EQ(body("POST", "/v1.0/identity/conditionalAccess/policies").type,
+              "microsoft.graph.conditionalAccessPolicy");
     EXPECT_EQ(body("POST", "/v1.0/identity/conditionalAccess/namedLocations").type, "microsoft.graph.namedLocation");
     EXPECT_EQ(body("POST", "/v1.0/users/x/authentication/temporaryAccessPassMethods").type,
               "microsoft.graph.temporaryAccessPassAuthenticationMethod");
@@ -237,8 +249,11 @@ TEST_F(CsdlChecker, requests_resolve_to_their_body_types_through_the_csdl) {
 }
 
 TEST_F(CsdlChecker, request_bodies_and_batches_are_checked) {
-    EXPECT_TRUE(m().check_request("POST", "/v1.0/applications/a/removePassword", {{"keyId", "e1d2c3b4-0001-4a5b-8c7d-6e5f4a3b2c91"}}).empty());
-    auto v = m().check_request("POST", "/v1.0/applications/a/removePassword", {{"keyID", "e1d2c3b4-0001-4a5b-8c7d-6e5f4a3b2c91"}});
+    EXPECT_TRUE(m().check_request("POST", "/v1.0/applications/a/removePassword",
+                                  {{"keyId", "e1d2c3b4-0001-4a5b-8c7d-6e5f4a3b2c91"}})
+                    .empty());
+    auto v = m().check_request("POST", "/v1.0/applications/a/removePassword",
+                               {{"keyID", "e1d2c3b4-0001-4a5b-8c7d-6e5f4a3b2c91"}});
     ASSERT_EQ(v.size(), 1u) << to_string(v);
     EXPECT_EQ(v[0].path, "keyID");
     EXPECT_EQ(v[0].type, "microsoft.graph.removePassword(microsoft.graph.application)");
@@ -264,14 +279,16 @@ TEST_F(CsdlChecker, request_bodies_and_batches_are_checked) {
 }
 
 TEST_F(CsdlChecker, responses_are_checked_as_collections_entities_and_action_results) {
-    EXPECT_TRUE(m().check_response("POST", "/v1.0/users/x/revokeSignInSessions",
-                                   {{"@odata.context", "https://graph.microsoft.com/v1.0/$metadata#Edm.Boolean"}, {"value", true}})
+    EXPECT_TRUE(m().check_response(
+                       "POST", "/v1.0/users/x/revokeSignInSessions",
+                       {{"@odata.context", "https://graph.microsoft.com/v1.0/$metadata#Edm.Boolean"}, {"value", true}})
                     .empty());
     EXPECT_EQ(m().check_response("POST", "/v1.0/users/x/revokeSignInSessions", {{"value", "yes"}}).size(), 1u);
     const json list = {{"@odata.context", "x"},
                        {"@odata.nextLink", "y"},
-                       {"value", {{{"@odata.type", "#microsoft.graph.directoryRole"}, {"id", "r"}, {"roleTemplateId", "t"}},
-                                  {{"@odata.type", "#microsoft.graph.group"}, {"id", "g"}, {"securityEnabled", true}}}}};
+                       {"value",
+                        {{{"@odata.type", "#microsoft.graph.directoryRole"}, {"id", "r"}, {"roleTemplateId", "t"}},
+                         {{"@odata.type", "#microsoft.graph.group"}, {"id", "g"}, {"securityEnabled", true}}}}};
     EXPECT_TRUE(m().check_response("GET", "/v1.0/users/x/memberOf", list).empty());
     auto v = m().check_response("GET", "/v1.0/users/x/memberOf", {{"value", {{{"id", "r"}, {"roleTemplateId", "t"}}}}});
     ASSERT_EQ(v.size(), 1u) << to_string(v);  // without its @odata.type, a directoryObject has no roleTemplateId
@@ -306,7 +323,8 @@ protected:
 
     static void collect_types(const json& j, std::set<std::string>& out) {
         if (j.is_object()) {
-            if (j.contains("@odata.type") && j["@odata.type"].is_string()) out.insert(j["@odata.type"].get<std::string>());
+            if (j.contains("@odata.type") && j["@odata.type"].is_string())
+                out.insert(j["@odata.type"].get<std::string>());
             for (auto it = j.begin(); it != j.end(); ++it) collect_types(it.value(), out);
         } else if (j.is_array()) {
             for (const auto& e : j) collect_types(e, out);
@@ -317,11 +335,13 @@ protected:
     static void expect_no_internal_fields(const json& j, const std::string& where, const std::string& path = "") {
         if (j.is_object()) {
             for (auto it = j.begin(); it != j.end(); ++it) {
-                EXPECT_FALSE(!it.key().empty() && it.key()[0] == '_') << where << ": internal field " << path << "." << it.key();
+                EXPECT_FALSE(!it.key().empty() && it.key()[0] == '_')
+                    << where << ": internal field " << path << "." << it.key();
                 expect_no_internal_fields(it.value(), where, path + "." + it.key());
             }
         } else if (j.is_array()) {
-            for (std::size_t i = 0; i < j.size(); ++i) expect_no_internal_fields(j[i], where, path + "[" + std::to_string(i) + "]");
+            for (std::size_t i = 0; i < j.size(); ++i)
+                expect_no_internal_fields(j[i], where, path + "[" + std::to_string(i) + "]");
         }
     }
 
@@ -335,7 +355,9 @@ protected:
         std::vector<std::string> skipped;
         const auto v = graph_contract()->check_response(method, target, body, opts, &skipped, batch_request);
         EXPECT_TRUE(v.empty()) << method << " " << target << " violates the Graph v1.0 contract:\n" << to_string(v);
-        for (const auto& s : skipped) beta_only.insert(target.substr(0, target.find('?')) + ": " + std::regex_replace(s, std::regex("\\[[0-9]+\\]"), "[]"));
+        for (const auto& s : skipped)
+            beta_only.insert(target.substr(0, target.find('?')) + ": " +
+                             std::regex_replace(s, std::regex("\\[[0-9]+\\]"), "[]"));
         entities += count_entities(body);
         collect_types(body, odata_types);
     }
@@ -354,8 +376,8 @@ protected:
 
     void TearDown() override {
         if (!graph_contract()) return;
-        std::cout << "[ contract ] " << requests << " answers, " << entities << " entities checked; @odata.type seen: "
-                  << odata_types.size() << "\n";
+        std::cout << "[ contract ] " << requests << " answers, " << entities
+                  << " entities checked; @odata.type seen: " << odata_types.size() << "\n";
         for (const auto& t : odata_types) std::cout << "[ contract ]   " << t << "\n";
         for (const auto& s : beta_only) std::cout << "[ beta only, not checked ] " << s << "\n";
     }
@@ -372,8 +394,9 @@ TEST_F(SimContract, users_roles_methods_and_mailboxes) {
         get_ok(base);
         get_ok("/v1.0/users/" + url_encode(u["userPrincipalName"].get<std::string>()));
         get_ok(base + "?$select=id,userPrincipalName,accountEnabled,onPremisesSyncEnabled");
-        get_ok(base + "?$select=id,accountEnabled,onPremisesSyncEnabled,signInSessionsValidFromDateTime,"
-                      "lastPasswordChangeDateTime,passwordProfile,createdDateTime");
+        get_ok(base +
+               "?$select=id,accountEnabled,onPremisesSyncEnabled,signInSessionsValidFromDateTime,"
+               "lastPasswordChangeDateTime,passwordProfile,createdDateTime");
         get_ok(base + "/memberOf");
         get_ok(base + "/transitiveMemberOf");
         get_ok(base + "/transitiveMemberOf/microsoft.graph.directoryRole");
@@ -383,17 +406,18 @@ TEST_F(SimContract, users_roles_methods_and_mailboxes) {
             method_types.insert(method.value("@odata.type", ""));
             get_ok(base + "/authentication/methods/" + method["id"].get<std::string>());
         }
-        for (const char* coll : {"phoneMethods", "softwareOathMethods", "fido2Methods", "microsoftAuthenticatorMethods",
-                                 "emailMethods", "windowsHelloForBusinessMethods", "temporaryAccessPassMethods",
-                                 "passwordMethods"})
+        for (const char* coll :
+             {"phoneMethods", "softwareOathMethods", "fido2Methods", "microsoftAuthenticatorMethods", "emailMethods",
+              "windowsHelloForBusinessMethods", "temporaryAccessPassMethods", "passwordMethods"})
             get_ok(base + "/authentication/" + coll);
         const auto mb = get(base + "/mailFolders/inbox/messageRules");
         if (mb.status == 200) conforms("GET", base + "/mailFolders/inbox/messageRules", mb, 200);
     }
     // Every kind of method the walkthrough registers was seen (and checked) at least once.
-    for (const char* t : {"#microsoft.graph.passwordAuthenticationMethod", "#microsoft.graph.microsoftAuthenticatorAuthenticationMethod",
-                          "#microsoft.graph.phoneAuthenticationMethod", "#microsoft.graph.fido2AuthenticationMethod",
-                          "#microsoft.graph.softwareOathAuthenticationMethod"})
+    for (const char* t :
+         {"#microsoft.graph.passwordAuthenticationMethod",
+          "#microsoft.graph.microsoftAuthenticatorAuthenticationMethod", "#microsoft.graph.phoneAuthenticationMethod",
+          "#microsoft.graph.fido2AuthenticationMethod", "#microsoft.graph.softwareOathAuthenticationMethod"})
         EXPECT_TRUE(method_types.count(t)) << t;
     // A new TAP (the only answer with temporaryAccessPass set), then the list with it.
     post_ok("/v1.0/users/" + std::string(k_fd_id) + "/authentication/temporaryAccessPassMethods",
@@ -417,13 +441,17 @@ TEST_F(SimContract, conditional_access_and_named_locations) {
     for (const auto& p : policies) get_ok("/v1.0/identity/conditionalAccess/policies/" + p["id"].get<std::string>());
     const auto locations = get_ok("/v1.0/identity/conditionalAccess/namedLocations")["value"];
     ASSERT_FALSE(locations.empty());
-    for (const auto& l : locations) get_ok("/v1.0/identity/conditionalAccess/namedLocations/" + l["id"].get<std::string>());
-    get_ok("/v1.0/identity/conditionalAccess/namedLocations?$filter=" + url_encode("isof('microsoft.graph.ipNamedLocation')"));
+    for (const auto& l : locations)
+        get_ok("/v1.0/identity/conditionalAccess/namedLocations/" + l["id"].get<std::string>());
+    get_ok("/v1.0/identity/conditionalAccess/namedLocations?$filter=" +
+           url_encode("isof('microsoft.graph.ipNamedLocation')"));
     post_ok("/v1.0/identity/conditionalAccess/policies",
             {{"displayName", "Containment: block"},
              {"state", "enabled"},
              {"conditions",
-              {{"users", {{"includeUsers", {k_cfo_id}}}}, {"applications", {{"includeApplications", {"All"}}}}, {"clientAppTypes", {"all"}}}},
+              {{"users", {{"includeUsers", {k_cfo_id}}}},
+               {"applications", {{"includeApplications", {"All"}}}},
+               {"clientAppTypes", {"all"}}}},
              {"grantControls", {{"operator", "OR"}, {"builtInControls", {"block"}}}}},
             201);
     post_ok("/v1.0/identity/conditionalAccess/namedLocations",
@@ -464,7 +492,8 @@ TEST_F(SimContract, applications_service_principals_grants_and_assignments) {
                             "')?$select=id,appId,displayName,passwordCredentials,keyCredentials");
     EXPECT_FALSE(own["passwordCredentials"].empty());
     EXPECT_FALSE(own["keyCredentials"].empty());
-    EXPECT_FALSE(get_ok("/v1.0/servicePrincipals(appId='" + std::string(k_client_id) + "')/transitiveMemberOf")["value"].empty());
+    EXPECT_FALSE(get_ok("/v1.0/servicePrincipals(appId='" + std::string(k_client_id) + "')/transitiveMemberOf")["value"]
+                     .empty());
     const auto grants = get_ok("/v1.0/oauth2PermissionGrants")["value"];
     ASSERT_FALSE(grants.empty());
     for (const auto& g : grants) get_ok("/v1.0/oauth2PermissionGrants/" + g["id"].get<std::string>());
@@ -487,8 +516,8 @@ TEST_F(SimContract, risk_sign_ins_and_audits) {
     check_options beta;
     beta.allow_unknown_properties = true;
     for (const char* type : {"nonInteractiveUser", "servicePrincipal", "interactiveUser"})
-        get_ok("/beta/auditLogs/signIns?$filter=" + url_encode("signInEventTypes/any(t: t eq '" + std::string(type) + "')") +
-                   "&$top=1000",
+        get_ok("/beta/auditLogs/signIns?$filter=" +
+                   url_encode("signInEventTypes/any(t: t eq '" + std::string(type) + "')") + "&$top=1000",
                beta);
     const auto audits = get_ok("/v1.0/auditLogs/directoryAudits")["value"];
     ASSERT_FALSE(audits.empty());
@@ -496,12 +525,15 @@ TEST_F(SimContract, risk_sign_ins_and_audits) {
 }
 
 TEST_F(SimContract, batch_answers_are_checked_item_by_item) {
-    const json batch = {{"requests",
-                         {{{"id", "1"}, {"method", "GET"}, {"url", "/users/" + std::string(k_fd_id) + "/authentication/methods"}},
-                          {{"id", "2"}, {"method", "GET"}, {"url", "/users/" + std::string(k_fd_id) + "/memberOf"}},
-                          {{"id", "3"}, {"method", "POST"}, {"url", "/users/" + std::string(k_clerk_id) + "/revokeSignInSessions"}},
-                          {{"id", "4"}, {"method", "GET"}, {"url", "/identity/conditionalAccess/policies/" + std::string(k_policy_id)}},
-                          {{"id", "5"}, {"method", "GET"}, {"url", "/servicePrincipals/" + std::string(k_dsp_sp) + "/appRoleAssignments"}}}}};
+    const json batch = {
+        {"requests",
+         {{{"id", "1"}, {"method", "GET"}, {"url", "/users/" + std::string(k_fd_id) + "/authentication/methods"}},
+          {{"id", "2"}, {"method", "GET"}, {"url", "/users/" + std::string(k_fd_id) + "/memberOf"}},
+          {{"id", "3"}, {"method", "POST"}, {"url", "/users/" + std::string(k_clerk_id) + "/revokeSignInSessions"}},
+          {{"id", "4"}, {"method", "GET"}, {"url", "/identity/conditionalAccess/policies/" + std::string(k_policy_id)}},
+          {{"id", "5"},
+           {"method", "GET"},
+           {"url", "/servicePrincipals/" + std::string(k_dsp_sp) + "/appRoleAssignments"}}}}};
     EXPECT_TRUE(graph_contract()->check_request("POST", "/v1.0/$batch", batch).empty());
     const auto r = post("/v1.0/$batch", batch);
     conforms("POST", "/v1.0/$batch", r, 200, {}, batch);
@@ -517,7 +549,8 @@ TEST_F(SimContract, state_dump_entities_use_graph_shapes_once_internal_fields_ar
     clock.advance(minutes(10));
     const auto state = sim->state();
     const auto strip = [](json e) {
-        for (auto it = e.begin(); it != e.end();) it = !it.key().empty() && it.key()[0] == '_' ? e.erase(it) : std::next(it);
+        for (auto it = e.begin(); it != e.end();)
+            it = !it.key().empty() && it.key()[0] == '_' ? e.erase(it) : std::next(it);
         return e;
     };
     const std::map<std::string, std::string> kinds = {

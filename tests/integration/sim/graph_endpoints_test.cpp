@@ -39,7 +39,9 @@ TEST_F(SimGraph, users_by_id_and_by_upn_with_default_and_selected_properties) {
     EXPECT_NE(j["@odata.context"].get<std::string>().find("$metadata#users/$entity"), std::string::npos);
     EXPECT_FALSE(r.header("request-id").empty());
 
-    r = get("/v1.0/users/finance.director@contoso.com?$select=id,accountEnabled,onPremisesSyncEnabled,signInSessionsValidFromDateTime");
+    r = get(
+        "/v1.0/users/"
+        "finance.director@contoso.com?$select=id,accountEnabled,onPremisesSyncEnabled,signInSessionsValidFromDateTime");
     ASSERT_EQ(r.status, 200);
     j = r.json();
     EXPECT_EQ(j["id"], k_fd_id);
@@ -78,15 +80,19 @@ TEST_F(SimGraph, revoke_answers_200_with_a_boolean_and_moves_sessions_valid_from
 }
 
 TEST_F(SimGraph, password_reset_enforces_complexity_and_records_change) {
-    expect_graph_error(patch(user(k_clerk_id), {{"passwordProfile", {{"password", "short"}}}}), 400, "Request_BadRequest");
+    expect_graph_error(patch(user(k_clerk_id), {{"passwordProfile", {{"password", "short"}}}}), 400,
+                       "Request_BadRequest");
     expect_graph_error(patch(user(k_clerk_id), {{"passwordProfile", {{"password", "alllowercaseletters"}}}}), 400,
                        "Request_BadRequest");
     clock.advance(minutes(1));
-    auto r = patch(user(k_clerk_id),
-                   {{"passwordProfile", {{"password", "Gq7#vT2!mW9$kR4@pZ6&xL1*"}, {"forceChangePasswordNextSignIn", true}}}});
+    auto r = patch(
+        user(k_clerk_id),
+        {{"passwordProfile", {{"password", "Gq7#vT2!mW9$kR4@pZ6&xL1*"}, {"forceChangePasswordNextSignIn", true}}}});
     EXPECT_EQ(r.status, 204);
     EXPECT_TRUE(r.body.empty());
-    auto u = get(user(k_clerk_id) + "?$select=lastPasswordChangeDateTime,signInSessionsValidFromDateTime,passwordProfile").json();
+    auto u =
+        get(user(k_clerk_id) + "?$select=lastPasswordChangeDateTime,signInSessionsValidFromDateTime,passwordProfile")
+            .json();
     EXPECT_EQ(u["lastPasswordChangeDateTime"], format_rfc3339(clock.now()));
     EXPECT_EQ(u["signInSessionsValidFromDateTime"], format_rfc3339(clock.now()));
     EXPECT_EQ(u["passwordProfile"]["password"], nullptr);
@@ -169,10 +175,11 @@ TEST_F(SimGraph, temporary_access_pass_is_returned_once) {
     // A second TAP replaces the first.
     EXPECT_EQ(post(user(k_fd_id) + "/authentication/temporaryAccessPassMethods", json::object()).status, 201);
     EXPECT_EQ(get(user(k_fd_id) + "/authentication/temporaryAccessPassMethods").json()["value"].size(), 1u);
-    expect_graph_error(post(user(k_fd_id) + "/authentication/temporaryAccessPassMethods", {{"lifetimeInMinutes", 5}}), 400,
-                       "badRequest");
+    expect_graph_error(post(user(k_fd_id) + "/authentication/temporaryAccessPassMethods", {{"lifetimeInMinutes", 5}}),
+                       400, "badRequest");
     // The TAP value never reaches the journal.
-    for (const auto& e : sim->journal()) EXPECT_EQ(e.body.find(tap["temporaryAccessPass"].get<std::string>()), std::string::npos);
+    for (const auto& e : sim->journal())
+        EXPECT_EQ(e.body.find(tap["temporaryAccessPass"].get<std::string>()), std::string::npos);
 }
 
 TEST_F(SimGraph, conditional_access_policy_crud) {
@@ -183,8 +190,7 @@ TEST_F(SimGraph, conditional_access_policy_crud) {
     EXPECT_EQ(r.json()["conditions"]["users"]["excludeRoles"], json::array());
     tick();
     r = patch(pol + "/" + k_policy_id,
-              {{"state", "enabled"},
-               {"conditions", {{"users", {{"includeUsers", {k_fd_id, k_clerk_id}}}}}}});
+              {{"state", "enabled"}, {"conditions", {{"users", {{"includeUsers", {k_fd_id, k_clerk_id}}}}}}});
     EXPECT_EQ(r.status, 204) << r.body;
     tick();
     auto p = get(pol + "/" + k_policy_id).json();
@@ -195,9 +201,10 @@ TEST_F(SimGraph, conditional_access_policy_crud) {
     tick();
     json body = {{"displayName", "Containment: block"},
                  {"state", "enabled"},
-                 {"conditions", {{"users", {{"includeUsers", {k_cfo_id}}}},
-                                 {"applications", {{"includeApplications", {"All"}}}},
-                                 {"clientAppTypes", {"all"}}}},
+                 {"conditions",
+                  {{"users", {{"includeUsers", {k_cfo_id}}}},
+                   {"applications", {{"includeApplications", {"All"}}}},
+                   {"clientAppTypes", {"all"}}}},
                  {"grantControls", {{"operator", "OR"}, {"builtInControls", {"block"}}}}};
     r = post(pol, body);
     ASSERT_EQ(r.status, 201) << r.body;
@@ -228,10 +235,11 @@ TEST_F(SimGraph, named_locations_list_filter_create_and_guard_delete) {
     EXPECT_EQ(r.json()["value"].size(), 2u);
     EXPECT_EQ(r.json()["value"][0]["ipRanges"][0]["@odata.type"], "#microsoft.graph.iPv4CidrRange");
     clock.advance(seconds(1));
-    r = post(nl, {{"@odata.type", "#microsoft.graph.ipNamedLocation"},
-                  {"displayName", "IR laptop"},
-                  {"isTrusted", true},
-                  {"ipRanges", {{{"@odata.type", "#microsoft.graph.iPv4CidrRange"}, {"cidrAddress", "198.18.0.7/32"}}}}});
+    r = post(nl,
+             {{"@odata.type", "#microsoft.graph.ipNamedLocation"},
+              {"displayName", "IR laptop"},
+              {"isTrusted", true},
+              {"ipRanges", {{{"@odata.type", "#microsoft.graph.iPv4CidrRange"}, {"cidrAddress", "198.18.0.7/32"}}}}});
     EXPECT_EQ(r.status, 201) << r.body;
     clock.advance(seconds(1));
     expect_graph_error(del(nl + "/" + k_ir_location), 400, "BadRequest");  // used by the emergency policy
@@ -281,7 +289,9 @@ TEST_F(SimGraph, remove_password_on_application_and_service_principal) {
                        "Request_BadRequest");
     expect_graph_error(post(app + "/removePassword", {{"keyId", "nope"}}), 400, "Request_BadRequest");
     EXPECT_EQ(post("/v1.0/servicePrincipals/" + std::string(k_dsp_sp) + "/removePassword",
-                   {{"keyId", "e1d2c3b4-0003-4a5b-8c7d-6e5f4a3b2c93"}}).status, 204);
+                   {{"keyId", "e1d2c3b4-0003-4a5b-8c7d-6e5f4a3b2c93"}})
+                  .status,
+              204);
     EXPECT_EQ(get(app).json()["passwordCredentials"].size(), 1u);
     EXPECT_TRUE(get("/v1.0/servicePrincipals/" + std::string(k_dsp_sp)).json()["passwordCredentials"].empty());
     expect_graph_error(post("/v1.0/applications/00000000-0000-4000-8000-000000000000/removePassword",
@@ -294,7 +304,8 @@ TEST_F(SimGraph, key_credentials_patch_replaces_the_set) {
     EXPECT_EQ(patch(app, {{"keyCredentials", json::array()}}).status, 204);
     EXPECT_TRUE(get(app).json()["keyCredentials"].empty());
     const auto c = make_test_certificate("replacement");
-    json kc = {{"type", "AsymmetricX509Cert"}, {"usage", "Verify"}, {"key", base64_encode(c.der)}, {"displayName", "CN=new"}};
+    json kc = {
+        {"type", "AsymmetricX509Cert"}, {"usage", "Verify"}, {"key", base64_encode(c.der)}, {"displayName", "CN=new"}};
     EXPECT_EQ(patch(app, {{"keyCredentials", {kc}}}).status, 204);
     EXPECT_EQ(get(app).json()["keyCredentials"].size(), 1u);
     kc["usage"] = "Encrypt";
@@ -304,7 +315,9 @@ TEST_F(SimGraph, key_credentials_patch_replaces_the_set) {
 
 TEST_F(SimGraph, service_principal_disable_and_application_delete) {
     EXPECT_EQ(patch("/v1.0/servicePrincipals/" + std::string(k_dsp_sp), {{"accountEnabled", false}}).status, 204);
-    EXPECT_EQ(get("/v1.0/servicePrincipals/" + std::string(k_dsp_sp) + "?$select=accountEnabled").json()["accountEnabled"], false);
+    EXPECT_EQ(
+        get("/v1.0/servicePrincipals/" + std::string(k_dsp_sp) + "?$select=accountEnabled").json()["accountEnabled"],
+        false);
     EXPECT_EQ(del("/v1.0/applications/" + std::string(k_dsp_object)).status, 204);
     expect_graph_error(get("/v1.0/applications/" + std::string(k_dsp_object)), 404, "Request_ResourceNotFound");
     EXPECT_EQ(get("/v1.0/servicePrincipals/" + std::string(k_dsp_sp)).status, 404);
@@ -324,7 +337,8 @@ TEST_F(SimGraph, oauth2_grants_filter_and_delete) {
     EXPECT_EQ(del("/v1.0/oauth2PermissionGrants/" + id).status, 204);
     expect_graph_error(del("/v1.0/oauth2PermissionGrants/" + id), 404, "Request_ResourceNotFound");
     EXPECT_EQ(get("/v1.0/oauth2PermissionGrants?$filter=" + url_encode("clientId eq '" + std::string(k_dsp_sp) + "'"))
-                  .json()["value"].size(),
+                  .json()["value"]
+                  .size(),
               1u);
 }
 
@@ -338,7 +352,9 @@ TEST_F(SimGraph, app_role_assignments_list_and_delete) {
     EXPECT_EQ(get(base).json()["value"].size(), 1u);
     EXPECT_EQ(del(base + "/" + v[0]["id"].get<std::string>()).status, 404);
     // The same assignment seen from the resource (Microsoft Graph's SP).
-    EXPECT_EQ(get("/v1.0/servicePrincipals/9a8b7c6d-0001-4e2f-8a1b-2c3d4e5f6a71/appRoleAssignedTo").json()["value"].size(), 1u);
+    EXPECT_EQ(
+        get("/v1.0/servicePrincipals/9a8b7c6d-0001-4e2f-8a1b-2c3d4e5f6a71/appRoleAssignedTo").json()["value"].size(),
+        1u);
 }
 
 TEST_F(SimGraph, risky_users_get_confirm_and_404) {
@@ -349,7 +365,8 @@ TEST_F(SimGraph, risky_users_get_confirm_and_404) {
     clock.advance(seconds(1));
     expect_graph_error(get("/v1.0/identityProtection/riskyUsers/" + std::string(k_cfo_id)), 404, "itemNotFound");
     clock.advance(seconds(1));
-    EXPECT_EQ(post("/v1.0/identityProtection/riskyUsers/confirmCompromised", {{"userIds", {k_fd_id, k_cfo_id}}}).status, 204);
+    EXPECT_EQ(post("/v1.0/identityProtection/riskyUsers/confirmCompromised", {{"userIds", {k_fd_id, k_cfo_id}}}).status,
+              204);
     clock.advance(seconds(1));
     r = get("/v1.0/identityProtection/riskyUsers/" + std::string(k_cfo_id));
     ASSERT_EQ(r.status, 200);
@@ -367,7 +384,8 @@ class SimUnlicensed : public sim_fixture {
 };
 
 TEST_F(SimUnlicensed, risky_users_and_logs_need_licences) {
-    expect_graph_error(get("/v1.0/identityProtection/riskyUsers/" + std::string(k_fd_id)), 403, "Authorization_RequestDenied");
+    expect_graph_error(get("/v1.0/identityProtection/riskyUsers/" + std::string(k_fd_id)), 403,
+                       "Authorization_RequestDenied");
     expect_graph_error(get("/v1.0/auditLogs/signIns"), 403, "Authentication_RequestFromNonPremiumTenantOrB2CTenant");
 }
 
@@ -394,7 +412,8 @@ TEST_F(SimGraph, unknown_paths_and_methods_answer_like_graph) {
     expect_graph_error(get("/v1.0/me"), 400, "BadRequest");
     r = client->graph("PATCH", user(k_fd_id), token, nullptr, {{"Content-Type", "application/json"}});
     EXPECT_EQ(r.status, 400);
-    r = client->request("PATCH", user(k_fd_id), "{not json", {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}});
+    r = client->request("PATCH", user(k_fd_id), "{not json",
+                        {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}});
     expect_graph_error(r, 400, "BadRequest");
 }
 

@@ -63,13 +63,14 @@ protected:
                              {"jti", random_uuid()},
                              {"nbf", s},
                              {"exp", s + 600}};
-        return client->request("POST", "/" + std::string(k_tenant_id) + "/oauth2/v2.0/token",
-                               form_encode({{"grant_type", "client_credentials"},
-                                            {"client_id", k_client_id},
-                                            {"scope", "https://graph.microsoft.com/.default"},
-                                            {"client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
-                                            {"client_assertion", sign_jwt({{"x5t", x5t_sha1(cert.der)}}, claims, cert.key_pem, "RS256")}}),
-                               {{"Content-Type", "application/x-www-form-urlencoded"}});
+        return client->request(
+            "POST", "/" + std::string(k_tenant_id) + "/oauth2/v2.0/token",
+            form_encode({{"grant_type", "client_credentials"},
+                         {"client_id", k_client_id},
+                         {"scope", "https://graph.microsoft.com/.default"},
+                         {"client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
+                         {"client_assertion", sign_jwt({{"x5t", x5t_sha1(cert.der)}}, claims, cert.key_pem, "RS256")}}),
+            {{"Content-Type", "application/x-www-form-urlencoded"}});
     }
 };
 
@@ -115,7 +116,8 @@ TEST_F(SimOwnApp, a_registered_client_the_scenario_does_not_declare_gets_an_appl
     client = std::make_unique<sim_test_client>("127.0.0.1", sim->port(), sim->ca_certificate_pem());
     token = client->token_with_secret(k_tenant_id, k_client_id, k_client_secret);
     ASSERT_FALSE(token.empty());
-    auto r = get("/v1.0/applications(appId='" + std::string(k_client_id) + "')?$select=id,appId,passwordCredentials,keyCredentials");
+    auto r = get("/v1.0/applications(appId='" + std::string(k_client_id) +
+                 "')?$select=id,appId,passwordCredentials,keyCredentials");
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.json()["passwordCredentials"].size(), 1u);
     EXPECT_TRUE(r.json()["keyCredentials"].empty());
@@ -146,7 +148,9 @@ TEST_F(SimOwnApp, the_service_principal_holds_privileged_authentication_administ
         listed = listed || (m["@odata.type"] == "#microsoft.graph.servicePrincipal" && m["id"] == sp["id"]);
     EXPECT_TRUE(listed);
     // Other service principals hold no role; an unknown cast segment is Graph's 400.
-    EXPECT_TRUE(get("/v1.0/servicePrincipals(appId='" + std::string(k_dsp_app_id) + "')/transitiveMemberOf").json()["value"].empty());
+    EXPECT_TRUE(get("/v1.0/servicePrincipals(appId='" + std::string(k_dsp_app_id) + "')/transitiveMemberOf")
+                    .json()["value"]
+                    .empty());
     EXPECT_EQ(get(own_sp() + "/memberOf/microsoft.graph.group").status, 400);
     // The memberships are read-only here.
     EXPECT_EQ(post(own_sp() + "/memberOf").status, 405);
@@ -163,8 +167,8 @@ TEST_F(SimOwnApp, user_administrator_resets_standard_accounts_only) {
     ASSERT_EQ(r.json()["value"].size(), 1u) << r.body;
     EXPECT_EQ(r.json()["value"][0]["displayName"], "User Administrator");
 
-    EXPECT_EQ(reset(k_clerk_id).status, 204);  // no admin role
-    expect_denied(reset(k_fd_id));             // Exchange Administrator
+    EXPECT_EQ(reset(k_clerk_id).status, 204);         // no admin role
+    expect_denied(reset(k_fd_id));                    // Exchange Administrator
     expect_denied(reset("breakglass1@contoso.com"));  // Global Administrator
     // Refused means nothing changed.
     json fd;
@@ -174,14 +178,19 @@ TEST_F(SimOwnApp, user_administrator_resets_standard_accounts_only) {
     EXPECT_TRUE(fd["_sim"]["password_changed"].is_null()) << fd["_sim"].dump();
     // Other updates of the same account need no directory role; forcing a change is a reset too.
     EXPECT_EQ(patch("/v1.0/users/" + std::string(k_fd_id), {{"accountEnabled", false}}).status, 204);
-    expect_denied(patch("/v1.0/users/" + std::string(k_fd_id), {{"passwordProfile", {{"forceChangePasswordNextSignIn", true}}}}));
+    expect_denied(
+        patch("/v1.0/users/" + std::string(k_fd_id), {{"passwordProfile", {{"forceChangePasswordNextSignIn", true}}}}));
 
     // The same rule inside $batch.
     const json batch = {{"requests",
-                         {{{"id", "1"}, {"method", "PATCH"}, {"url", "/users/" + std::string(k_fd_id)},
+                         {{{"id", "1"},
+                           {"method", "PATCH"},
+                           {"url", "/users/" + std::string(k_fd_id)},
                            {"headers", {{"Content-Type", "application/json"}}},
                            {"body", {{"passwordProfile", {{"password", new_password}}}}}},
-                          {{"id", "2"}, {"method", "PATCH"}, {"url", "/users/" + std::string(k_cfo_id)},
+                          {{"id", "2"},
+                           {"method", "PATCH"},
+                           {"url", "/users/" + std::string(k_cfo_id)},
                            {"headers", {{"Content-Type", "application/json"}}},
                            {"body", {{"passwordProfile", {{"password", new_password}}}}}}}}};
     const auto b = post("/v1.0/$batch", batch);
@@ -217,17 +226,21 @@ TEST_F(SimOwnApp, without_a_directory_role_no_reset_and_global_administrator_res
 TEST_F(SimOwnApp, an_expired_secret_is_refused_with_7000222_and_an_expired_certificate_with_700027) {
     extra["app_credential_expires"] = "+1h";
     start();
-    const auto app = get("/v1.0/applications(appId='" + std::string(k_client_id) + "')?$select=passwordCredentials").json();
-    EXPECT_EQ(parse_rfc3339(app["passwordCredentials"][0]["endDateTime"].get<std::string>()), t0() + std::chrono::hours(1));
+    const auto app =
+        get("/v1.0/applications(appId='" + std::string(k_client_id) + "')?$select=passwordCredentials").json();
+    EXPECT_EQ(parse_rfc3339(app["passwordCredentials"][0]["endDateTime"].get<std::string>()),
+              t0() + std::chrono::hours(1));
     EXPECT_EQ(token_request(k_client_secret).status, 200);
     EXPECT_EQ(assertion_request().status, 200);
 
     clock.advance(minutes(61));
     auto r = token_request(k_client_secret);
     expect_aadsts(r, 401, "invalid_client", 7000222);
-    EXPECT_EQ(r.json()["error_description"].get<std::string>().rfind(
-                  "AADSTS7000222: The provided client secret keys for app '" + std::string(k_client_id) + "' are expired.", 0),
-              0u)
+    EXPECT_EQ(
+        r.json()["error_description"].get<std::string>().rfind(
+            "AADSTS7000222: The provided client secret keys for app '" + std::string(k_client_id) + "' are expired.",
+            0),
+        0u)
         << r.body;
     // A wrong secret is still 7000215, not "expired".
     expect_aadsts(token_request("not-the-secret"), 401, "invalid_client", 7000215);
@@ -239,7 +252,8 @@ TEST_F(SimOwnApp, an_expired_secret_is_refused_with_7000222_and_an_expired_certi
 TEST_F(SimOwnApp, expiry_takes_rfc3339_times) {
     extra["app_credential_expires"] = "2026-03-28T10:00:00Z";
     start();
-    const auto app = get("/v1.0/applications(appId='" + std::string(k_client_id) + "')?$select=passwordCredentials").json();
+    const auto app =
+        get("/v1.0/applications(appId='" + std::string(k_client_id) + "')?$select=passwordCredentials").json();
     EXPECT_EQ(app["passwordCredentials"][0]["endDateTime"].get<std::string>().substr(0, 19), "2026-03-28T10:00:00");
     clock.advance(std::chrono::hours(24 * 10));
     expect_aadsts(token_request(k_client_secret), 401, "invalid_client", 7000222);

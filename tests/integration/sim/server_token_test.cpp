@@ -65,7 +65,8 @@ TEST_F(SimServer, rejects_oversized_headers_and_bodies) {
     auto r = client->request("GET", "/v1.0/users", "", {{"X-Big", std::string(20000, 'a')}});
     EXPECT_EQ(r.status, 431);
     client->close();
-    r = client->request("POST", "/v1.0/$batch", std::string(5 * 1024 * 1024, 'x'), {{"Content-Type", "application/json"}});
+    r = client->request("POST", "/v1.0/$batch", std::string(5 * 1024 * 1024, 'x'),
+                        {{"Content-Type", "application/json"}});
     EXPECT_EQ(r.status, 413);
 }
 
@@ -114,20 +115,25 @@ TEST_F(SimServer, token_errors_use_aadsts_codes) {
     expect_aadsts(r, 400, "invalid_request", 90002);
 
     const std::string path = "/" + std::string(k_tenant_id) + "/oauth2/v2.0/token";
-    const std::vector<std::pair<std::string, std::string>> form_ct = {{"Content-Type", "application/x-www-form-urlencoded"}};
+    const std::vector<std::pair<std::string, std::string>> form_ct = {
+        {"Content-Type", "application/x-www-form-urlencoded"}};
     r = client->request("POST", path,
-                        token_body({{"client_id", k_client_id}, {"client_secret", k_client_secret},
+                        token_body({{"client_id", k_client_id},
+                                    {"client_secret", k_client_secret},
                                     {"scope", "https://graph.microsoft.com/User.Read"}}),
                         form_ct);
     expect_aadsts(r, 400, "invalid_scope", 70011);
 
-    r = client->request("POST", path, form_encode({{"client_id", k_client_id}, {"client_secret", k_client_secret},
-                                                   {"scope", "https://graph.microsoft.com/.default"}}),
+    r = client->request("POST", path,
+                        form_encode({{"client_id", k_client_id},
+                                     {"client_secret", k_client_secret},
+                                     {"scope", "https://graph.microsoft.com/.default"}}),
                         form_ct);
     expect_aadsts(r, 400, "invalid_request", 900144);
     EXPECT_NE(r.json()["error_description"].get<std::string>().find("'grant_type'"), std::string::npos);
 
-    r = client->request("POST", path, token_body({{"client_id", k_client_id}, {"client_secret", k_client_secret}}), form_ct);
+    r = client->request("POST", path, token_body({{"client_id", k_client_id}, {"client_secret", k_client_secret}}),
+                        form_ct);
     expect_aadsts(r, 400, "invalid_request", 900144);
     EXPECT_NE(r.json()["error_description"].get<std::string>().find("'scope'"), std::string::npos);
 
@@ -147,12 +153,13 @@ protected:
                 {"exp", s + 600}};
     }
     sim_response send(const std::string& assertion) {
-        return client->request("POST", "/" + std::string(k_tenant_id) + "/oauth2/v2.0/token",
-                               token_body({{"client_id", k_client_id},
-                                           {"scope", "https://graph.microsoft.com/.default"},
-                                           {"client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
-                                           {"client_assertion", assertion}}),
-                               {{"Content-Type", "application/x-www-form-urlencoded"}});
+        return client->request(
+            "POST", "/" + std::string(k_tenant_id) + "/oauth2/v2.0/token",
+            token_body({{"client_id", k_client_id},
+                        {"scope", "https://graph.microsoft.com/.default"},
+                        {"client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
+                        {"client_assertion", assertion}}),
+            {{"Content-Type", "application/x-www-form-urlencoded"}});
     }
 };
 
@@ -186,11 +193,14 @@ TEST_F(SimAssertion, claims_are_checked) {
     EXPECT_EQ(send(sign_jwt({{"x5t", x5t_sha1(cert.der)}}, c, cert.key_pem, "RS256")).status, 401);
     c = claims(clock.now());
     c["sub"] = "someone-else";
-    expect_aadsts(send(sign_jwt({{"x5t", x5t_sha1(cert.der)}}, c, cert.key_pem, "RS256")), 401, "invalid_client", 50048);
+    expect_aadsts(send(sign_jwt({{"x5t", x5t_sha1(cert.der)}}, c, cert.key_pem, "RS256")), 401, "invalid_client",
+                  50048);
     c = claims(clock.now() - minutes(30));  // expired 20 minutes ago on the injected clock
-    expect_aadsts(send(sign_jwt({{"x5t", x5t_sha1(cert.der)}}, c, cert.key_pem, "RS256")), 401, "invalid_client", 500133);
+    expect_aadsts(send(sign_jwt({{"x5t", x5t_sha1(cert.der)}}, c, cert.key_pem, "RS256")), 401, "invalid_client",
+                  500133);
     c = claims(clock.now() + minutes(20));  // not yet valid
-    expect_aadsts(send(sign_jwt({{"x5t", x5t_sha1(cert.der)}}, c, cert.key_pem, "RS256")), 401, "invalid_client", 500133);
+    expect_aadsts(send(sign_jwt({{"x5t", x5t_sha1(cert.der)}}, c, cert.key_pem, "RS256")), 401, "invalid_client",
+                  500133);
     c = claims(clock.now() - minutes(12));  // expired 2 minutes ago: inside the skew
     EXPECT_EQ(send(sign_jwt({{"x5t", x5t_sha1(cert.der)}}, c, cert.key_pem, "RS256")).status, 200);
 }
@@ -216,7 +226,9 @@ TEST_F(SimServer, scenario_app_secrets_obtain_tokens_until_removed_or_disabled) 
     const std::string secret = "dsp~Q8f2kLz7Rw1NvX4pTa9Ye3Hc6Ju0Mb5Gs";
     EXPECT_FALSE(client->token_with_secret(k_tenant_id, k_dsp_app_id, secret).empty());
     EXPECT_EQ(post("/v1.0/applications/" + std::string(k_dsp_object) + "/removePassword",
-                   {{"keyId", "e1d2c3b4-0001-4a5b-8c7d-6e5f4a3b2c91"}}).status, 204);
+                   {{"keyId", "e1d2c3b4-0001-4a5b-8c7d-6e5f4a3b2c91"}})
+                  .status,
+              204);
     sim_response r;
     client->token_with_secret(k_tenant_id, k_dsp_app_id, secret, &r);
     expect_aadsts(r, 401, "invalid_client", 7000215);
@@ -227,13 +239,15 @@ TEST_F(SimServer, scenario_app_secrets_obtain_tokens_until_removed_or_disabled) 
 
 TEST_F(SimServer, journal_records_requests_without_secrets_or_tokens) {
     EXPECT_EQ(patch("/v1.0/users/" + std::string(k_clerk_id),
-                    {{"passwordProfile", {{"password", "Xy7!correct-horse-battery"}, {"forceChangePasswordNextSignIn", true}}}})
+                    {{"passwordProfile",
+                      {{"password", "Xy7!correct-horse-battery"}, {"forceChangePasswordNextSignIn", true}}}})
                   .status,
               204);
     const std::string path = "/" + std::string(k_tenant_id) + "/oauth2/v2.0/token";
     auto assertion = sign_jwt({{"x5t", x5t_sha1(cert.der)}}, {{"iss", k_client_id}}, cert.key_pem, "RS256");
     client->request("POST", path,
-                    token_body({{"client_id", k_client_id}, {"scope", "https://graph.microsoft.com/.default"},
+                    token_body({{"client_id", k_client_id},
+                                {"scope", "https://graph.microsoft.com/.default"},
                                 {"client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
                                 {"client_assertion", assertion}}),
                     {{"Content-Type", "application/x-www-form-urlencoded"}});
@@ -269,7 +283,8 @@ TEST_F(SimServer, loopback_control_endpoints_answer_json) {
     ASSERT_EQ(r.status, 200);
     EXPECT_EQ(r.json()["tenant"]["id"], k_tenant_id);
     EXPECT_EQ(r.json()["users"].size(), 10u);
-    r = client->request("POST", "/_sim/faults", R"({"rules":[{"path_regex":"^/v1\\.0/users$","kind":"503","count":1}]})");
+    r = client->request("POST", "/_sim/faults",
+                        R"({"rules":[{"path_regex":"^/v1\\.0/users$","kind":"503","count":1}]})");
     EXPECT_EQ(r.status, 204);
     EXPECT_EQ(get("/v1.0/users").status, 503);
     EXPECT_EQ(get("/v1.0/users").status, 200);

@@ -21,11 +21,11 @@ namespace containd::test {
 inline const char* k_tenant_id = "8f3c2a51-6b7d-4e9a-a1c4-2d5e7f9b0c13";
 inline const char* k_client_id = "0d6c4b8a-2e1f-4a3b-9c5d-7e8f9a0b1c2d";  // "containd IR automation"
 inline const char* k_client_secret = "s3cr3t~containd-test-client";
-inline const char* k_fd_id = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a04";       // finance.director
-inline const char* k_clerk_id = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a05";    // ap.clerk
-inline const char* k_proc_id = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a06";     // procurement.mgr (synced)
-inline const char* k_cfo_id = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a07";      // cfo.assistant
-inline const char* k_policy_id = "5e8a3c1f-0d2b-4f6e-9a7c-3b1d2e4f5a60";   // emergency policy
+inline const char* k_fd_id = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a04";      // finance.director
+inline const char* k_clerk_id = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a05";   // ap.clerk
+inline const char* k_proc_id = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a06";    // procurement.mgr (synced)
+inline const char* k_cfo_id = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a07";     // cfo.assistant
+inline const char* k_policy_id = "5e8a3c1f-0d2b-4f6e-9a7c-3b1d2e4f5a60";  // emergency policy
 inline const char* k_ir_location = "6d1f0a2b-3c4d-4e5f-8a9b-0c1d2e3f4a51";
 inline const char* k_dsp_app_id = "c7a1e5d2-9b3f-4a6c-8e1d-2f5b7c9a0e34";  // Document Sync Pro appId
 inline const char* k_dsp_object = "4c2b1a09-8e7d-4f6c-9b5a-3d2e1f0a9b81";

@@ -34,7 +34,11 @@ store::new_incident new_incident_of(engine_harness& h, const json& body) {
     auto parsed = incident::parse_submission(body, h.clock.now());
     auto& request = std::get<incident::incident_request>(parsed);
     auto planned = incident::make_plan(request, h.tenant, {});
-    return {random_uuid(), "contoso", request.external_ref, std::nullopt, incident::to_json(request),
+    return {random_uuid(),
+            "contoso",
+            request.external_ref,
+            std::nullopt,
+            incident::to_json(request),
             std::get<incident::plan>(planned)};
 }
 
@@ -60,8 +64,10 @@ TEST(StorageFaults, a_failed_commit_leaves_nothing_and_marks_the_storage_failing
         engine_harness h("storage");
         h.db = std::make_unique<store::store>(h.db_path(), h.clock, store::vault(h.key_));
         const auto in = new_incident_of(h, walkthrough_submission("FAULT-1"));
-        if (code == SQLITE_FULL) vfs.fail_writes(SQLITE_FULL);
-        else vfs.fail_syncs(code);
+        if (code == SQLITE_FULL)
+            vfs.fail_writes(SQLITE_FULL);
+        else
+            vfs.fail_syncs(code);
         EXPECT_THROW(h.db->create_incident(in), store::storage_error);
         EXPECT_GT(vfs.injected(), 0);
         EXPECT_TRUE(h.db->storage_failing());
@@ -146,8 +152,8 @@ TEST(StorageFaults, a_step_whose_success_did_not_commit_reruns_once_writes_work_
     const auto healthy = healthy_tenant();
     *h.runners.behaviour = [&](const engine::step_context& ctx) {
         if (ctx.step.kind == step_kind::enable_emergency_policy && ++block_attempts == 1) {
-            auto r = healthy(ctx);    // contained_at commits here...
-            vfs.fail_syncs();         // ...and the step's own success will not
+            auto r = healthy(ctx);  // contained_at commits here...
+            vfs.fail_syncs();       // ...and the step's own success will not
             return r;
         }
         return healthy(ctx);
@@ -156,11 +162,13 @@ TEST(StorageFaults, a_step_whose_success_did_not_commit_reruns_once_writes_work_
     ASSERT_TRUE(run_until(h, [&] { return vfs.injected() > 0; }));
     // Nothing past the block may run while its success is not durable.
     ASSERT_TRUE(run_until(h, [&] { return h.eng->in_flight() == 0; }));
-    for (const auto& inv : *h.runners.log) EXPECT_NE(inv.kind, step_kind::revoke_sessions) << "ran past an uncommitted block";
+    for (const auto& inv : *h.runners.log)
+        EXPECT_NE(inv.kind, step_kind::revoke_sessions) << "ran past an uncommitted block";
     vfs.heal();
     const auto status = [&] { return h.db->get_incident(id)->status; };
     for (int round = 0; round < 50 && status() != incident_status::contained; ++round) {
-        run_until(h, [&] { return h.eng->idle(); }, std::chrono::milliseconds(500));
+        run_until(
+            h, [&] { return h.eng->idle(); }, std::chrono::milliseconds(500));
         h.drive();
     }
     EXPECT_EQ(status(), incident_status::contained);
@@ -184,11 +192,13 @@ TEST(StorageFaults, a_runner_whose_write_fails_ends_its_attempt_at_once) {
     };
     const auto started = std::chrono::steady_clock::now();
     const std::string id = h.submit(walkthrough_submission("FAULT-RUNNER"));
-    ASSERT_TRUE(run_until(h, [&] { return evidence_attempts >= 2; }, std::chrono::milliseconds(10000)));
+    ASSERT_TRUE(run_until(
+        h, [&] { return evidence_attempts >= 2; }, std::chrono::milliseconds(10000)));
     EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5))
         << "the failed attempt waited for its timeout";
     for (int round = 0; round < 50 && h.db->get_incident(id)->status != incident_status::contained; ++round) {
-        run_until(h, [&] { return h.eng->idle(); }, std::chrono::milliseconds(300));
+        run_until(
+            h, [&] { return h.eng->idle(); }, std::chrono::milliseconds(300));
         h.drive();
     }
     EXPECT_EQ(h.db->get_incident(id)->status, incident_status::contained);
@@ -203,14 +213,16 @@ TEST(StorageFaults, the_engine_recovers_every_incident_it_could_not_write_once_t
     vfs.fail_syncs(SQLITE_IOERR_FSYNC, 3);  // the submissions commit, the engine's first writes fail
     std::vector<std::string> ids;
     for (int i = 0; i < 3; ++i) ids.push_back(h.submit(walkthrough_submission("FAULT-6-" + std::to_string(i))));
-    run_until(h, [&] { return h.eng->in_flight() == 0 && vfs.injected() > 3; }, std::chrono::milliseconds(2000));
+    run_until(
+        h, [&] { return h.eng->in_flight() == 0 && vfs.injected() > 3; }, std::chrono::milliseconds(2000));
     EXPECT_GT(vfs.injected(), 0);
     vfs.heal();
     for (int round = 0; round < 100; ++round) {
         bool all = true;
         for (const auto& id : ids) all = all && h.db->get_incident(id)->status == incident_status::contained;
         if (all) break;
-        run_until(h, [&] { return h.eng->idle(); }, std::chrono::milliseconds(300));
+        run_until(
+            h, [&] { return h.eng->idle(); }, std::chrono::milliseconds(300));
         h.drive();
     }
     for (const auto& id : ids) {
@@ -267,8 +279,10 @@ TEST_F(StorageFaultApi, no_2xx_for_an_uncommitted_incident_a_503_problem_and_not
     for (const int code : {SQLITE_IOERR_FSYNC, SQLITE_FULL}) {
         SCOPED_TRACE(code);
         const std::size_t before = stored();
-        if (code == SQLITE_FULL) vfs.fail_writes(SQLITE_FULL);
-        else vfs.fail_syncs(code);
+        if (code == SQLITE_FULL)
+            vfs.fail_writes(SQLITE_FULL);
+        else
+            vfs.fail_syncs(code);
         const std::string key = "fault-key-" + std::to_string(code);
         auto r = c.post("/v1/incidents", submitter_token, walkthrough_submission("API-" + std::to_string(code)),
                         {{"Idempotency-Key", key}});

@@ -51,8 +51,8 @@ TEST(Config, names_every_bad_key) {
     doc["api"]["tokens"][0]["role"] = "admin";
     doc["api"]["port"] = 70000;
     const auto keys = keys_of(parse_config(doc));
-    for (const char* expected : {"tenants[0].client_id", "tenants[0].graph_base", "tenants[0].colour",
-                                 "api.tokens[0].role", "api.port"})
+    for (const char* expected :
+         {"tenants[0].client_id", "tenants[0].graph_base", "tenants[0].colour", "api.tokens[0].role", "api.port"})
         EXPECT_NE(std::find(keys.begin(), keys.end(), expected), keys.end()) << expected;
 }
 

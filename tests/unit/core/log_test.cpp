@@ -5,7 +5,8 @@
 using namespace containd;
 
 TEST(Log, structured_events_become_json_members) {
-    const auto line = "{\"time\":\"t\",\"level\":\"info\"" + format_log_payload(R"({"event":"step_succeeded","step":3})") + "}";
+    const auto line =
+        "{\"time\":\"t\",\"level\":\"info\"" + format_log_payload(R"({"event":"step_succeeded","step":3})") + "}";
     const auto parsed = nlohmann::json::parse(line);
     EXPECT_EQ(parsed["event"], "step_succeeded");
     EXPECT_EQ(parsed["step"], 3);

@@ -67,8 +67,7 @@ TEST(Clock, scaled_clock_runs_faster_from_its_origin) {
     const auto a = clock.now();
     EXPECT_GE(a, origin);
     const auto start = std::chrono::steady_clock::now();
-    while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(5)) {
-    }
+    while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(5)) {}
     EXPECT_GE(clock.now() - a, seconds(15)) << "5 ms of real time is at least 18 s of scaled time";
 }
 

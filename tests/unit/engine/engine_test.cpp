@@ -43,8 +43,9 @@ std::string contain_walkthrough(engine_harness& h, script tenant) {
 
 // The same with every attempt of `kind` failing with `status` (no Retry-After).
 std::string contain_with_failing(engine_harness& h, step_kind kind, int status, std::string message) {
-    return contain_walkthrough(h, failing_where([kind](const engine::step_context& ctx) { return ctx.step.kind == kind; },
-                                                status, std::move(message)));
+    return contain_walkthrough(
+        h, failing_where([kind](const engine::step_context& ctx) { return ctx.step.kind == kind; }, status,
+                         std::move(message)));
 }
 
 // The incident needs attention for one reason, which says `says`.
@@ -191,7 +192,8 @@ TEST(Engine, a_cleanup_failing_for_30_minutes_never_delays_a_check) {
         } else if (s.target == "ap.clerk@contoso.com" && s.step_phase == incident::phase::apps) {
             EXPECT_EQ(s.status, step_status::pending) << "held back by its own account's failure only";
         } else if (s.kind != step_kind::delete_application) {
-            EXPECT_EQ(s.status, step_status::succeeded) << s.seq << " " << incident::to_string(s.kind) << " " << s.target;
+            EXPECT_EQ(s.status, step_status::succeeded)
+                << s.seq << " " << incident::to_string(s.kind) << " " << s.target;
         }
     }
     EXPECT_TRUE(check_invariants(*h.db, id).empty()) << ::testing::PrintToString(check_invariants(*h.db, id));

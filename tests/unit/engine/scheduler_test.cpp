@@ -54,9 +54,9 @@ constexpr const char* app = "11111111-2222-3333-4444-555555555555";
 
 incident_view walkthrough() {
     plan_builder b;
-    b.add(phase::resolve, step_kind::resolve_account, priv);           // 1
-    b.add(phase::resolve, step_kind::resolve_account, clerk);          // 2
-    b.add(phase::resolve, step_kind::capture_app_evidence, app);       // 3
+    b.add(phase::resolve, step_kind::resolve_account, priv);      // 1
+    b.add(phase::resolve, step_kind::resolve_account, clerk);     // 2
+    b.add(phase::resolve, step_kind::capture_app_evidence, app);  // 3
     b.stage = 1;
     b.add(phase::block, step_kind::enable_emergency_policy, "policy");  // 4
     b.stage = 2;
@@ -64,20 +64,20 @@ incident_view walkthrough() {
     b.add(phase::revoke, step_kind::revoke_sessions, clerk);  // 6
     b.stage = 3;
     const int r1 = b.add(phase::credentials, step_kind::reset_password, priv);  // 7
-    b.add(phase::credentials, step_kind::revoke_after_reset, priv, r1);          // 8
+    b.add(phase::credentials, step_kind::revoke_after_reset, priv, r1);         // 8
     b.stage = 4;
     const int r2 = b.add(phase::credentials, step_kind::reset_password, clerk);  // 9
-    b.add(phase::credentials, step_kind::revoke_after_reset, clerk, r2);          // 10
+    b.add(phase::credentials, step_kind::revoke_after_reset, clerk, r2);         // 10
     b.stage = 5;
     b.add(phase::methods, step_kind::cleanup_methods, priv);   // 11
     b.add(phase::methods, step_kind::cleanup_methods, clerk);  // 12
     b.stage = 6;
-    b.add(phase::apps, step_kind::remove_app_credentials, app);               // 13
-    b.add(phase::apps, step_kind::remove_inbox_rules, clerk);                 // 14
+    b.add(phase::apps, step_kind::remove_app_credentials, app);                // 13
+    b.add(phase::apps, step_kind::remove_inbox_rules, clerk);                  // 14
     b.add(phase::apps, step_kind::confirm_compromised, "identityProtection");  // 15
-    b.check(15);                                                              // 16
-    b.check(30);                                                              // 17
-    b.check(60);                                                              // 18
+    b.check(15);                                                               // 16
+    b.check(30);                                                               // 17
+    b.check(60);                                                               // 18
     return b.v;
 }
 

@@ -51,8 +51,9 @@ bool verify(const std::string& cert_pem, const parts& p, bool pss) {
         ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
              EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1;
     }
-    ok = ok && EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(p.signature.data()), p.signature.size(),
-                                reinterpret_cast<const unsigned char*>(p.signing_input.data()), p.signing_input.size()) == 1;
+    ok = ok &&
+         EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(p.signature.data()), p.signature.size(),
+                          reinterpret_cast<const unsigned char*>(p.signing_input.data()), p.signing_input.size()) == 1;
     EVP_MD_CTX_free(ctx);
     EVP_PKEY_free(key);
     X509_free(cert);

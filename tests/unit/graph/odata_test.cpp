@@ -105,7 +105,9 @@ TEST(OData, empty_and_dot_segments_are_refused_so_a_path_cannot_widen) {
 TEST(OData, filter_builds_the_documented_sign_in_forms) {
     const auto t = *parse_rfc3339("2024-05-01T10:00:00.250Z");
     odata::filter f;
-    f.any_eq("signInEventTypes", "nonInteractiveUser").eq("userPrincipalName", "o'brien@contoso.com").ge("createdDateTime", t);
+    f.any_eq("signInEventTypes", "nonInteractiveUser")
+        .eq("userPrincipalName", "o'brien@contoso.com")
+        .ge("createdDateTime", t);
     EXPECT_EQ(f.str(),
               "signInEventTypes/any(t: t eq 'nonInteractiveUser') and userPrincipalName eq 'o''brien@contoso.com' and "
               "createdDateTime ge 2024-05-01T10:00:00Z");
@@ -117,8 +119,11 @@ TEST(OData, filter_builds_the_documented_sign_in_forms) {
 
 TEST(OData, filter_supports_numbers_lambdas_on_properties_and_startswith) {
     odata::filter f;
-    f.eq_number("status/errorCode", 0).any_property_eq("targetResources", "id", "abc").starts_with("ipAddress", "203.0.");
-    EXPECT_EQ(f.str(), "status/errorCode eq 0 and targetResources/any(t: t/id eq 'abc') and startswith(ipAddress,'203.0.')");
+    f.eq_number("status/errorCode", 0)
+        .any_property_eq("targetResources", "id", "abc")
+        .starts_with("ipAddress", "203.0.");
+    EXPECT_EQ(f.str(),
+              "status/errorCode eq 0 and targetResources/any(t: t/id eq 'abc') and startswith(ipAddress,'203.0.')");
 }
 
 TEST(OData, filter_refuses_property_paths_with_syntax) {

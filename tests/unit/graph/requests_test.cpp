@@ -30,7 +30,9 @@ TEST(GraphRequests, password_and_enable_patches_have_the_documented_bodies) {
     const auto pw = requests::set_password("u1", secret("N3w-P@ss"), true);
     EXPECT_EQ(pw.method, "PATCH");
     EXPECT_EQ(pw.path, "/users/u1");
-    EXPECT_EQ(*pw.body, (nlohmann::json{{"passwordProfile", {{"password", "N3w-P@ss"}, {"forceChangePasswordNextSignIn", true}}}}));
+    EXPECT_EQ(
+        *pw.body,
+        (nlohmann::json{{"passwordProfile", {{"password", "N3w-P@ss"}, {"forceChangePasswordNextSignIn", true}}}}));
     EXPECT_EQ(*requests::set_account_enabled("u1", false).body, (nlohmann::json{{"accountEnabled", false}}));
 }
 
@@ -68,8 +70,9 @@ TEST(GraphRequests, conditional_access_and_risky_users_are_paced_as_protection) 
 
 TEST(GraphRequests, application_lookups_filter_by_quoted_app_id) {
     const auto app = requests::find_application("0000-'x");
-    EXPECT_EQ(decoded(app),
-              "/applications?$filter=appId eq '0000-''x'&$select=id,appId,displayName,passwordCredentials,keyCredentials");
+    EXPECT_EQ(
+        decoded(app),
+        "/applications?$filter=appId eq '0000-''x'&$select=id,appId,displayName,passwordCredentials,keyCredentials");
     EXPECT_EQ(requests::find_service_principal("abc").path,
               "/servicePrincipals?$filter=appId%20eq%20'abc'&$select=id,appId,displayName,accountEnabled,"
               "passwordCredentials,keyCredentials");
@@ -79,9 +82,11 @@ TEST(GraphRequests, application_lookups_filter_by_quoted_app_id) {
 TEST(GraphRequests, service_principal_memberships_by_app_id) {
     EXPECT_EQ(requests::list_service_principal_member_of("0d6c4b8a-2e1f-4a3b-9c5d-7e8f9a0b1c2d").path,
               "/servicePrincipals(appId='0d6c4b8a-2e1f-4a3b-9c5d-7e8f9a0b1c2d')/transitiveMemberOf");
-    EXPECT_EQ(requests::list_service_principal_member_of("abc", false).path, "/servicePrincipals(appId='abc')/memberOf");
+    EXPECT_EQ(requests::list_service_principal_member_of("abc", false).path,
+              "/servicePrincipals(appId='abc')/memberOf");
     // A quote in the key is doubled inside the literal; an empty key is refused before sending.
-    EXPECT_EQ(decoded(requests::list_service_principal_member_of("a'b")), "/servicePrincipals(appId='a''b')/transitiveMemberOf");
+    EXPECT_EQ(decoded(requests::list_service_principal_member_of("a'b")),
+              "/servicePrincipals(appId='a''b')/transitiveMemberOf");
     EXPECT_THROW(requests::list_service_principal_member_of(""), odata::invalid_value);
 }
 
@@ -94,13 +99,21 @@ TEST(GraphRequests, credential_removals_and_key_patches) {
 
     key_credential keep;
     keep.key_id = "k2";
-    keep.raw = {{"keyId", "k2"}, {"type", "AsymmetricX509Cert"}, {"usage", "Verify"}, {"key", "TUlJ"},
-                {"displayName", "CN=x"}, {"hasExtendedValue", nullptr}, {"customKeyIdentifier", nullptr}};
+    keep.raw = {{"keyId", "k2"},
+                {"type", "AsymmetricX509Cert"},
+                {"usage", "Verify"},
+                {"key", "TUlJ"},
+                {"displayName", "CN=x"},
+                {"hasExtendedValue", nullptr},
+                {"customKeyIdentifier", nullptr}};
     const auto patch = requests::set_application_key_credentials("a1", {keep});
     EXPECT_EQ(patch.method, "PATCH");
     EXPECT_EQ(*patch.body, (nlohmann::json{{"keyCredentials",
-                                            {{{"keyId", "k2"}, {"type", "AsymmetricX509Cert"}, {"usage", "Verify"},
-                                              {"key", "TUlJ"}, {"displayName", "CN=x"}}}}}));
+                                            {{{"keyId", "k2"},
+                                              {"type", "AsymmetricX509Cert"},
+                                              {"usage", "Verify"},
+                                              {"key", "TUlJ"},
+                                              {"displayName", "CN=x"}}}}}));
     EXPECT_EQ(*requests::set_service_principal_key_credentials("s1", {}).body,
               (nlohmann::json{{"keyCredentials", nlohmann::json::array()}}));
     EXPECT_EQ(*requests::set_service_principal_enabled("s1", false).body, (nlohmann::json{{"accountEnabled", false}}));
@@ -116,14 +129,16 @@ TEST(GraphRequests, sign_in_queries_use_the_documented_forms) {
     auto r = requests::list_sign_ins(q);
     EXPECT_EQ(r.version, api_version::v1);
     EXPECT_EQ(r.pace, pace_class::reports);
-    EXPECT_EQ(decoded(r), "/auditLogs/signIns?$filter=userPrincipalName eq 'o''brien@contoso.com' and createdDateTime ge "
-                          "2024-05-01T10:00:00Z&$top=1000");
+    EXPECT_EQ(decoded(r),
+              "/auditLogs/signIns?$filter=userPrincipalName eq 'o''brien@contoso.com' and createdDateTime ge "
+              "2024-05-01T10:00:00Z&$top=1000");
 
     q.kind = requests::sign_in_kind::non_interactive;
     r = requests::list_sign_ins(q);
     EXPECT_EQ(r.version, api_version::beta);
-    EXPECT_EQ(decoded(r), "/auditLogs/signIns?$filter=signInEventTypes/any(t: t eq 'nonInteractiveUser') and "
-                          "userPrincipalName eq 'o''brien@contoso.com' and createdDateTime ge 2024-05-01T10:00:00Z&$top=1000");
+    EXPECT_EQ(decoded(r),
+              "/auditLogs/signIns?$filter=signInEventTypes/any(t: t eq 'nonInteractiveUser') and "
+              "userPrincipalName eq 'o''brien@contoso.com' and createdDateTime ge 2024-05-01T10:00:00Z&$top=1000");
 
     requests::sign_in_query sp;
     sp.kind = requests::sign_in_kind::service_principal;
@@ -143,13 +158,15 @@ TEST(GraphRequests, directory_audit_queries_filter_by_time_service_and_target) {
     q.target_id = "u1";
     const auto r = requests::list_directory_audits(q);
     EXPECT_EQ(r.pace, pace_class::reports);
-    EXPECT_EQ(decoded(r), "/auditLogs/directoryAudits?$filter=activityDateTime ge 2024-05-01T10:00:00Z and "
-                          "loggedByService eq 'Authentication Methods' and targetResources/any(t: t/id eq 'u1')");
+    EXPECT_EQ(decoded(r),
+              "/auditLogs/directoryAudits?$filter=activityDateTime ge 2024-05-01T10:00:00Z and "
+              "loggedByService eq 'Authentication Methods' and targetResources/any(t: t/id eq 'u1')");
 }
 
 TEST(GraphRequests, inbox_rule_ids_are_encoded_in_the_path) {
     EXPECT_EQ(requests::list_inbox_rules("u1").path, "/users/u1/mailFolders/inbox/messageRules");
-    EXPECT_EQ(requests::delete_inbox_rule("u1", "AQAAAJ5dZqA=").path, "/users/u1/mailFolders/inbox/messageRules/AQAAAJ5dZqA%3D");
+    EXPECT_EQ(requests::delete_inbox_rule("u1", "AQAAAJ5dZqA=").path,
+              "/users/u1/mailFolders/inbox/messageRules/AQAAAJ5dZqA%3D");
 }
 
 TEST(GraphRequests, invalid_inputs_throw_before_a_request_exists) {

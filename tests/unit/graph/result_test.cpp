@@ -10,7 +10,8 @@ using namespace containd::graph;
 TEST(GraphResult, parses_the_graph_error_body) {
     call_result r;
     r.status = 404;
-    r.body = nlohmann::json::parse(R"({"error":{"code":"Request_ResourceNotFound","message":"Resource 'x' does not exist.\r\nmore","innerError":{"request-id":"r"}}})");
+    r.body = nlohmann::json::parse(
+        R"({"error":{"code":"Request_ResourceNotFound","message":"Resource 'x' does not exist.\r\nmore","innerError":{"request-id":"r"}}})");
     parse_error_body(r);
     EXPECT_EQ(r.error_code, "Request_ResourceNotFound");
     EXPECT_EQ(r.error_message, "Resource 'x' does not exist.");
@@ -19,7 +20,8 @@ TEST(GraphResult, parses_the_graph_error_body) {
 TEST(GraphResult, parses_the_aadsts_token_error_body) {
     call_result r;
     r.status = 401;
-    r.body = nlohmann::json::parse(R"({"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.\r\nTrace ID: 1\r\nCorrelation ID: 2","error_codes":[7000215],"timestamp":"2024-01-01 00:00:00Z"})");
+    r.body = nlohmann::json::parse(
+        R"({"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.\r\nTrace ID: 1\r\nCorrelation ID: 2","error_codes":[7000215],"timestamp":"2024-01-01 00:00:00Z"})");
     parse_error_body(r);
     EXPECT_EQ(r.error_code, "invalid_client");
     EXPECT_EQ(r.error_message, "AADSTS7000215: Invalid client secret provided.");
@@ -112,7 +114,8 @@ TEST(GraphResult, unknown_key_id_on_remove_password_counts_as_already_absent) {
     EXPECT_EQ(interpret_remove_password(r, "f0b0b335-1d71-4883-8f98-567911bfdca6").outcome, removal::already_absent);
     r.error_message = "Key credential with keyId 'F0B0B335-1D71-4883-8F98-567911BFDCA6' not found";
     EXPECT_EQ(interpret_remove_password(r, "f0b0b335-1d71-4883-8f98-567911bfdca6").outcome, removal::already_absent);
-    r.error_message = "Invalid value specified for property 'keyId' of resource 'f0b0b335-1d71-4883-8f98-567911bfdca6'.";
+    r.error_message =
+        "Invalid value specified for property 'keyId' of resource 'f0b0b335-1d71-4883-8f98-567911bfdca6'.";
     EXPECT_EQ(interpret_remove_password(r, "f0b0b335-1d71-4883-8f98-567911bfdca6").outcome, removal::failed);
     r.error_message = "Insufficient privileges";
     EXPECT_EQ(interpret_remove_password(r, "k").outcome, removal::failed);

@@ -14,7 +14,8 @@ namespace {
 template <class T, class = void>
 struct streamable : std::false_type {};
 template <class T>
-struct streamable<T, std::void_t<decltype(std::declval<std::ostream&>() << std::declval<const T&>())>> : std::true_type {};
+struct streamable<T, std::void_t<decltype(std::declval<std::ostream&>() << std::declval<const T&>())>>
+        : std::true_type {};
 
 std::filesystem::path temp_file(const std::string& name, const std::string& content) {
     const auto path = std::filesystem::temp_directory_path() / (name + "-" + std::to_string(::getpid()));

@@ -50,7 +50,8 @@ std::vector<const planned_step*> of_kind(const plan& p, step_kind k) {
 }  // namespace
 
 TEST(Planner, an_admin_role_raises_a_standard_account_to_privileged_with_the_reason) {
-    auto r = request({{{"upn", "finance.director@contoso.com"}, {"tier", "standard"}}, {{"upn", "ap.clerk@contoso.com"}}});
+    auto r =
+        request({{{"upn", "finance.director@contoso.com"}, {"tier", "standard"}}, {{"upn", "ap.clerk@contoso.com"}}});
     directory_facts fd;
     fd.admin_roles = {"Exchange Administrator"};
     const auto p = planned(r, {{"finance.director@contoso.com", fd}});
@@ -97,7 +98,8 @@ TEST(Planner, resets_go_tier_by_tier_each_followed_by_a_revocation) {
 }
 
 TEST(Planner, phases_run_in_order_and_each_check_is_its_own_stage) {
-    const auto p = planned(request({{{"upn", "ap.clerk@contoso.com"}}}, {{"malicious_apps", {{{"app_id", "c7a1e5d2-9b3f-4a6c-8e1d-2f5b7c9a0e34"}}}}}));
+    const auto p = planned(request({{{"upn", "ap.clerk@contoso.com"}}},
+                                   {{"malicious_apps", {{{"app_id", "c7a1e5d2-9b3f-4a6c-8e1d-2f5b7c9a0e34"}}}}}));
     phase last = phase::resolve;
     for (const auto& s : p.steps) {
         EXPECT_GE(static_cast<int>(s.step_phase), static_cast<int>(last));
@@ -156,7 +158,8 @@ TEST(Planner, complete_cleanup_for_privileged_targeted_for_standard_with_taps) {
     EXPECT_EQ(taps[0]->target, "finance.director@contoso.com");
     EXPECT_EQ(taps[0]->depends_on, cleanups[0]->seq);
 
-    const auto all_complete = planned(request({{{"upn", "ap.clerk@contoso.com"}}}, {{"options", {{"method_cleanup", "complete"}}}}));
+    const auto all_complete =
+        planned(request({{{"upn", "ap.clerk@contoso.com"}}}, {{"options", {{"method_cleanup", "complete"}}}}));
     EXPECT_EQ(of_kind(all_complete, step_kind::cleanup_methods)[0]->params["mode"], "complete");
 }
 
@@ -171,8 +174,9 @@ TEST(Planner, more_than_ten_accounts_get_temporary_access_passes) {
 }
 
 TEST(Planner, deleting_an_application_waits_for_approval) {
-    const auto p = planned(request({{{"upn", "ap.clerk@contoso.com"}}},
-                                   {{"malicious_apps", {{{"app_id", "c7a1e5d2-9b3f-4a6c-8e1d-2f5b7c9a0e34"}, {"delete_application", true}}}}}));
+    const auto p = planned(request(
+        {{{"upn", "ap.clerk@contoso.com"}}},
+        {{"malicious_apps", {{{"app_id", "c7a1e5d2-9b3f-4a6c-8e1d-2f5b7c9a0e34"}, {"delete_application", true}}}}}));
     const auto deletes = of_kind(p, step_kind::delete_application);
     ASSERT_EQ(deletes.size(), 1u);
     EXPECT_TRUE(deletes[0]->requires_approval);
@@ -181,15 +185,18 @@ TEST(Planner, deleting_an_application_waits_for_approval) {
 TEST(Planner, warns_about_synced_accounts_and_lists_permissions) {
     directory_facts synced;
     synced.on_premises_sync = true;
-    const auto p = planned(request({{{"upn", "procurement.mgr@contoso.com"}}}), {{"procurement.mgr@contoso.com", synced}});
+    const auto p =
+        planned(request({{{"upn", "procurement.mgr@contoso.com"}}}), {{"procurement.mgr@contoso.com", synced}});
     ASSERT_EQ(p.warnings.size(), 1u);
     EXPECT_NE(p.warnings[0].find("on-premises"), std::string::npos);
-    EXPECT_NE(std::find(p.permissions.begin(), p.permissions.end(), "Policy.ReadWrite.ConditionalAccess"), p.permissions.end());
+    EXPECT_NE(std::find(p.permissions.begin(), p.permissions.end(), "Policy.ReadWrite.ConditionalAccess"),
+              p.permissions.end());
     EXPECT_TRUE(std::is_sorted(p.permissions.begin(), p.permissions.end()));
 }
 
 TEST(Planner, the_same_inputs_give_the_same_plan) {
     auto r = request({{{"upn", "ap.clerk@contoso.com"}}, {{"upn", "cfo.assistant@contoso.com"}}});
     EXPECT_EQ(to_json(planned(r)), to_json(planned(r)));
-    EXPECT_EQ(to_json(planned(r))["scope"]["exclude_users"], nlohmann::json::array({"breakglass1@contoso.com", "breakglass2@contoso.com"}));
+    EXPECT_EQ(to_json(planned(r))["scope"]["exclude_users"],
+              nlohmann::json::array({"breakglass1@contoso.com", "breakglass2@contoso.com"}));
 }

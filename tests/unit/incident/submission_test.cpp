@@ -76,7 +76,8 @@ TEST(Submission, refuses_unknown_and_server_owned_fields_at_every_level) {
     body["accounts"][0]["nickname"] = "fd";
     body["options"]["turbo"] = true;
     auto r = parse_submission(body, now);
-    for (const char* f : {"status", "steps", "colour", "accounts[0].revoked_at", "accounts[0].nickname", "options.turbo"})
+    for (const char* f :
+         {"status", "steps", "colour", "accounts[0].revoked_at", "accounts[0].nickname", "options.turbo"})
         EXPECT_TRUE(has_field(r, f)) << f;
     const auto& errors = std::get<std::vector<field_error>>(r);
     for (const auto& e : errors) {
@@ -111,10 +112,11 @@ TEST(Submission, refuses_duplicates_naming_the_second) {
 TEST(Submission, upns_accept_an_apostrophe_and_refuse_injection_shapes) {
     EXPECT_TRUE(is_valid_upn("pat.o'brien@contoso.com"));
     EXPECT_TRUE(is_valid_upn("a_b-c.d!e#f^g~h@sub.contoso.co.uk"));
-    for (const std::string& bad : std::vector<std::string>{"a'or'1'eq'1@x", "ap clerk@contoso.com", "ap%27clerk@contoso.com", "ap.clerk@contoso.com\r\nX: y",
-          "two@@contoso.com", "a@b@contoso.com", "@contoso.com", "ap.clerk@", "ap.clerk@-contoso.com",
-          ".ap@contoso.com", "ap..clerk@contoso.com", "\xc3\xa9lodie@contoso.com", "ap\"clerk@contoso.com",
-          std::string(70, 'a') + "@contoso.com", "a@" + std::string(300, 'b') + ".com"})
+    for (const std::string& bad : std::vector<std::string>{
+             "a'or'1'eq'1@x", "ap clerk@contoso.com", "ap%27clerk@contoso.com", "ap.clerk@contoso.com\r\nX: y",
+             "two@@contoso.com", "a@b@contoso.com", "@contoso.com", "ap.clerk@", "ap.clerk@-contoso.com",
+             ".ap@contoso.com", "ap..clerk@contoso.com", "\xc3\xa9lodie@contoso.com", "ap\"clerk@contoso.com",
+             std::string(70, 'a') + "@contoso.com", "a@" + std::string(300, 'b') + ".com"})
         EXPECT_FALSE(is_valid_upn(bad)) << bad;
 }
 

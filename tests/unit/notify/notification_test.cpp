@@ -38,7 +38,7 @@ TEST(NotificationSignature, IsHmacSha256OverTimestampDotBody) {
               "sha256=4ea5b77bd5ee978f109de0a670bdf8bb05fcbb78feae562e0c6c38c56baa1f17");
     const std::string header = sign("webhook-key", "1700000000", "body");
     EXPECT_TRUE(verify("webhook-key", "1700000000", "body", header));
-    EXPECT_FALSE(verify("webhook-key", "1700000001", "body", header));  // another timestamp
+    EXPECT_FALSE(verify("webhook-key", "1700000001", "body", header));   // another timestamp
     EXPECT_FALSE(verify("webhook-key", "1700000000", "body ", header));  // another body
     EXPECT_FALSE(verify("other-key", "1700000000", "body", header));
     EXPECT_FALSE(verify("webhook-key", "1700000000", "body", header.substr(0, 20)));
@@ -61,15 +61,18 @@ TEST(NotificationMapping, EachNotifiedEventKindBecomesItsNotification) {
     EXPECT_EQ(contained.kind, "contained");
     EXPECT_EQ(contained.payload["details"]["contained_at"], "2026-03-12T09:00:02Z");
 
-    auto attention = one(event(3, "status_changed", {{"from", "running"}, {"to", "needs_attention"},
-                                                     {"attention", {"step 4 (reset_password x) failed: HTTP 403"}}}),
+    auto attention = one(event(3, "status_changed",
+                               {{"from", "running"},
+                                {"to", "needs_attention"},
+                                {"attention", {"step 4 (reset_password x) failed: HTTP 403"}}}),
                          ctx());
     EXPECT_EQ(attention.kind, "attention_raised");
     EXPECT_EQ(attention.payload["details"]["attention"][0], "step 4 (reset_password x) failed: HTTP 403");
 
-    auto verdict = one(event(4, "step_succeeded", {{"verdict", "attention"}, {"check", "+15m"},
-                                                   {"diagnosis", {"203.0.113.66 still signs in"}}}, 20),
-                       ctx("verify_signins"));
+    auto verdict =
+        one(event(4, "step_succeeded",
+                  {{"verdict", "attention"}, {"check", "+15m"}, {"diagnosis", {"203.0.113.66 still signs in"}}}, 20),
+            ctx("verify_signins"));
     EXPECT_EQ(verdict.kind, "verification_verdict");
     EXPECT_EQ(verdict.payload["details"]["verdict"], "attention");
     EXPECT_EQ(verdict.payload["details"]["check"], "+15m");
@@ -77,7 +80,8 @@ TEST(NotificationMapping, EachNotifiedEventKindBecomesItsNotification) {
     auto released = one(event(5, "step_succeeded", json::object(), 31), ctx("release_block"));
     EXPECT_EQ(released.kind, "released");
 
-    auto waiting = approval_waiting("inc", ctx(), 27, "delete_application", "app-1", *parse_rfc3339("2026-03-12T09:00:00Z"));
+    auto waiting =
+        approval_waiting("inc", ctx(), 27, "delete_application", "app-1", *parse_rfc3339("2026-03-12T09:00:00Z"));
     EXPECT_EQ(waiting.kind, "approval_waiting");
     EXPECT_EQ(waiting.source, "approval:inc:delete_application:app-1");
 
@@ -101,8 +105,9 @@ TEST(NotificationMapping, OtherEventsNotifyNobody) {
 TEST(NotificationPayload, CarriesOnlyWhitelistedFields) {
     // An event whose data holds what must never leave: the payload copies none of it.
     const std::string marker = "PLANTED-SECRET-9f8e7d";
-    const json data = {{"verdict", "contained"}, {"check", "+60m"}, {"password", marker}, {"tap", marker},
-                       {"access_token", marker}, {"intent", {{"body", marker}}}, {"result", marker}};
+    const json data = {{"verdict", "contained"}, {"check", "+60m"},        {"password", marker},
+                       {"tap", marker},          {"access_token", marker}, {"intent", {{"body", marker}}},
+                       {"result", marker}};
     for (const auto& n : from_event(event(7, "step_succeeded", data, 22), ctx("verify_signins")))
         for (const char* format : {"json", "teams", "slack"})
             EXPECT_EQ(render(n.payload, format).find(marker), std::string::npos) << format;
@@ -113,7 +118,8 @@ TEST(NotificationPayload, CarriesOnlyWhitelistedFields) {
 
 TEST(NotificationPayload, LongForeignTextsAreBounded) {
     const std::string long_text(5000, 'x');
-    const auto out = from_event(event(3, "status_changed", {{"to", "needs_attention"}, {"attention", {long_text}}}), ctx());
+    const auto out =
+        from_event(event(3, "status_changed", {{"to", "needs_attention"}, {"attention", {long_text}}}), ctx());
     ASSERT_EQ(out.size(), 1u);
     EXPECT_LT(out[0].payload.dump().size(), 2500u);
 }

@@ -17,8 +17,8 @@
 #include "verify/verify.hpp"
 
 using namespace containd;
-using nlohmann::json;
 using incident::step_kind;
+using nlohmann::json;
 using store::incident_status;
 using store::step_status;
 
@@ -61,8 +61,12 @@ protected:
         facts[director] = {"obj-director", {"Exchange Administrator"}, false, false};
         facts[clerk] = {"obj-clerk", {}, true, false};
         auto planned = incident::make_plan(request, contoso(), facts);
-        store::new_incident in{"inc-" + std::to_string(++counter), "contoso", request.external_ref, std::nullopt,
-                               incident::to_json(request), std::get<incident::plan>(planned)};
+        store::new_incident in{"inc-" + std::to_string(++counter),
+                               "contoso",
+                               request.external_ref,
+                               std::nullopt,
+                               incident::to_json(request),
+                               std::get<incident::plan>(planned)};
         auto result = db.create_incident(in);
         return std::get<store::created>(result).id;
     }
@@ -128,7 +132,10 @@ protected:
             break;
         }
         case step_kind::cleanup_methods:
-            run(id, s, {{"mode", "complete"}, {"removed", {"m1", "m2"}}, {"kept", json::array({{{"id", "m3"}, {"type", "fido2"}}})}});
+            run(id, s,
+                {{"mode", "complete"},
+                 {"removed", {"m1", "m2"}},
+                 {"kept", json::array({{{"id", "m3"}, {"type", "fido2"}}})}});
             db.update_account(id, s.target, {{"methods_removed", {"m1", "m2"}}});
             break;
         case step_kind::issue_tap:
@@ -450,8 +457,7 @@ TEST_F(report_fixture, evidence_is_complete_in_json_and_counted_in_markdown) {
     EXPECT_EQ((*e)["content"]["inbox_rules"][0]["forwardTo"], "x@evil.example");
 
     const std::string md = report::render_markdown(r);
-    EXPECT_TRUE(contains(md, "authentication_methods: 3, inbox_rules: 1, sign_ins: unavailable (403 Forbidden)"))
-        << md;
+    EXPECT_TRUE(contains(md, "authentication_methods: 3, inbox_rules: 1, sign_ins: unavailable (403 Forbidden)")) << md;
     EXPECT_FALSE(contains(md, "x@evil.example")) << "evidence content stays out of the Markdown";
 }
 
@@ -599,14 +605,16 @@ TEST_F(report_fixture, markdown_escapes_text_that_would_break_a_table_or_inject_
     db.begin_attempt(id, s.seq, clock.now() + minutes(5));
     db.fail_step(id, s.seq, "first line | cell\n## second line");
     const std::string md = report::render_markdown(report::build_report(snap(id)));
-    EXPECT_TRUE(contains(md, "# Containment report: a \\| b # not a heading \\<img src=x onerror=alert(1)\\> "
-                             "\\[link\\](javascript:x)\n"))
+    EXPECT_TRUE(contains(md,
+                         "# Containment report: a \\| b # not a heading \\<img src=x onerror=alert(1)\\> "
+                         "\\[link\\](javascript:x)\n"))
         << md;
     for (std::size_t i = 0; i < md.size(); ++i)
         if (md[i] == '<' || md[i] == '>') {
             EXPECT_TRUE(i > 0 && md[i - 1] == '\\') << "raw angle bracket at " << i;
         }
-    EXPECT_TRUE(contains(md, "| first line \\| cell ## second line |")) << "the newline is gone, so ## cannot start a heading";
+    EXPECT_TRUE(contains(md, "| first line \\| cell ## second line |"))
+        << "the newline is gone, so ## cannot start a heading";
     EXPECT_FALSE(contains(md, "\n## second line"));
 }
 
@@ -724,7 +732,8 @@ TEST_F(report_fixture, markdown_keeps_block_markers_at_the_start_of_text_literal
     const std::string md = report::render_markdown(report::build_report(s));
     EXPECT_TRUE(contains(md, "- Attention: # fake heading\n")) << "not at the start of the item's text";
     EXPECT_TRUE(contains(md, "- Attention: +15m stays as it is\n"));
-    const std::string first = report::render_markdown(json{{"recommendations", {{{"text", "# heading"}}, {{"text", "- item"}}, {{"text", "2. two"}}}}});
+    const std::string first = report::render_markdown(
+        json{{"recommendations", {{{"text", "# heading"}}, {{"text", "- item"}}, {{"text", "2. two"}}}}});
     EXPECT_TRUE(contains(first, "1. \\# heading\n")) << first;
     EXPECT_TRUE(contains(first, "2. \\- item\n")) << first;
     EXPECT_TRUE(contains(first, "3. 2\\. two\n")) << first;

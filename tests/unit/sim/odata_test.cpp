@@ -28,7 +28,8 @@ TEST(SimOData, doubled_single_quotes_are_one_quote) {
 }
 
 TEST(SimOData, string_comparison_is_case_insensitive) {
-    EXPECT_TRUE(matches("userPrincipalName eq 'Finance.Director@Contoso.com'", json{{"userPrincipalName", "finance.director@contoso.com"}}));
+    EXPECT_TRUE(matches("userPrincipalName eq 'Finance.Director@Contoso.com'",
+                        json{{"userPrincipalName", "finance.director@contoso.com"}}));
 }
 
 TEST(SimOData, datetimes_compare_as_instants) {
@@ -64,13 +65,16 @@ TEST(SimOData, lambdas_over_collections) {
 }
 
 TEST(SimOData, functions_and_literals) {
-    const json e = {{"displayName", "Document Sync Pro"}, {"accountEnabled", true}, {"@odata.type", "#microsoft.graph.ipNamedLocation"}};
+    const json e = {{"displayName", "Document Sync Pro"},
+                    {"accountEnabled", true},
+                    {"@odata.type", "#microsoft.graph.ipNamedLocation"}};
     EXPECT_TRUE(matches("startswith(displayName,'document')", e));
     EXPECT_TRUE(matches("endswith(displayName, 'Pro')", e));
     EXPECT_TRUE(matches("accountEnabled eq true", e));
     EXPECT_TRUE(matches("isof('microsoft.graph.ipNamedLocation')", e));
     EXPECT_TRUE(matches("id eq null", e));
-    EXPECT_TRUE(matches("appId eq 5a9c3e1b-7d2f-4b6a-8c0e-1f3a5b7c9d11", json{{"appId", "5A9C3E1B-7D2F-4B6A-8C0E-1F3A5B7C9D11"}}));
+    EXPECT_TRUE(matches("appId eq 5a9c3e1b-7d2f-4b6a-8c0e-1f3a5b7c9d11",
+                        json{{"appId", "5A9C3E1B-7D2F-4B6A-8C0E-1F3A5B7C9D11"}}));
 }
 
 TEST(SimOData, malformed_filters_are_rejected) {

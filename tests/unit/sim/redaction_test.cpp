@@ -6,7 +6,8 @@ namespace containd::sim {
 namespace {
 
 TEST(SimRedaction, form_secrets_and_assertions_are_replaced) {
-    EXPECT_EQ(redact_form_body("client_id=a&client_secret=s%2Bx&scope=b"), "client_id=a&client_secret=[REDACTED]&scope=b");
+    EXPECT_EQ(redact_form_body("client_id=a&client_secret=s%2Bx&scope=b"),
+              "client_id=a&client_secret=[REDACTED]&scope=b");
     EXPECT_EQ(redact_form_body("client_assertion=eyJ.x.y&grant_type=client_credentials"),
               "client_assertion=[REDACTED]&grant_type=client_credentials");
 }

@@ -44,7 +44,11 @@ new_incident sample_incident(const manual_clock& clock, const std::string& ref =
     auto parsed = incident::parse_submission(containd::testing::walkthrough_submission(ref), clock.now());
     auto& request = std::get<incident::incident_request>(parsed);
     auto planned = incident::make_plan(request, containd::testing::contoso_settings(), {});
-    return {random_uuid(), "contoso", request.external_ref, std::nullopt, incident::to_json(request),
+    return {random_uuid(),
+            "contoso",
+            request.external_ref,
+            std::nullopt,
+            incident::to_json(request),
             std::get<incident::plan>(planned)};
 }
 

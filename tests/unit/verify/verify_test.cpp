@@ -71,7 +71,8 @@ bool has(const check_result& r, const std::string& cause) {
 }
 
 bool says(const std::vector<std::string>& lines, const std::string& text) {
-    return std::any_of(lines.begin(), lines.end(), [&](const std::string& l) { return l.find(text) != std::string::npos; });
+    return std::any_of(lines.begin(), lines.end(),
+                       [&](const std::string& l) { return l.find(text) != std::string::npos; });
 }
 
 std::string all(const check_result& r) {
@@ -85,7 +86,8 @@ std::string all(const check_result& r) {
 // The settled window: a check at T has settled only through T - allowance.
 TEST(Verify, contained_only_once_the_settled_window_covers_the_horizon) {
     // The attacker's CAE client: last token at -20m, refused at +6m after the revocation.
-    std::vector<signin> logs = {user_signin(director, -minutes(20)), user_signin(director, minutes(6), 50126, "notApplied")};
+    std::vector<signin> logs = {user_signin(director, -minutes(20)),
+                                user_signin(director, minutes(6), 50126, "notApplied")};
     auto at60 = analyse(context(minutes(60)), logs);
     EXPECT_EQ(at60.verdict, "verifying") << all(at60);
     EXPECT_EQ(at60.settled_through, contained + minutes(50));
@@ -123,7 +125,8 @@ TEST(Verify, a_record_exactly_at_the_allowance_edge_is_settled) {
 // A non-CAE token issued just before containment: no refusal seen, so its window is bounded by
 // the maximum lifetime and the verdict waits for it; never "expired since".
 TEST(Verify, a_token_without_a_refusal_keeps_the_incident_verifying_until_its_bound) {
-    std::vector<signin> logs = {user_signin(clerk, -minutes(1), 0, "success", "203.0.113.66", "Mobile Apps and Desktop clients")};
+    std::vector<signin> logs = {
+        user_signin(clerk, -minutes(1), 0, "success", "203.0.113.66", "Mobile Apps and Desktop clients")};
     auto at70 = analyse(context(minutes(70)), logs);
     EXPECT_EQ(at70.verdict, "verifying") << all(at70);
     ASSERT_EQ(at70.windows.size(), 1u);
@@ -183,8 +186,7 @@ TEST(Verify, the_propagation_edge) {
 
 TEST(Verify, the_path_is_diagnosed_from_what_the_record_says) {
     // From the excluded IR location, not covered by the policy, over IMAP.
-    auto r = analyse(context(minutes(45)),
-                     {user_signin(clerk, minutes(40), 0, "notApplied", "198.51.100.9", "IMAP")});
+    auto r = analyse(context(minutes(45)), {user_signin(clerk, minutes(40), 0, "notApplied", "198.51.100.9", "IMAP")});
     EXPECT_EQ(r.verdict, "attention");
     EXPECT_TRUE(has(r, "excluded_location"));
     EXPECT_TRUE(has(r, "scope_gap"));
@@ -234,7 +236,8 @@ TEST(Verify, an_unnamed_account_from_an_attacker_ip_is_attention) {
     EXPECT_EQ(r.verdict, "attention");
     EXPECT_TRUE(has(r, "unknown_account"));
     EXPECT_TRUE(says(r.attention, "account hr.partner@contoso.com, not named in the incident"));
-    auto elsewhere = analyse(context(minutes(70)), {user_signin("hr.partner@contoso.com", minutes(3), 0, "success", "192.0.2.10")});
+    auto elsewhere =
+        analyse(context(minutes(70)), {user_signin("hr.partner@contoso.com", minutes(3), 0, "success", "192.0.2.10")});
     EXPECT_EQ(elsewhere.verdict, "contained");
 }
 
@@ -257,7 +260,8 @@ TEST(Verify, the_ir_team_locked_out_is_an_alert) {
 }
 
 TEST(Verify, failures_from_attacker_ips_show_the_block_works) {
-    auto r = analyse(context(minutes(70)), {user_signin(director, -minutes(30)), user_signin(director, minutes(9), 53003, "failure")});
+    auto r = analyse(context(minutes(70)),
+                     {user_signin(director, -minutes(30)), user_signin(director, minutes(9), 53003, "failure")});
     EXPECT_EQ(r.verdict, "contained") << all(r);
     EXPECT_TRUE(has(r, "block_works"));
     ASSERT_EQ(r.findings.size(), 1u);
@@ -266,7 +270,8 @@ TEST(Verify, failures_from_attacker_ips_show_the_block_works) {
 
 // A refusal before the last issuance does not close the later token's window.
 TEST(Verify, a_refusal_closes_only_a_window_opened_before_it) {
-    std::vector<signin> logs = {user_signin(clerk, -minutes(40), 50126, "notApplied"), user_signin(clerk, -minutes(10))};
+    std::vector<signin> logs = {user_signin(clerk, -minutes(40), 50126, "notApplied"),
+                                user_signin(clerk, -minutes(10))};
     auto r = analyse(context(minutes(70)), logs);
     ASSERT_EQ(r.windows.size(), 1u);
     EXPECT_EQ(r.windows[0].basis, "max_lifetime");
