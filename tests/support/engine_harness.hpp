@@ -18,6 +18,21 @@
 
 namespace containd::testing {
 
+// A submission validated and planned as the API does, ready for store::create_incident.
+inline store::new_incident planned_incident(const nlohmann::json& body, time_point now,
+                                            const incident::tenant_settings& tenant,
+                                            std::optional<std::string> idempotency_key = {}) {
+    auto parsed = incident::parse_submission(body, now);
+    auto& request = std::get<incident::incident_request>(parsed);
+    auto planned = incident::make_plan(request, tenant, {});
+    return {random_uuid(),
+            "contoso",
+            request.external_ref,
+            std::move(idempotency_key),
+            incident::to_json(request),
+            std::get<incident::plan>(planned)};
+}
+
 class engine_harness {
 public:
     explicit engine_harness(std::string name = "engine")
@@ -56,16 +71,7 @@ public:
 
     // Validates, plans and commits a submission, then hands it to the engine (what the API does).
     std::string submit(const nlohmann::json& body, std::optional<std::string> idempotency_key = {}) {
-        auto parsed = incident::parse_submission(body, clock.now());
-        auto& request = std::get<incident::incident_request>(parsed);
-        auto planned = incident::make_plan(request, tenant, {});
-        store::new_incident in{random_uuid(),
-                               "contoso",
-                               request.external_ref,
-                               std::move(idempotency_key),
-                               incident::to_json(request),
-                               std::get<incident::plan>(planned)};
-        auto result = db->create_incident(in);
+        auto result = db->create_incident(planned_incident(body, clock.now(), tenant, std::move(idempotency_key)));
         const std::string id = std::holds_alternative<store::created>(result) ? std::get<store::created>(result).id
                                                                               : std::get<store::existing>(result).id;
         eng->submit(id);

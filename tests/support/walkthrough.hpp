@@ -16,6 +16,14 @@
 
 namespace containd::testing {
 
+// The walkthrough's users' object ids (config/scenarios/bec-walkthrough.json).
+inline constexpr const char* breakglass1 = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a01";
+inline constexpr const char* breakglass2 = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a02";
+inline constexpr const char* finance_director = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a04";
+inline constexpr const char* ap_clerk = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a05";
+inline constexpr const char* procurement_mgr = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a06";
+inline constexpr const char* cfo_assistant = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a07";
+inline constexpr const char* pat_obrien = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a10";
 inline constexpr const char* walkthrough_policy_id = "5e8a3c1f-0d2b-4f6e-9a7c-3b1d2e4f5a60";
 inline constexpr const char* walkthrough_ir_location = "6d1f0a2b-3c4d-4e5f-8a9b-0c1d2e3f4a51";
 inline constexpr const char* walkthrough_doc_sync_app = "c7a1e5d2-9b3f-4a6c-8e1d-2f5b7c9a0e34";

@@ -34,11 +34,6 @@ using store::step_status;
 
 namespace {
 
-constexpr const char* breakglass1 = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a01";
-constexpr const char* breakglass2 = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a02";
-constexpr const char* finance_director = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a04";
-constexpr const char* pat_obrien = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a10";
-
 // The verification check at this offset (minutes), or nullopt.
 std::optional<store::step_record> check_at(const std::vector<store::step_record>& steps, int minutes_after) {
     for (const auto& s : steps)

@@ -25,11 +25,6 @@ using store::step_status;
 
 namespace {
 
-constexpr const char* finance_director = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a04";
-constexpr const char* ap_clerk = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a05";
-constexpr const char* procurement_mgr = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a06";
-constexpr const char* cfo_assistant = "0b1e7c6a-3f2d-4e51-9a8b-1c2d3e4f5a07";
-
 std::string joined(const std::vector<std::string>& lines) {
     std::string out;
     for (const auto& l : lines) out += "\n  " + l;

@@ -23,6 +23,13 @@ const test::loopback_tls& tls() { return test::shared_loopback_tls(); }
 
 fake_response ok_json(const fake_request&) { return fake_response::json(200, {{"ok", true}}); }
 
+// Drops connection 1 when its second request arrives, without answering: the shape of a
+// keep-alive connection closed by the server just as the client reused it. Else {"n": connection}.
+fake_response closes_connection_1_at_its_second_request(const fake_request& r) {
+    if (r.connection == 1 && r.sequence_on_connection == 2) return fake_response::with(fake_response::action::close);
+    return fake_response::json(200, {{"n", r.connection}});
+}
+
 class HttpsClient : public ::testing::Test {
 protected:
     std::unique_ptr<https_client> make_client(https_options o = {}, bool trust_test_ca = true) {
@@ -212,13 +219,7 @@ TEST_F(HttpsClient, a_refused_connection_is_classified_as_connect) {
 }
 
 TEST_F(HttpsClient, a_dead_pooled_connection_is_replaced_for_an_idempotent_request) {
-    // The server drops connection 1 when its second request arrives, without answering: the
-    // shape of a keep-alive connection closed by the server just as the client reused it.
-    fake_https_server server(tls().server, [](const fake_request& r) {
-        if (r.connection == 1 && r.sequence_on_connection == 2)
-            return fake_response::with(fake_response::action::close);
-        return fake_response::json(200, {{"n", r.connection}});
-    });
+    fake_https_server server(tls().server, closes_connection_1_at_its_second_request);
     auto client = make_client();
     ASSERT_TRUE(get(*client, server.base_url() + "/a").ok());
     const auto r = get(*client, server.base_url() + "/b");
@@ -230,11 +231,7 @@ TEST_F(HttpsClient, a_dead_pooled_connection_is_replaced_for_an_idempotent_reque
 }
 
 TEST_F(HttpsClient, a_dead_pooled_connection_is_not_resent_for_a_post_that_was_written) {
-    fake_https_server server(tls().server, [](const fake_request& r) {
-        if (r.connection == 1 && r.sequence_on_connection == 2)
-            return fake_response::with(fake_response::action::close);
-        return fake_response::json(200, {{"n", r.connection}});
-    });
+    fake_https_server server(tls().server, closes_connection_1_at_its_second_request);
     auto client = make_client();
     ASSERT_TRUE(get(*client, server.base_url() + "/a").ok());
     const auto r = get(*client, server.base_url() + "/create", "POST");

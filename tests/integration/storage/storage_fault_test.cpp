@@ -31,15 +31,7 @@ using store::incident_status;
 using store::step_status;
 
 store::new_incident new_incident_of(engine_harness& h, const json& body) {
-    auto parsed = incident::parse_submission(body, h.clock.now());
-    auto& request = std::get<incident::incident_request>(parsed);
-    auto planned = incident::make_plan(request, h.tenant, {});
-    return {random_uuid(),
-            "contoso",
-            request.external_ref,
-            std::nullopt,
-            incident::to_json(request),
-            std::get<incident::plan>(planned)};
+    return planned_incident(body, h.clock.now(), h.tenant);
 }
 
 // Runs the io_context in real time (the engine's re-read after a storage failure waits on a

@@ -41,15 +41,8 @@ std::string read_all(const std::string& path) {
 }
 
 new_incident sample_incident(const manual_clock& clock, const std::string& ref = "SENTINEL-1") {
-    auto parsed = incident::parse_submission(containd::testing::walkthrough_submission(ref), clock.now());
-    auto& request = std::get<incident::incident_request>(parsed);
-    auto planned = incident::make_plan(request, containd::testing::contoso_settings(), {});
-    return {random_uuid(),
-            "contoso",
-            request.external_ref,
-            std::nullopt,
-            incident::to_json(request),
-            std::get<incident::plan>(planned)};
+    return containd::testing::planned_incident(containd::testing::walkthrough_submission(ref), clock.now(),
+                                               containd::testing::contoso_settings());
 }
 
 const std::string key(32, 'k');
