@@ -1,8 +1,12 @@
 #pragma once
-// Whether an address names this host only: the daemon refuses a plaintext API on anything else
-// (lib/config) and containctl warns before sending a token over http:// to anything else.
+// Addresses: whether one names this host only (the daemon refuses a plaintext API on anything
+// else, lib/config, and containctl warns before sending a token over http:// to anything else),
+// and whether one lies inside a list of CIDR ranges (attacker IPs against the IR team's named
+// locations, in the plan and in verification).
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace containd {
 
@@ -25,5 +29,10 @@ inline bool is_loopback_host(std::string_view host) {
     }
     return dots == 3 && digits > 0 && digits <= 3;
 }
+
+// True when `ip` (IPv4 or IPv6 text) lies inside one of `cidrs` ("203.0.113.0/24", "2001:db8::/32";
+// a bare address is a /32 or /128). An IPv4 address never matches an IPv6 range. Malformed
+// addresses or ranges match nothing.
+bool ip_in_ranges(const std::string& ip, const std::vector<std::string>& cidrs);
 
 }  // namespace containd

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace containd {
 
@@ -12,6 +13,16 @@ inline std::string lower(std::string_view s) {
     std::string out(s);
     for (auto& c : out)
         if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+// The items with `sep` between them ("a, b, c").
+inline std::string join(const std::vector<std::string>& items, std::string_view sep = ", ") {
+    std::string out;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i) out += sep;
+        out += items[i];
+    }
     return out;
 }
 

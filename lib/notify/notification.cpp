@@ -5,6 +5,7 @@
 #include <openssl/hmac.h>
 
 #include "core/crypto.hpp"
+#include "core/text.hpp"
 #include "core/time.hpp"
 
 namespace containd::notify {
@@ -56,12 +57,6 @@ notification make(std::string kind, std::string source, const std::string& incid
     n.incident_id = incident_id;
     n.tenant = ctx.tenant;
     return n;
-}
-
-std::string join(const std::vector<std::string>& items, std::string_view sep) {
-    std::string out;
-    for (const auto& i : items) out += (out.empty() ? "" : std::string(sep)) + i;
-    return out;
 }
 
 }  // namespace

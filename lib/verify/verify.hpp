@@ -115,9 +115,6 @@ struct check_result {
 
 check_result analyse(const check_context& context, const std::vector<signin>& signins);
 
-// True when ip falls in any of the CIDR ranges (IPv4 and IPv6).
-bool ip_in_ranges(const std::string& ip, const std::vector<std::string>& cidrs);
-
 // True for clientAppUsed values of legacy (basic-auth) protocols: IMAP, POP, SMTP, ActiveSync...
 bool legacy_protocol(const std::string& client_app);
 

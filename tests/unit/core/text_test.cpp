@@ -21,3 +21,13 @@ TEST(Net, loopback_hosts_are_this_host_only) {
                            "127..0.1", "127.0.0.1234", "localhost.example", "LOCALHOST2", "::ffff:127.0.0.1"})
         EXPECT_FALSE(is_loopback_host(no)) << no;
 }
+
+TEST(Net, matches_ipv4_and_ipv6_ranges) {
+    EXPECT_TRUE(ip_in_ranges("198.51.100.200", {"198.51.100.0/24"}));
+    EXPECT_FALSE(ip_in_ranges("198.51.101.1", {"198.51.100.0/24"}));
+    EXPECT_TRUE(ip_in_ranges("2001:db8::1", {"2001:db8::/32"}));
+    EXPECT_FALSE(ip_in_ranges("2001:db9::1", {"2001:db8::/32"}));
+    EXPECT_TRUE(ip_in_ranges("192.0.2.1", {"192.0.2.1"}));
+    EXPECT_FALSE(ip_in_ranges("not-an-ip", {"0.0.0.0/0"}));
+    EXPECT_FALSE(ip_in_ranges("192.0.2.1", {"2001:db8::/32", "bad/99"}));
+}
