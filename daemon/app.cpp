@@ -103,10 +103,11 @@ void reload_tokens(const std::string& config_path, api::server& server) {
 }
 
 // Every tenant's preflight at start-up and then every `interval`: recorded for /readyz and
-// /metrics, and handed to the notifier (a change is a tenant_health webhook).
+// /metrics, handed to the notifier (a change is a tenant_health webhook), and the IR named
+// locations' ranges to the engine (its plans warn of an attacker IP inside one).
 boost::asio::awaitable<void> watch_tenants(const std::vector<config::tenant_config>& tenants, tenant_clients& clients,
                                            const clock_source& clock, tenant_health& health, notify::notifier& notifier,
-                                           const bool& stopping, boost::asio::steady_timer& timer,
+                                           engine::engine& eng, const bool& stopping, boost::asio::steady_timer& timer,
                                            std::chrono::steady_clock::duration interval) {
     while (!stopping) {
         for (const auto& t : tenants) {
@@ -115,6 +116,7 @@ boost::asio::awaitable<void> watch_tenants(const std::vector<config::tenant_conf
             if (!graph || !own || stopping) continue;
             const tenant_check c = co_await check_tenant(*graph, *own, t, clock);
             health.record(c);
+            if (c.ir_location_ranges) eng.set_ir_location_ranges(c.tenant, *c.ir_location_ranges);
             log_event(c.healthy && c.warnings.empty() ? spdlog::level::info : spdlog::level::warn, "tenant_checked",
                       {{"tenant", c.tenant}, {"healthy", c.healthy}, {"gaps", c.gaps}, {"warnings", c.warnings}});
             try {
@@ -214,7 +216,8 @@ int run(const config::daemon_config& config, const std::function<void(const read
     const std::size_t recovered = eng.start();
     notifier.start();
     boost::asio::co_spawn(
-        ioc, watch_tenants(tenants, clients, *clock, health, notifier, stopping, health_timer, std::chrono::minutes(5)),
+        ioc,
+        watch_tenants(tenants, clients, *clock, health, notifier, eng, stopping, health_timer, std::chrono::minutes(5)),
         boost::asio::detached);
     const std::uint16_t port = server.start();
     server.set_ready(true);

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/crypto.hpp"
+#include "core/text.hpp"
 #include "core/time.hpp"
 #include "incident/planner.hpp"
 #include "incident/validation.hpp"
@@ -99,20 +100,27 @@ std::string why_unread(const graph::call_result& call, std::string_view needs) {
     return why;
 }
 
+// The finding of a read that failed: a warning row saying the check did not run, never a pass.
+preflight_finding unread_finding(std::string check, std::string_view what, const graph::call_result& call,
+                                 std::string_view needs) {
+    preflight_finding f;
+    f.row.check = std::move(check);
+    f.row.warning = true;
+    f.row.detail = "not checked: reading " + std::string(what) + " failed: " + why_unread(call, needs);
+    f.warning = f.row.check + ": " + f.row.detail;
+    return f;
+}
+
 std::string date_of(time_point t) { return format_rfc3339(t).substr(0, 10); }
 
 }  // namespace
 
 preflight_finding directory_role_finding(const graph::list_reply<graph::directory_role>& read) {
+    if (!read.ok())
+        return unread_finding("directory role", "the app's directory roles", read.call,
+                              "Application.Read.All or Directory.Read.All");
     preflight_finding f;
     f.row.check = "directory role";
-    if (!read.ok()) {
-        f.row.warning = true;
-        f.row.detail = "not checked: reading the app's directory roles failed: " +
-                       why_unread(read.call, "Application.Read.All or Directory.Read.All");
-        f.warning = "directory role: " + f.row.detail;
-        return f;
-    }
     std::string held;
     bool privileged = false, standard = false, unnamed = false;
     for (const auto& r : read.items) {
@@ -152,16 +160,12 @@ preflight_finding directory_role_finding(const graph::list_reply<graph::director
 
 preflight_finding credential_finding(const graph::reply<std::optional<graph::application_info>>& read,
                                      const credential_identity& own, time_point now) {
+    if (!read.ok())
+        return unread_finding("credential", "the app's credentials", read.call,
+                              "Application.Read.All or Directory.Read.All");
     preflight_finding f;
     f.row.check = "credential";
     const std::string kind = own.certificate ? "certificate" : "client secret";
-    if (!read.ok()) {
-        f.row.warning = true;
-        f.row.detail = "not checked: reading the app's credentials failed: " +
-                       why_unread(read.call, "Application.Read.All or Directory.Read.All");
-        f.warning = "credential: " + f.row.detail;
-        return f;
-    }
     if (!read.value) {
         f.row.detail =
             "not checked: the application object is not in this tenant (a multi-tenant app's "
@@ -225,6 +229,36 @@ preflight_finding credential_finding(const graph::reply<std::optional<graph::app
     return f;
 }
 
+preflight_finding named_locations_finding(const graph::list_reply<nlohmann::json>& read,
+                                          const std::vector<std::string>& configured) {
+    if (!read.ok()) return unread_finding("IR named locations", "the named locations", read.call, "Policy.Read.All");
+    preflight_finding f;
+    f.row.check = "IR named locations";
+    std::vector<std::string> ranges, missing, found;
+    for (const auto& id : configured) {
+        const auto it = std::find_if(read.items.begin(), read.items.end(),
+                                     [&](const nlohmann::json& l) { return l.value("id", "") == id; });
+        if (it == read.items.end()) {
+            missing.push_back(id);
+            continue;
+        }
+        found.push_back("'" + it->value("displayName", id) + "'");
+        for (const auto& r : it->value("ipRanges", nlohmann::json::array()))
+            if (r.contains("cidrAddress") && r["cidrAddress"].is_string()) ranges.push_back(r["cidrAddress"]);
+    }
+    f.ir_location_ranges = ranges;
+    if (!missing.empty()) {
+        f.row.ok = false;
+        f.row.detail = "the IR named location(s) " + join(missing, ", ") +
+                       " do not exist: Graph refuses a block that excludes them; fix ir_named_locations";
+        f.gap = "IR named locations: " + f.row.detail;
+        return f;
+    }
+    f.row.detail = "the block excludes " + (found.empty() ? std::string("no named location") : join(found, ", ")) +
+                   " (" + std::to_string(ranges.size()) + " IP range(s))";
+    return f;
+}
+
 boost::asio::awaitable<tenant_check> check_tenant(graph::client& graph, credential_identity own,
                                                   const config::tenant_config& tenant, const clock_source& clock) {
     tenant_check c;
@@ -285,9 +319,14 @@ boost::asio::awaitable<tenant_check> check_tenant(graph::client& graph, credenti
         if (f.gap) c.gaps.push_back(*f.gap);
         if (f.warning) c.warnings.push_back(*f.warning);
         if (f.credential_expires) c.credential_expires = f.credential_expires;
+        if (f.ir_location_ranges) c.ir_location_ranges = f.ir_location_ranges;
     };
     apply(directory_role_finding(co_await graph::list_service_principal_directory_roles(graph, tenant.client_id)));
     apply(credential_finding(co_await graph::find_application(graph, tenant.client_id), own, clock.now()));
+    // A Conditional Access read (paced at 1 request/s with the block): only when there is
+    // something to read.
+    if (!tenant.settings.ir_named_locations.empty())
+        apply(named_locations_finding(co_await graph::list_named_locations(graph), tenant.settings.ir_named_locations));
     c.healthy = c.gaps.empty();
     co_return c;
 }

@@ -14,6 +14,10 @@
 //              without either, a gap
 //   credential the endDateTime of the secret or certificate containd presents, from its
 //              application object: a gap once expired, a warning (not a gap) within 30 days
+//   IR named locations
+//              the named locations the block excludes (ir_named_locations): one that does not
+//              exist is a gap (Graph refuses a policy that names it); the IP ranges of the others
+//              go to the engine, whose plans warn of an attacker IP inside one
 //
 // A read that Graph refuses (or that fails) is a warning row saying the check did not run, never
 // a crash and never a silent pass.
@@ -41,7 +45,7 @@
 namespace containd::daemon {
 
 struct tenant_check_row {
-    std::string check;     // "token", "roles", "directory role", "credential"
+    std::string check;     // "token", "roles", "directory role", "credential", "IR named locations"
     bool ok = true;        // false: a gap, or a check that could not run for lack of a token
     bool warning = false;  // ok, but a human should look (expiring soon, could not be checked)
     std::string detail;    // never a secret or a token
@@ -55,7 +59,8 @@ struct tenant_check {
     std::vector<tenant_check_row> rows;
     time_point checked_at{};
     bool token_failed = false;
-    std::optional<time_point> credential_expires;  // endDateTime of the credential containd presents
+    std::optional<time_point> credential_expires;                // endDateTime of the credential containd presents
+    std::optional<std::vector<std::string>> ir_location_ranges;  // when the IR named locations were read
 
     nlohmann::json to_json() const;
     std::string table() const;  // for --check-tenant
@@ -72,6 +77,7 @@ struct preflight_finding {
     std::optional<std::string> gap;
     std::optional<std::string> warning;
     std::optional<time_point> credential_expires;
+    std::optional<std::vector<std::string>> ir_location_ranges;
 };
 // From the directory roles of the app's service principal (or the failed read).
 preflight_finding directory_role_finding(const graph::list_reply<graph::directory_role>& read);
@@ -81,6 +87,11 @@ inline constexpr duration credential_warning_window = std::chrono::hours(24 * 30
 // tenant): the credential containd presents (own), else the soonest of that kind.
 preflight_finding credential_finding(const graph::reply<std::optional<graph::application_info>>& read,
                                      const credential_identity& own, time_point now);
+
+// From the tenant's named locations (or the failed read): whether each configured IR named
+// location exists, and their IP ranges (CIDR).
+preflight_finding named_locations_finding(const graph::list_reply<nlohmann::json>& read,
+                                          const std::vector<std::string>& configured);
 
 // One preflight. Forces a fresh token (the cached one may predate a revoked credential), then
 // reads through `graph` (whose token source it is).

@@ -1,6 +1,7 @@
 // The tenant preflight's Graph-read checks (daemon/health.hpp): the app's directory role for
-// resetting privileged users and the expiry of the credential containd presents, from the answers
-// Graph gives (or refuses), and what /metrics and the table make of them.
+// resetting privileged users, the expiry of the credential containd presents and the IR named
+// locations, from the answers Graph gives (or refuses), and what /metrics and the table make of
+// them.
 
 #include <gtest/gtest.h>
 
@@ -195,6 +196,38 @@ TEST(Credential, what_cannot_be_read_says_so) {
     f = credential_finding(app_read({{"id", "a1"}, {"passwordCredentials", json::array()}}), own_secret(), now);
     EXPECT_TRUE(f.row.warning);
     EXPECT_NE(f.row.detail.find("lists no client secret"), std::string::npos);
+}
+
+TEST(NamedLocations, each_configured_location_must_exist_and_gives_its_ranges) {
+    graph::list_reply<json> read;
+    read.call.status = 200;
+    read.items = {
+        {{"id", "loc-ir"},
+         {"displayName", "IR team"},
+         {"ipRanges", {{{"cidrAddress", "203.0.113.0/24"}}, {{"cidrAddress", "2001:db8:1::/48"}}}}},
+        {{"id", "loc-other"}, {"displayName", "Head office"}, {"ipRanges", {{{"cidrAddress", "192.0.2.0/24"}}}}},
+        {{"id", "loc-country"}, {"displayName", "Blocked countries"}, {"countriesAndRegions", {"KP"}}}};
+    auto f = named_locations_finding(read, {"loc-ir", "loc-country"});
+    EXPECT_TRUE(f.row.ok);
+    EXPECT_FALSE(f.gap);
+    ASSERT_TRUE(f.ir_location_ranges);
+    EXPECT_EQ(*f.ir_location_ranges, (std::vector<std::string>{"203.0.113.0/24", "2001:db8:1::/48"}))
+        << "only the configured locations' ranges";
+    EXPECT_NE(f.row.detail.find("'IR team'"), std::string::npos) << f.row.detail;
+
+    f = named_locations_finding(read, {"loc-ir", "loc-gone"});
+    EXPECT_FALSE(f.row.ok);
+    ASSERT_TRUE(f.gap);
+    EXPECT_NE(f.gap->find("loc-gone"), std::string::npos) << *f.gap;
+    EXPECT_EQ(f.gap->find("loc-ir"), std::string::npos) << "the one that exists is not named: " << *f.gap;
+
+    graph::list_reply<json> refused;
+    refused.call = denied();
+    f = named_locations_finding(refused, {"loc-ir"});
+    EXPECT_TRUE(f.row.warning);
+    EXPECT_FALSE(f.gap);
+    EXPECT_FALSE(f.ir_location_ranges) << "a failed read keeps what the engine knew";
+    EXPECT_NE(f.row.detail.find("Policy.Read.All"), std::string::npos) << f.row.detail;
 }
 
 TEST(TenantHealth, the_expiry_metric_keeps_the_last_value_read) {

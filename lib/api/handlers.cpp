@@ -231,7 +231,8 @@ response handle_submit(api_state& st, const request& req, const caller&, const p
 
     auto& request_in = std::get<incident::incident_request>(parsed);
     request_in.tenant = tenant;  // canonical: a replay naming the tenant matches one that omitted it
-    const auto& settings = st.ctx.tenants.at(tenant);
+    const auto* planning = st.ctx.engine.tenant(tenant);  // with what the tenant's health check has read
+    const auto& settings = planning ? *planning : st.ctx.tenants.at(tenant);
     auto planned = incident::make_plan(request_in, settings, {});
     if (auto* refused = std::get_if<incident::refusal>(&planned)) {
         std::string detail = "The plan was refused:";

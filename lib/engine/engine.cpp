@@ -955,6 +955,16 @@ action_result engine::issue_tap(const std::string& incident_id, const std::strin
     return action_result::done;
 }
 
+const incident::tenant_settings* engine::tenant(const std::string& name) const {
+    const auto it = impl_->tenants.find(name);
+    return it == impl_->tenants.end() ? nullptr : &it->second;
+}
+
+void engine::set_ir_location_ranges(const std::string& tenant, std::vector<std::string> ranges) {
+    if (auto it = impl_->tenants.find(tenant); it != impl_->tenants.end())
+        it->second.ir_location_ranges = std::move(ranges);
+}
+
 bool engine::idle() const {
     if (!impl_->running.empty() || !impl_->ready.empty()) return false;
     return impl_->wakeups.empty() || impl_->wakeups.begin()->first > impl_->clock.now();

@@ -129,6 +129,13 @@ public:
     action_result schedule_check(const std::string& incident_id, time_point at, const std::string& who,
                                  const std::string& reason, int* seq = nullptr);
 
+    // A tenant's settings as the engine plans with them (nullptr for an unknown tenant): the
+    // submission's dry-run plan uses the same, so the two agree.
+    const incident::tenant_settings* tenant(const std::string& name) const;
+    // What the tenant's health check read of its IR named locations (their IP ranges): plans
+    // made from now on warn of an attacker IP inside one.
+    void set_ir_location_ranges(const std::string& tenant, std::vector<std::string> ranges);
+
     // True when no attempt is in flight or queued and nothing is due at the clock's now.
     bool idle() const;
     std::size_t in_flight() const;

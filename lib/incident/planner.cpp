@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <set>
 
+#include "core/net.hpp"
+#include "core/text.hpp"
+
 namespace containd::incident {
 namespace {
 
@@ -19,12 +22,6 @@ int tier_group(tier t) {
     case tier::standard: return 2;
     }
     return 2;
-}
-
-std::string join(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
-    return out;
 }
 
 planned_account assign_tier(const account_request& a, const tenant_settings& tenant, const directory_facts* facts,
@@ -186,6 +183,12 @@ plan_result make_plan(const incident_request& request, const tenant_settings& te
 
     p.delivery = request.options.delivery.value_or(
         request.accounts.size() > tenant.tap_threshold ? credential_delivery::tap : credential_delivery::password);
+    // The block excludes the IR named locations: an attacker inside one is not blocked.
+    for (const auto& ip : request.attacker_ips)
+        if (ip_in_ranges(ip, tenant.ir_location_ranges))
+            p.warnings.push_back("attacker IP " + ip +
+                                 " lies inside an IR named location the block excludes: sign-ins from it will not "
+                                 "be blocked; narrow the named location or take it out of the exclusion");
     for (const auto& a : p.accounts)
         if (a.synced)
             p.warnings.push_back(a.upn +

@@ -20,7 +20,10 @@ struct tenant_settings {
     std::string name;
     std::string emergency_policy_id;              // empty: the block step creates the policy
     std::vector<std::string> ir_named_locations;  // named-location ids excluded from the block
-    std::vector<std::string> break_glass_upns;    // lower-case
+    // Not configured: the IP ranges of those named locations as the tenant's last health check
+    // read them (empty until it has). An attacker IP inside one is a plan warning.
+    std::vector<std::string> ir_location_ranges;
+    std::vector<std::string> break_glass_upns;  // lower-case
     std::vector<duration> verification_offsets = {minutes(15), minutes(30), minutes(60)};
     std::size_t tap_threshold = 10;  // more accounts than this: TAP delivery
     // Verification (DOMAIN.md step 7): a check at T has settled the sign-in window only up to

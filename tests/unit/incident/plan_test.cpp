@@ -194,6 +194,20 @@ TEST(Planner, warns_about_synced_accounts_and_lists_permissions) {
     EXPECT_TRUE(std::is_sorted(p.permissions.begin(), p.permissions.end()));
 }
 
+TEST(Planner, warns_when_an_attacker_ip_lies_inside_an_excluded_ir_named_location) {
+    auto t = contoso();
+    t.ir_location_ranges = {"203.0.113.0/24", "2001:db8:1::/48"};
+    const auto r = request({{{"upn", "ap.clerk@contoso.com"}}},
+                           {{"attacker_ips", {"198.51.100.7", "203.0.113.9", "2001:db8:1::5", "2001:db8:2::5"}}});
+    const auto p = planned(r, {}, t);
+    ASSERT_EQ(p.warnings.size(), 2u) << p.warnings.front();
+    EXPECT_NE(p.warnings[0].find("attacker IP 203.0.113.9 lies inside an IR named location"), std::string::npos)
+        << p.warnings[0];
+    EXPECT_NE(p.warnings[1].find("attacker IP 2001:db8:1::5"), std::string::npos) << p.warnings[1];
+    // Before the tenant check has read the ranges there is nothing to compare with.
+    EXPECT_TRUE(planned(r).warnings.empty());
+}
+
 TEST(Planner, the_same_inputs_give_the_same_plan) {
     auto r = request({{{"upn", "ap.clerk@contoso.com"}}, {{"upn", "cfo.assistant@contoso.com"}}});
     EXPECT_EQ(to_json(planned(r)), to_json(planned(r)));
