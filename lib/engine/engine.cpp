@@ -630,12 +630,13 @@ struct engine::impl : std::enable_shared_from_this<impl> {
             if (state) {
                 state->status = step_status::succeeded;
                 state->error.clear();
+                // What needs a human ("attention"; a check's older results: the whole diagnosis).
+                std::vector<std::string> none;
                 if (step->kind == step_kind::verify_signins) {
                     state->verdict = outcome.result.value("verdict", "contained");
-                    // What needs a human ("attention"; older results: the whole diagnosis).
-                    state->diagnosis = outcome.result.value(
-                        "attention", outcome.result.value("diagnosis", std::vector<std::string>{}));
+                    none = outcome.result.value("diagnosis", none);
                 }
+                state->diagnosis = outcome.result.value("attention", none);
                 emit_step(engine_event::kind::step_succeeded, id, *state, attempt_no);
             }
             if (inc_now != incidents.end() && (step->kind == step_kind::enable_emergency_policy || follow_up)) {

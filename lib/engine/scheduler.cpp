@@ -215,6 +215,11 @@ decision schedule(const incident_view& inc, time_point now) {
         if (s.status == step_status::waiting_approval)
             attention.push_back("step " + std::to_string(s.seq) + " (" + std::string(incident::to_string(s.kind)) +
                                 ") waits for an operator's approval");
+    // What finished steps ask a human to confirm (methods a targeted cleanup kept), at once; it
+    // does not change the status: containment does not wait for the user's answer.
+    for (const auto& s : inc.steps)
+        if (s.status == step_status::succeeded && !is_check(s))
+            attention.insert(attention.end(), s.diagnosis.begin(), s.diagnosis.end());
 
     // The phase: where the earliest live work stands (checks and release only when nothing
     // else is left).

@@ -45,8 +45,10 @@ struct step_view {
     std::optional<std::int64_t> offset_ms;  // verification checks: due at contained_at + offset
     std::string error;                      // the last failure, for the attention list
     // Verification checks that succeeded: "contained", "attention" (or another word a check may
-    // use, such as "pending": not settled yet), and the diagnosis that goes with it.
+    // use, such as "pending": not settled yet).
     std::string verdict;
+    // What a succeeded step's result asks of a human (its "attention" items): a check's
+    // diagnosis, or a cleanup's kept methods to confirm with the user.
     std::vector<std::string> diagnosis;
     bool dispatched = false;  // queued or in flight in this process
 };

@@ -207,12 +207,21 @@ task<step_outcome> cleanup_methods(const engine::step_context& ctx, graph::clien
     for (const auto& a : absent) all_removed.push_back(a);
     ctx.db.update_account(ctx.incident.id, upn, {{"methods_removed", all_removed}});
     nlohmann::json kept = nlohmann::json::array();
-    for (const auto& m : keep) kept.push_back({{"id", m.id}, {"type", graph::to_string(m.kind)}});
+    // Methods a targeted cleanup kept are the user's own only if the user says so (the seeds
+    // require asking): attention at once, not at the next check.
+    std::vector<std::string> attention;
+    for (const auto& m : keep) {
+        kept.push_back({{"id", m.id}, {"type", graph::to_string(m.kind)}});
+        if (!complete)
+            attention.push_back(upn + ": the targeted cleanup kept the " + std::string(graph::to_string(m.kind)) +
+                                " method " + m.id + "; confirm with the user that it is theirs");
+    }
     co_return step_outcome::success({{"mode", complete ? "complete" : "targeted"},
                                      {"removed", removed},
                                      {"already_absent", absent},
                                      {"kept", kept},
-                                     {"reasons", reasons}});
+                                     {"reasons", reasons},
+                                     {"attention", attention}});
 }
 
 task<step_outcome> issue_tap(const engine::step_context& ctx, graph::client& c, const runner_settings& settings) {

@@ -57,11 +57,9 @@ task<step_outcome> verify_signins(const engine::step_context& ctx, graph::client
             if (*at > last) last = *at;
         }
         // Methods a targeted cleanup kept: the user must confirm them (the seeds require it).
-        if (s.kind == incident::step_kind::cleanup_methods && s.result.value("mode", "") == "targeted")
-            for (const auto& m : s.result.value("kept", nlohmann::json::array()))
-                check.confirm_with_user.push_back(
-                    s.target + ": the targeted cleanup kept the " + m.value("type", std::string("unknown")) +
-                    " method " + m.value("id", std::string()) + "; confirm with the user that it is theirs");
+        if (s.kind == incident::step_kind::cleanup_methods)
+            for (const auto& item : s.result.value("attention", nlohmann::json::array()))
+                if (item.is_string()) check.confirm_with_user.push_back(item.get<std::string>());
     }
 
     // The IR team's named locations, to tell a lockout of our own people and an excluded path.

@@ -282,8 +282,8 @@ void store::for_each_scheduled(const std::optional<std::string>& incident_id,
         "coalesce(json_extract(s.params_json, '$.batch'), 0), coalesce(s.error, ''), "
         "CASE WHEN s.kind = 'verify_signins' AND s.status = 'succeeded' THEN json_extract(s.result_json, '$.verdict') "
         "END, "
-        "CASE WHEN s.kind = 'verify_signins' AND s.status = 'succeeded' THEN "
-        "coalesce(json_extract(s.result_json, '$.attention'), json_extract(s.result_json, '$.diagnosis')) END "
+        "CASE WHEN s.status = 'succeeded' THEN coalesce(json_extract(s.result_json, '$.attention'), "
+        "CASE WHEN s.kind = 'verify_signins' THEN json_extract(s.result_json, '$.diagnosis') END) END "
         "FROM steps s JOIN incidents i ON i.id = s.incident_id "
         "WHERE (i.status NOT IN ('contained', 'cancelled') OR " RELEASING
         ") AND (?1 IS NULL OR i.id = ?1) "

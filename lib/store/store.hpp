@@ -153,10 +153,10 @@ struct schedule_step {
     std::optional<time_point> not_before;
     std::optional<std::int64_t> offset_ms;  // verification checks
     std::string target;
-    int batch = 0;        // params.batch: 0 for the submitted plan
-    std::string error;    // the last failure
-    std::string verdict;  // verification checks that succeeded
-    std::vector<std::string> diagnosis;
+    int batch = 0;                       // params.batch: 0 for the submitted plan
+    std::string error;                   // the last failure
+    std::string verdict;                 // verification checks that succeeded
+    std::vector<std::string> diagnosis;  // a succeeded step's "attention" items (older checks: their diagnosis)
 };
 struct schedule {
     std::vector<schedule_incident> incidents;  // ordered by creation

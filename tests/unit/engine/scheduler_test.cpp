@@ -285,6 +285,23 @@ TEST(Scheduler, the_latest_due_check_gives_the_verdict) {
     EXPECT_EQ(d.attention, (std::vector<std::string>{"persistence: the service principal still signs in"}));
 }
 
+TEST(Scheduler, methods_a_cleanup_kept_are_listed_at_once_and_leave_the_verdict_alone) {
+    const std::string kept =
+        "ap.clerk@contoso.com: the targeted cleanup kept the fido2 method m1; confirm with the user";
+    auto v = contained_through(12);
+    v.find(12)->diagnosis = {kept};
+    auto d = schedule(v, t0 + minutes(1));
+    EXPECT_EQ(d.status, incident_status::running);
+    EXPECT_EQ(d.attention, std::vector<std::string>{kept}) << "listed when the cleanup finished, not at a check";
+
+    succeed_through(v, 18);
+    for (int check : {16, 17, 18}) v.find(check)->verdict = "contained";
+    d = schedule(v, t0 + minutes(61));
+    EXPECT_TRUE(d.done);
+    EXPECT_EQ(d.status, incident_status::contained);
+    EXPECT_EQ(d.attention, std::vector<std::string>{kept});
+}
+
 TEST(Scheduler, a_confirmation_check_appended_later_is_the_one_that_counts) {
     auto v = contained_through(18);
     v.find(18)->verdict = "pending";  // +60 could not settle the window
