@@ -15,6 +15,7 @@
 // never printed. Revealed credentials go to stdout only, with a warning on stderr.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -32,6 +33,7 @@
 
 #include "core/net.hpp"
 #include "core/secret.hpp"
+#include "core/time.hpp"
 #include "ctl/ctl.hpp"
 #include "ctl/http.hpp"
 
@@ -291,10 +293,32 @@ int cmd_body_action(session& s, const std::string& id, const std::vector<std::st
     return exit_code::ok;
 }
 
-int cmd_reveal(session& s, const std::string& id, const std::string& upn, const std::string& kind) {
+// A TAP is issued when it is first revealed: the daemon answers 202 (Retry-After) while Graph
+// issues it, and the reveal is asked again until it is there (at most a minute).
+int cmd_reveal(session& s, const std::string& id, const std::string& upn, const std::string& kind,
+               std::optional<int> tap_lifetime) {
+    std::vector<std::pair<std::string, std::string>> params;
+    if (!kind.empty()) params.emplace_back("kind", kind);
+    if (tap_lifetime) params.emplace_back("lifetime_minutes", std::to_string(*tap_lifetime));
     std::string target = incident_path(id, {"credentials", upn, "reveal"});
-    if (!kind.empty()) target += query_of({{"kind", kind}});
-    const auto r = s.client->request("POST", target);
+    if (!params.empty()) target += query_of(params);
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    auto r = s.client->request("POST", target);
+    while (r.status == 202 && std::chrono::steady_clock::now() < give_up) {
+        if (!s.json_out()) std::cerr << "containctl: the Temporary Access Pass for " << upn << " is being issued...\n";
+        using containd::duration;
+        const duration wait = containd::parse_retry_after(r.header("retry-after"), std::chrono::system_clock::now())
+                                  .value_or(std::chrono::seconds(1));
+        std::this_thread::sleep_for(
+            std::clamp<duration>(wait, std::chrono::milliseconds(100), std::chrono::seconds(5)));
+        r = s.client->request("POST", target);
+    }
+    if (r.status == 202) {
+        std::cerr << "containctl: error: the Temporary Access Pass is still being issued after a minute; see "
+                     "'containctl show "
+                  << id << "' and reveal again\n";
+        return exit_code::unexpected;
+    }
     if (!ok(r)) return report_failure(r);
     const json doc = body_json(r);
     if (!doc.is_object() || !doc.contains("value") || !doc["value"].is_string()) {
@@ -602,15 +626,16 @@ int main(int argc, char** argv) {
     std::string reveal_kind;
     reveal->add_option("--kind", reveal_kind, "tap or password, when the account holds both (default: the TAP)")
         ->check(CLI::IsMember({"tap", "password"}));
+    std::optional<int> tap_lifetime;
+    const char* lifetime_help = "Minutes the TAP is valid (default 60; the tenant's TAP policy bounds it)";
+    reveal->add_option("--lifetime", tap_lifetime, std::string(lifetime_help) + "; for a TAP issued by this reveal")
+        ->check(CLI::Range(10, 43200));
 
-    int tap_lifetime = 60;
     auto* issue_tap = app.add_subcommand(
-        "issue-tap", "Issue (or re-issue) an account's Temporary Access Pass now, then reveal it with 'reveal'");
+        "issue-tap", "Re-issue an account's Temporary Access Pass now (the first is issued by 'reveal')");
     issue_tap->add_option("id", id, "Incident id")->required();
     issue_tap->add_option("upn", upn, "Account UPN")->required();
-    issue_tap->add_option("--lifetime", tap_lifetime, "Minutes the TAP is valid (the tenant's TAP policy bounds it)")
-        ->check(CLI::Range(10, 43200))
-        ->capture_default_str();
+    issue_tap->add_option("--lifetime", tap_lifetime, lifetime_help)->check(CLI::Range(10, 43200));
 
     auto* approve = app.add_subcommand("approve", "Approve a step that waits for an operator");
     approve->add_option("id", id, "Incident id")->required();
@@ -674,7 +699,7 @@ int main(int argc, char** argv) {
         if (show->parsed()) return cmd_show(s, id);
         if (watch->parsed()) return cmd_watch(s, id, until, idle_s);
         if (report->parsed()) return cmd_report(s, id, format);
-        if (reveal->parsed()) return cmd_reveal(s, id, upn, reveal_kind);
+        if (reveal->parsed()) return cmd_reveal(s, id, upn, reveal_kind, tap_lifetime);
         if (approve->parsed()) return cmd_step_action(s, "approve", id, step, "Approved");
         if (retry->parsed()) return cmd_step_action(s, "retry", id, step, "Retry requested for");
         const json with_reason = reason.empty() ? json::object() : json{{"reason", reason}};
@@ -685,9 +710,10 @@ int main(int argc, char** argv) {
         if (override_guard->parsed())
             return cmd_body_action(s, id, {"override-guard"}, with_reason, "", "Break-glass guard overridden for");
         if (issue_tap->parsed())
-            return cmd_body_action(s, id, {"credentials", upn, "tap"},
-                                   json{{"reason", reason}, {"lifetime_minutes", tap_lifetime}}, "",
-                                   "TAP requested for " + upn + " in");
+            return cmd_body_action(
+                s, id, {"credentials", upn, "tap"},
+                tap_lifetime ? json{{"reason", reason}, {"lifetime_minutes", *tap_lifetime}} : json{{"reason", reason}},
+                "", "TAP requested for " + upn + " in");
         if (add->parsed()) {
             std::vector<std::string> errors;
             json body = build_submission(json::object(), add_flags, &errors);

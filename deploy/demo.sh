@@ -45,12 +45,9 @@ echo "== accepted: incident $id; live progress (every phase, then the +15/+30/+6
 status=0
 CONTAIND_TOKEN="$operator_token" ctl watch "$id" || status=$?
 
-echo "== the IR lead has the finance director on the phone: a Temporary Access Pass issued now (the one from"
-echo "   containment has expired), revealed once (a second reveal is refused)"
-CONTAIND_TOKEN="$operator_token" ctl issue-tap "$id" finance.director@contoso.com --lifetime 60 \
-  --reason "user on the phone to re-register"
-CONTAIND_TOKEN="$operator_token" ctl watch "$id" >/dev/null || true
-CONTAIND_TOKEN="$operator_token" ctl reveal "$id" finance.director@contoso.com
+echo "== the IR lead has the finance director on the phone: the reveal issues a Temporary Access Pass now"
+echo "   (valid 60 minutes from now, not from containment) and shows it once (a second reveal is refused)"
+CONTAIND_TOKEN="$operator_token" ctl reveal "$id" finance.director@contoso.com --lifetime 60
 CONTAIND_TOKEN="$operator_token" ctl reveal "$id" finance.director@contoso.com || echo "   (refused, as it should be)"
 
 if [ "$status" -eq 0 ]; then

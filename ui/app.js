@@ -522,6 +522,8 @@ function renderIncident(state, refresh) {
     { label: 'TAP issued', cls: 'hide-narrow' }, { label: 'Methods removed', cls: 'hide-narrow' }, 'Credential'],
   (inc.accounts || []).map((a) => {
     const mine = [...creds.values()].filter((c) => c.upn === a.upn);
+    // A TAP is issued at its first reveal: until then the account is owed one.
+    if (a.tap && !mine.some((c) => c.kind === 'tap')) mine.push({ kind: 'tap', upn: a.upn, state: 'sealed', owed: true });
     return el('tr', { 'data-upn': a.upn },
       el('td', {}, a.upn, a.synced ? el('div', { class: 'muted small' }, 'synced from on-premises') : null),
       el('td', {}, a.tier.replace(/_/g, ' '), el('div', { class: 'muted small' }, a.tier_reason || '')),
@@ -529,7 +531,8 @@ function renderIncident(state, refresh) {
       el('td', {}, when(a.password_reset_at)),
       el('td', { class: 'hide-narrow' }, when(a.tap_issued_at)),
       el('td', { class: 'num hide-narrow' }, Array.isArray(a.methods_removed) ? a.methods_removed.length : (a.methods_removed ?? '—')),
-      el('td', { class: 'cred' }, mine.length ? mine.map((c) => el('div', {}, `${c.kind}: `, badge(c.state),
+      el('td', { class: 'cred' }, mine.length ? mine.map((c) => el('div', {}, `${c.kind}: `,
+        c.owed ? el('span', { class: 'muted small' }, 'issued when revealed') : badge(c.state),
         c.state === 'revealed' && c.by ? el('span', { class: 'muted small' }, ` by ${c.by}`) : null,
         session.operator && c.state === 'sealed' ? [' ', revealButton(inc, c, refresh)] : null)) : el('span', { class: 'muted' }, 'none')));
   }), { id: 'accounts' }));
@@ -816,7 +819,14 @@ function confirmReveal(inc, cred, refresh) {
     okLabel: 'Reveal once',
     onConfirm: async (reason, close) => {
       const q = new URLSearchParams({ kind: cred.kind });
-      const res = await api(`/v1/incidents/${enc(inc.id)}/credentials/${enc(cred.upn)}/reveal?${q}`, { method: 'POST' });
+      const path = `/v1/incidents/${enc(inc.id)}/credentials/${enc(cred.upn)}/reveal?${q}`;
+      // A TAP is issued by its first reveal: 202 while Graph issues it, then the TAP (a minute at most).
+      let res = await api(path, { method: 'POST' });
+      for (let tries = 0; res && res.status === 'tap_issuing' && tries < 60; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        res = await api(path, { method: 'POST' });
+      }
+      if (!res || typeof res.value !== 'string') throw new ApiError(504, { detail: 'The TAP is still being issued; try again in a moment.' });
       close();
       showSecret(res.upn, res.kind, res.value);
       refresh();

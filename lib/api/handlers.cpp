@@ -592,8 +592,8 @@ response handle_override_guard(api_state& st, const request& req, const caller& 
 }
 
 // Issue (or re-issue) a Temporary Access Pass now: {"lifetime_minutes": N (10 to 43200; the
-// tenant's TAP policy has the last word), "reason": "..."}. The step runs at once; reveal it
-// when it has succeeded.
+// tenant's TAP policy has the last word; default 60), "reason": "..."}.
+// The step runs at once; reveal it when it has succeeded.
 response handle_issue_tap(api_state& st, const request& req, const caller& who, const path_params& p) {
     const std::string& id = p.at(0);
     const std::string upn = lower(p.at(1));
@@ -603,7 +603,7 @@ response handle_issue_tap(api_state& st, const request& req, const caller& who, 
     if (auto* bad = std::get_if<response>(&reason)) return std::move(*bad);
     std::vector<incident::field_error> errors;
     if (!incident::is_valid_upn(upn)) errors.push_back({"upn", "must be a UPN"});
-    int lifetime = 60;
+    std::optional<int> lifetime;
     if (const auto it = body.find("lifetime_minutes"); it != body.end()) {
         if (!it->is_number_integer() || it->get<std::int64_t>() < 10 || it->get<std::int64_t>() > 43200)
             errors.push_back({"lifetime_minutes", "must be an integer from 10 to 43200"});
@@ -619,44 +619,106 @@ response handle_issue_tap(api_state& st, const request& req, const caller& who, 
             "time, and not in a cancelled incident.");
     if (result != engine::action_result::done) return action_outcome(st, result, id, "issuing a TAP");
     st.wake_streams(id);
-    return json_response(
-        202, {{"id", id}, {"status", "tap_requested"}, {"upn", upn}, {"step", seq}, {"lifetime_minutes", lifetime}});
+    json out = {{"id", id}, {"status", "tap_requested"}, {"upn", upn}, {"step", seq}};
+    if (lifetime) out["lifetime_minutes"] = *lifetime;
+    return json_response(202, std::move(out));
 }
 
+namespace {
+
+// 202: the TAP is being issued; reveal again after Retry-After.
+response tap_issuing(const std::string& upn, int step) {
+    auto r = json_response(202, {{"upn", upn}, {"kind", "tap"}, {"status", "tap_issuing"}, {"step", step}});
+    r.header("Retry-After", "1");
+    return r;
+}
+
+// A TAP is issued when it is revealed (DOMAIN.md): none issued yet (or the last attempt failed
+// and an operator has not re-issued), so issue one now. Not before the account's method cleanup
+// has finished: the cleanup would remove it.
+response issue_at_reveal(api_state& st, const caller& who, const std::string& id, const std::string& upn,
+                         const std::vector<store::step_record>& steps, std::optional<int> lifetime) {
+    const store::step_record* last = nullptr;
+    for (const auto& s : steps)
+        if (s.kind == incident::step_kind::issue_tap && s.target == upn) last = &s;
+    if (last && last->status == store::step_status::failed)
+        return problem(409, "tap-issue-failed", "Conflict",
+                       "Issuing the Temporary Access Pass for " + upn + " failed (step " + std::to_string(last->seq) +
+                           "): " + last->error + ". Issue a fresh one with POST /v1/incidents/" + id + "/credentials/" +
+                           upn + "/tap {\"reason\": \"...\"}, then reveal it.");
+    for (const auto& s : steps)
+        if (s.kind == incident::step_kind::cleanup_methods && s.target == upn &&
+            (s.status == store::step_status::pending || s.status == store::step_status::running))
+            return problem(409, "methods-cleanup-pending", "Conflict",
+                           "The authentication-method cleanup of " + upn + " (step " + std::to_string(s.seq) +
+                               ") has not finished: a TAP issued now would be removed by it. Reveal again once it "
+                               "has.");
+    int seq = 0;
+    const auto result = st.ctx.engine.issue_tap(id, upn, lifetime, who.name, "issued at reveal", &seq);
+    if (result == engine::action_result::conflict)
+        return conflict(
+            "A TAP is issued once the account has resolved and the block is on, and not in a cancelled incident.");
+    if (result != engine::action_result::done) return action_outcome(st, result, id, "issuing a TAP");
+    st.wake_streams(id);
+    return tap_issuing(upn, seq);
+}
+
+}  // namespace
+
 // ?kind=tap|password picks one when an account holds both (privileged accounts get a password
-// and a TAP to register a new method); without it, the TAP.
+// and a TAP to register a new method); without it, the TAP for an account that gets one.
+// A TAP is issued at its first reveal: that reveal answers 202 (Retry-After) while it is being
+// issued, and the next one reveals it. ?lifetime_minutes=N sets that TAP's lifetime.
 response handle_reveal(api_state& st, const request& req, const caller& who, const path_params& p) {
     const std::string& id = p.at(0);
     const std::string upn = lower(p.at(1));
-    auto errors = unknown_query(req, {"kind"});
+    auto errors = unknown_query(req, {"kind", "lifetime_minutes"});
     const std::string* wanted = query(req, "kind");
     if (wanted && *wanted != "tap" && *wanted != "password") errors.push_back({"kind", "must be tap or password"});
     if (!incident::is_valid_upn(upn)) errors.push_back({"upn", "must be a UPN"});
-    if (!errors.empty()) return bad_request("The request has invalid parameters.", errors);
-    if (!st.ctx.db.get_incident(id)) return not_found("No such incident.");
-    std::string kind;
-    for (const auto& name : st.ctx.db.secret_names(id)) {
-        if (wanted) {
-            if (name == *wanted + ":" + upn) kind = *wanted;
-        } else if (name == "tap:" + upn) {
-            kind = "tap";
-        } else if (name == "password:" + upn && kind.empty()) {
-            kind = "password";
-        }
+    std::optional<int> lifetime;
+    if (const auto* l = query(req, "lifetime_minutes")) {
+        const auto v = parse_int(*l);
+        if (!v || *v < 10 || *v > 43200)
+            errors.push_back({"lifetime_minutes", "must be an integer from 10 to 43200"});
+        else
+            lifetime = static_cast<int>(*v);
     }
-    if (kind.empty()) return not_found("No temporary credential for this account.");
+    if (!errors.empty()) return bad_request("The request has invalid parameters.", errors);
     const auto rec = st.ctx.db.get_incident(id);
+    if (!rec) return not_found("No such incident.");
+    const auto steps = st.ctx.db.steps(id);
+    bool tap_held = false, password_held = false;
+    for (const auto& name : st.ctx.db.secret_names(id)) {
+        tap_held = tap_held || name == "tap:" + upn;
+        password_held = password_held || name == "password:" + upn;
+    }
+    bool tap_in_flight = false;
+    int tap_step = 0;
+    for (const auto& s : steps)
+        if (s.kind == incident::step_kind::issue_tap && s.target == upn &&
+            (s.status == store::step_status::pending || s.status == store::step_status::running)) {
+            tap_in_flight = true;
+            tap_step = s.seq;
+        }
+    std::string kind = wanted                                                              ? *wanted
+                       : (tap_held || tap_in_flight || report::gets_tap(*rec, steps, upn)) ? "tap"
+                       : password_held                                                     ? "password"
+                                                                                           : "";
+    if (kind.empty()) return not_found("No temporary credential for this account.");
     // In TAP mode the passwords were reset to cut the attacker's, never to be phoned: the user
     // signs in with the TAP and sets their own.
-    if (kind == "password" && rec && rec->plan.value("delivery", "password") == "tap")
+    if (kind == "password" && rec->plan.value("delivery", "password") == "tap")
         return problem(409, "tap-mode", "Conflict",
                        "This incident delivers Temporary Access Passes: passwords were reset to unique random values "
-                       "but are never revealed. Reveal the account's TAP (or issue one: POST /v1/incidents/" +
-                           id + "/credentials/" + upn + "/tap).");
+                       "but are never revealed. Reveal the account's TAP (it is issued when revealed).");
+    if (kind == "password" && !password_held) return not_found("No temporary password for this account.");
     if (kind == "tap") {
+        if (tap_in_flight) return tap_issuing(upn, tap_step);
+        if (!tap_held) return issue_at_reveal(st, who, id, upn, steps, lifetime);
         // A TAP that has expired is useless to the user: say so, and how to get a fresh one.
         std::optional<time_point> expires;
-        for (const auto& s : st.ctx.db.steps(id))
+        for (const auto& s : steps)
             if (s.kind == incident::step_kind::issue_tap && s.target == upn &&
                 s.status == store::step_status::succeeded && s.result.is_object())
                 if (auto at = parse_rfc3339(s.result.value("tap_issued_at", "")))

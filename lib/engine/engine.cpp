@@ -919,8 +919,9 @@ action_result engine::override_guard(const std::string& incident_id, const std::
     return action_result::done;
 }
 
-action_result engine::issue_tap(const std::string& incident_id, const std::string& upn, int lifetime_minutes,
-                                const std::string& who, const std::string& reason, int* seq) {
+action_result engine::issue_tap(const std::string& incident_id, const std::string& upn,
+                                std::optional<int> lifetime_minutes, const std::string& who, const std::string& reason,
+                                int* seq) {
     auto rec = impl_->db.get_incident(incident_id);
     if (!rec) return action_result::not_found;
     if (!rec->contained_at || rec->status == incident_status::cancelled) return action_result::conflict;
@@ -931,7 +932,7 @@ action_result engine::issue_tap(const std::string& incident_id, const std::strin
     if (!known) return action_result::conflict;
     for (const auto& s : impl_->db.steps(incident_id))
         if (s.kind == step_kind::issue_tap && s.target == upn &&
-            (s.status == step_status::pending || s.status == step_status::running) && s.attempt > 0)
+            (s.status == step_status::pending || s.status == step_status::running))
             return action_result::conflict;
     incident::planned_step tap;
     tap.seq = 1;
@@ -939,7 +940,8 @@ action_result engine::issue_tap(const std::string& incident_id, const std::strin
     tap.step_phase = phase::methods;
     tap.kind = step_kind::issue_tap;
     tap.target = upn;
-    tap.params = {{"lifetime_minutes", lifetime_minutes}, {"issued_on_request", true}};
+    tap.params = {{"issued_on_request", true}};
+    if (lifetime_minutes) tap.params["lifetime_minutes"] = *lifetime_minutes;
     std::vector<int> seqs;
     impl_->db.atomically([&] {
         // A batch of its own (negative: one step an operator asked for), so it waits for nothing.
@@ -947,7 +949,10 @@ action_result engine::issue_tap(const std::string& incident_id, const std::strin
         tap.params["batch"] = -next;
         seqs = impl_->db.append_steps(
             incident_id, {tap}, "tap_requested",
-            {{"by", who}, {"reason", reason}, {"upn", upn}, {"lifetime_minutes", lifetime_minutes}});
+            {{"by", who},
+             {"reason", reason},
+             {"upn", upn},
+             {"lifetime_minutes", lifetime_minutes ? nlohmann::json(*lifetime_minutes) : nlohmann::json()}});
         if (rec->status == incident_status::contained)
             impl_->db.set_incident_state(incident_id, incident_status::running, phase::methods, rec->attention);
     });

@@ -118,10 +118,11 @@ public:
     // Conflict when already overridden or cancelled.
     action_result override_guard(const std::string& incident_id, const std::string& who, const std::string& reason);
     // Issues a Temporary Access Pass for one account of the incident now (an operator's
-    // re-issue, or the first one at reveal time), valid lifetime_minutes (the tenant's TAP policy
-    // decides what Graph accepts): an issue_tap step of its own, run at once. Conflict for an
-    // account not in the incident, before the block, or when a TAP is already being issued.
-    action_result issue_tap(const std::string& incident_id, const std::string& upn, int lifetime_minutes,
+    // re-issue, or the first one at reveal time), valid lifetime_minutes (nullopt: the runners'
+    // default, 60; the tenant's TAP policy decides what Graph accepts): an issue_tap step of its
+    // own, run at once. Conflict for an account not in the incident, before the block, or when a
+    // TAP is already being issued.
+    action_result issue_tap(const std::string& incident_id, const std::string& upn, std::optional<int> lifetime_minutes,
                             const std::string& who, const std::string& reason, int* seq = nullptr);
     // Appends a verification check due at `at` (now for "re-verify now"; a confirmation check
     // for the verification runner's follow-up) and schedules it. Conflict before the block, or

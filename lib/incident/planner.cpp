@@ -225,18 +225,19 @@ plan_result make_plan(const incident_request& request, const tenant_settings& te
         }
     }
 
+    // Method cleanup. No TAP is issued here: it is issued at reveal, after this cleanup (which
+    // would remove it) and when the user can use it.
     if (!p.accounts.empty()) {
         ++stage;
         for (std::size_t i = 0; i < p.accounts.size(); ++i) {
-            const auto& a = p.accounts[i];
+            auto& a = p.accounts[i];
             const auto& known = request.accounts[i].known_methods;
             const bool complete = a.cleanup == method_cleanup::complete;
-            const int cleanup = b.add(phase::methods, stage, step_kind::cleanup_methods, a.upn,
-                                      {{"mode", complete ? "complete" : "targeted"}, {"known_methods", known}});
+            b.add(phase::methods, stage, step_kind::cleanup_methods, a.upn,
+                  {{"mode", complete ? "complete" : "targeted"}, {"known_methods", known}});
             auto f = facts.find(a.upn);
             const bool passwordless = f != facts.end() && f->second.passwordless;
-            if (complete || p.delivery == credential_delivery::tap || passwordless)
-                b.add(phase::methods, stage, step_kind::issue_tap, a.upn, nlohmann::json::object(), cleanup);
+            a.tap = complete || p.delivery == credential_delivery::tap || passwordless;
         }
     }
 
@@ -272,7 +273,8 @@ nlohmann::json to_json(const plan& p) {
                             {"tier", to_string(a.assigned_tier)},
                             {"tier_reason", a.tier_reason},
                             {"method_cleanup", to_string(a.cleanup)},
-                            {"synced", a.synced}});
+                            {"synced", a.synced},
+                            {"tap", a.tap}});
     nlohmann::json steps = nlohmann::json::array();
     for (const auto& s : p.steps) {
         nlohmann::json j = {{"seq", s.seq},       {"phase", to_string(s.step_phase)},

@@ -49,6 +49,10 @@ struct planned_account {
     std::string tier_reason;  // "declared by the SOC", "holds Exchange Administrator", "configured break-glass account"
     method_cleanup cleanup = method_cleanup::targeted;  // resolved: complete or targeted
     bool synced = false;
+    // Gets a Temporary Access Pass (complete cleanup, TAP delivery, passwordless): issued when an
+    // operator reveals it (or re-issues it), not at containment, so it is fresh when the user has
+    // it (DOMAIN.md, "Temporary Access Pass workflow").
+    bool tap = false;
 };
 
 // One idempotent unit of work. Steps run by stage: a step may start once every step of a lower

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "core/text.hpp"
 #include "core/time.hpp"
 #include "report/detail.hpp"
 #include "report/report.hpp"
@@ -27,12 +28,6 @@ json string_array(const json& j, const char* key) {
     if (j.is_object() && j.contains(key) && j[key].is_array())
         for (const auto& x : j[key])
             if (x.is_string()) out.push_back(x);
-    return out;
-}
-
-std::string join(const std::vector<std::string>& items, const std::string& sep = ", ") {
-    std::string out;
-    for (const auto& x : items) out += (out.empty() ? "" : sep) + x;
     return out;
 }
 
@@ -312,6 +307,7 @@ json accounts(const facts& f) {
                        {"synced", a.synced},
                        {"method_cleanup",
                         planned != f.planned_account.end() ? planned->second.value("method_cleanup", json()) : json()},
+                       {"tap", gets_tap(f.s.incident, f.s.steps, a.upn)},
                        {"revoked_at", time_or_null(a.revoked_at)},
                        {"password_reset_at", time_or_null(a.password_reset_at)},
                        {"tap_issued_at", time_or_null(a.tap_issued_at)},
@@ -474,23 +470,31 @@ json recommendations(const facts& f) {
             synced);
 
     // In TAP mode the passwords were reset to cut the attacker's and are never phoned: the users
-    // sign in with their TAP and set their own.
+    // sign in with their TAP and set their own. A TAP is issued when it is revealed, so the
+    // accounts owed one are the plan's (and any re-issued) whose TAP nobody has revealed yet.
     const bool tap_mode = f.s.incident.plan.is_object() && f.s.incident.plan.value("delivery", "password") == "tap";
-    std::vector<std::string> passwords, taps;
+    std::set<std::string> owed_tap;
+    for (const auto& a : f.s.accounts)
+        if (gets_tap(f.s.incident, f.s.steps, a.upn)) owed_tap.insert(a.upn);
+    std::vector<std::string> passwords;
     for (const auto& [name, c] : f.credentials) {
-        if (c.revealed()) continue;
-        if (c.type == "tap")
-            taps.push_back(c.upn);
-        else if (!tap_mode)
+        if (c.type == "tap") {
+            if (c.revealed())
+                owed_tap.erase(c.upn);
+            else
+                owed_tap.insert(c.upn);
+        } else if (!c.revealed() && !tap_mode) {
             passwords.push_back(c.upn);
+        }
     }
+    const std::vector<std::string> taps(owed_tap.begin(), owed_tap.end());
     if (!taps.empty())
         add("deliver_taps",
             "Hand the Temporary Access Passes to " + join(taps) +
-                " out of band (phone or in person, never email or chat): reveal each once through the API. A TAP "
-                "expires after the lifetime chosen when it was issued (within the tenant's TAP policy): if it has, "
-                "issue a fresh one (POST .../credentials/{upn}/tap) and reveal that; supervise the registration of a "
-                "phishing-resistant method." +
+                " out of band (phone or in person, never email or chat): reveal each through the API while the user "
+                "is on the line; it is issued then, for the lifetime chosen (within the tenant's TAP policy), and "
+                "shown once. If one expires before it is used, issue a fresh one (POST .../credentials/{upn}/tap) and "
+                "reveal that; supervise the registration of a phishing-resistant method." +
                 (tap_mode ? std::string(" Their passwords were reset to random values that nobody is given: they "
                                         "set their own after signing in with the TAP.")
                           : std::string()),

@@ -32,6 +32,12 @@ std::optional<snapshot> load_snapshot(store::store& db, const std::string& incid
 // without the events and the evidence (hundreds of kilobytes of JSON per incident).
 std::optional<snapshot> load_view_snapshot(store::store& db, const std::string& incident_id);
 
+// Whether the account gets a Temporary Access Pass, issued at its first reveal (DOMAIN.md): the
+// plan says so (complete cleanup, TAP delivery, passwordless); an account added later is not in
+// the plan's list, so the delivery and its cleanup mode decide.
+bool gets_tap(const store::incident_record& incident, const std::vector<store::step_record>& steps,
+              const std::string& upn);
+
 // The GET /v1/incidents/{id} document: id, tenant, external_ref, status, phase, created_at,
 // contained_at, accounts, steps, verification, attention (API.md "Read incidents").
 nlohmann::json incident_view(const snapshot& s);
@@ -54,7 +60,7 @@ nlohmann::json event_view(const store::event_record& e);
 //   needs_human      [{source: failed_step | diagnosis | attention | approval, step, text}], no
 //                    duplicates: the engine's attention lines are attributed to their step
 //   recommendations  [{id, text, subjects?}] derived from the facts; the block's release is last
-//   accounts         [{upn, object_id, tier, tier_reason, synced, method_cleanup, revoked_at,
+//   accounts         [{upn, object_id, tier, tier_reason, synced, method_cleanup, tap, revoked_at,
 //                    password_reset_at, tap_issued_at, methods_removed, methods_kept,
 //                    inbox_rules_removed, credentials: [{name, type, state: sealed | revealed,
 //                    sealed_at, revealed_at, revealed_by}], outcome: done | in_progress | failed,

@@ -195,6 +195,20 @@ json incident_header(const store::incident_record& r) {
 }
 }  // namespace
 
+bool gets_tap(const store::incident_record& incident, const std::vector<store::step_record>& steps,
+              const std::string& upn) {
+    if (incident.plan.is_object()) {
+        for (const auto& a : incident.plan.value("accounts", json::array()))
+            if (a.is_object() && a.value("upn", "") == upn) return a.value("tap", false);
+        if (incident.plan.value("delivery", "password") == "tap") return true;
+    }
+    for (const auto& s : steps)
+        if (s.kind == incident::step_kind::cleanup_methods && s.target == upn && s.params.is_object() &&
+            s.params.value("mode", "") == "complete")
+            return true;
+    return false;
+}
+
 json incident_view(const snapshot& s) {
     const auto& r = s.incident;
     json accounts = json::array();
@@ -204,6 +218,7 @@ json incident_view(const snapshot& s) {
                             {"tier", incident::to_string(a.assigned_tier)},
                             {"tier_reason", a.tier_reason},
                             {"synced", a.synced},
+                            {"tap", gets_tap(r, s.steps, a.upn)},
                             {"revoked_at", detail::time_or_null(a.revoked_at)},
                             {"password_reset_at", detail::time_or_null(a.password_reset_at)},
                             {"methods_removed", a.methods_removed},

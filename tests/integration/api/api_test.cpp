@@ -682,7 +682,10 @@ TEST_F(ApiTest, reverify_runs_a_check_now_and_override_guard_is_audited_once) {
     EXPECT_EQ(overridden, 1);
 }
 
-TEST_F(ApiTest, in_tap_mode_an_expired_tap_is_refused_a_fresh_one_revealed_and_passwords_never) {
+// DOMAIN.md's TAP workflow: no TAP at containment; the first reveal issues it (202, then the
+// TAP), so one revealed at +70 is fresh; passwords of TAP mode are never revealed; a re-issued
+// TAP left to expire is refused with the way to a fresh one.
+TEST_F(ApiTest, in_tap_mode_the_tap_is_issued_at_reveal_and_passwords_never) {
     on_io([&] {
         *h.runners.behaviour = [healthy = healthy_tenant()](const engine::step_context& ctx) {
             if (ctx.step.kind == incident::step_kind::reset_password)
@@ -699,31 +702,49 @@ TEST_F(ApiTest, in_tap_mode_an_expired_tap_is_refused_a_fresh_one_revealed_and_p
     body["options"] = {{"credential_delivery", "tap"}};
     const auto id = submit(body);
     ASSERT_TRUE(drive_to(id, store::incident_status::contained));
+    on_io([&] {
+        for (const auto& name : h.db->secret_names(id))
+            EXPECT_NE(name.rfind("tap:", 0), 0u) << "a TAP was issued at containment: " << name;
+    });
     const auto contained_at = on_io([&] { return *h.db->get_incident(id)->contained_at; });
     on_io([&] { h.clock.set(contained_at + minutes(70)); });
     api_client c(port);
     const std::string base = "/v1/incidents/" + id + "/credentials/finance.director%40contoso.com/";
+
+    EXPECT_EQ(c.post(base + "reveal?lifetime_minutes=5", operator_token).status, 400);
+    const auto issuing = c.post(base + "reveal", operator_token);
+    ASSERT_EQ(issuing.status, 202) << issuing.body;
+    EXPECT_EQ(issuing.header("retry-after"), "1");
+    EXPECT_EQ(issuing.json().value("status", ""), "tap_issuing");
+    const int seq = issuing.json().value("step", 0);
+    EXPECT_EQ(c.post(base + "reveal", operator_token).status, 202) << "still issuing: the same step, not a second";
+    ASSERT_TRUE(drive_until(
+        id, [&](store::incident_status) { return h.db->step(id, seq)->status == store::step_status::succeeded; }));
+    EXPECT_EQ(calls_at(seq), contained_at + minutes(70)) << "issued when revealed";
+    const auto tap = c.post(base + "reveal", operator_token);
+    ASSERT_EQ(tap.status, 200) << tap.body;
+    EXPECT_EQ(tap.json().value("value", ""), "TAP-" + std::to_string(seq)) << "valid at +70: issued at +70";
+    EXPECT_EQ(c.post(base + "reveal", operator_token).status, 410) << "once";
+
+    const auto password = c.post(base + "reveal?kind=password", operator_token);
+    EXPECT_EQ(password.status, 409) << password.body;
+    EXPECT_EQ(password.body.find("PW-"), std::string::npos);
+
+    // A re-issue nobody reveals in time expires: refused, with the way to a fresh one.
+    EXPECT_EQ(c.post(base + "tap", operator_token, {{"lifetime_minutes", 120}}).status, 400) << "a reason is required";
+    EXPECT_EQ(c.post(base + "tap", operator_token, {{"lifetime_minutes", 5}, {"reason", "r"}}).status, 400);
+    const auto issued =
+        c.post(base + "tap", operator_token, {{"lifetime_minutes", 120}, {"reason", "user lost the first one"}});
+    ASSERT_EQ(issued.status, 202) << issued.body;
+    const int again = issued.json().value("step", 0);
+    ASSERT_TRUE(drive_until(
+        id, [&](store::incident_status) { return h.db->step(id, again)->status == store::step_status::succeeded; }));
+    on_io([&] { h.clock.set(contained_at + minutes(70 + 121)); });
     const auto expired = c.post(base + "reveal", operator_token);
     EXPECT_EQ(expired.status, 410) << expired.body;
     EXPECT_NE(expired.body.find("expired"), std::string::npos) << expired.body;
     EXPECT_NE(expired.body.find("/tap"), std::string::npos) << "offers a re-issue: " << expired.body;
     EXPECT_EQ(expired.body.find("TAP-"), std::string::npos);
-    const auto password = c.post(base + "reveal?kind=password", operator_token);
-    EXPECT_EQ(password.status, 409) << password.body;
-    EXPECT_EQ(password.body.find("PW-"), std::string::npos);
-
-    EXPECT_EQ(c.post(base + "tap", operator_token, {{"lifetime_minutes", 120}}).status, 400) << "a reason is required";
-    EXPECT_EQ(c.post(base + "tap", operator_token, {{"lifetime_minutes", 5}, {"reason", "r"}}).status, 400);
-    const auto issued =
-        c.post(base + "tap", operator_token, {{"lifetime_minutes", 120}, {"reason", "user on the phone"}});
-    ASSERT_EQ(issued.status, 202) << issued.body;
-    const int seq = issued.json().value("step", 0);
-    ASSERT_TRUE(drive_until(
-        id, [&](store::incident_status) { return h.db->step(id, seq)->status == store::step_status::succeeded; }));
-    EXPECT_EQ(calls_at(seq), contained_at + minutes(70)) << "issued at once, when asked";
-    const auto fresh = c.post(base + "reveal", operator_token);
-    ASSERT_EQ(fresh.status, 200) << fresh.body;
-    EXPECT_EQ(fresh.json().value("value", ""), "TAP-" + std::to_string(seq));
     EXPECT_TRUE(drive_to(id, store::incident_status::contained));
 }
 

@@ -85,8 +85,9 @@ TEST_F(Containment, the_walkthrough_ends_contained_with_every_promise_kept) {
         if (auto p = t.db->peek_secret(id, "password:" + upn)) passwords.insert(*p);
     EXPECT_EQ(passwords.size(), 4u);
 
-    // Methods: the finance director (privileged) lost everything and got a TAP; the attacker's
-    // software token on the procurement manager is gone and the user's own phone kept.
+    // Methods: the finance director (privileged) lost everything (the TAP comes when an operator
+    // reveals it, not at containment); the attacker's software token on the procurement manager
+    // is gone and the user's own phone kept.
     auto methods_of = [&](const std::string& upn) {
         std::vector<std::string> ids;
         const auto* user = find_by(state["users"], "userPrincipalName", upn);
@@ -98,12 +99,7 @@ TEST_F(Containment, the_walkthrough_ends_contained_with_every_promise_kept) {
     // (The password method is not a registration: Graph never deletes it.)
     const auto director = methods_of("finance.director@contoso.com");
     for (const auto& m : director)
-        if (m.find("passwordAuthenticationMethod") == std::string::npos) {
-            EXPECT_NE(m.find("temporaryAccessPass"), std::string::npos) << "left on the privileged account: " << m;
-        }
-    EXPECT_EQ(std::count_if(director.begin(), director.end(),
-                            [](const std::string& m) { return m.find("temporaryAccessPass") != std::string::npos; }),
-              1);
+        EXPECT_NE(m.find("passwordAuthenticationMethod"), std::string::npos) << "left on the privileged account: " << m;
     const auto procurement = methods_of("procurement.mgr@contoso.com");
     EXPECT_EQ(std::count_if(procurement.begin(), procurement.end(),
                             [](const std::string& m) { return m.find("softwareOath") != std::string::npos; }),
@@ -111,7 +107,7 @@ TEST_F(Containment, the_walkthrough_ends_contained_with_every_promise_kept) {
     EXPECT_EQ(std::count_if(procurement.begin(), procurement.end(),
                             [](const std::string& m) { return m.find("phone") != std::string::npos; }),
               1);
-    EXPECT_TRUE(t.db->peek_secret(id, "tap:finance.director@contoso.com"));
+    EXPECT_FALSE(t.db->peek_secret(id, "tap:finance.director@contoso.com")) << "issued at reveal";
 
     // The app: no secret or certificate left on the application or its service principal, the
     // service principal disabled.

@@ -288,6 +288,10 @@ TEST_F(notifier_test, NoPlantedSecretReachesAnyPayload) {
     open();
     const std::string id = h.submit(walkthrough_with_deletion());
     ASSERT_TRUE(h.drive());
+    // A TAP is issued when an operator reveals it.
+    ASSERT_EQ(h.eng->issue_tap(id, "finance.director@contoso.com", std::nullopt, "ir-lead", "issued at reveal"),
+              engine::action_result::done);
+    ASSERT_TRUE(h.drive());
     ASSERT_EQ(h.eng->release(id, "ir-lead").result, engine::action_result::done);
     ASSERT_TRUE(h.drive());
     flush();

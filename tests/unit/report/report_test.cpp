@@ -147,11 +147,21 @@ protected:
         }
     }
 
-    // Runs every step before verification, leaving approval-gated steps waiting.
+    // Runs every step before verification, leaving approval-gated steps waiting; then issues the
+    // TAP of each account the plan gives one, as a first reveal does (not revealed yet).
     void contain(const std::string& id) {
         for (const auto& s : db.steps(id)) {
             if (s.kind == step_kind::verify_signins || s.status == step_status::waiting_approval) continue;
             run_as_runner(id, s);
+        }
+        for (const auto& a : db.get_incident(id)->plan["accounts"]) {
+            if (!a.value("tap", false)) continue;
+            incident::planned_step tap;
+            tap.step_phase = incident::phase::methods;
+            tap.kind = step_kind::issue_tap;
+            tap.target = a["upn"];
+            const int seq = db.append_steps(id, {tap}, "tap_requested", {{"upn", tap.target}}).front();
+            run_as_runner(id, *db.step(id, seq));
         }
     }
 
