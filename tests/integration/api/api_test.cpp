@@ -717,7 +717,6 @@ TEST_F(ApiTest, in_tap_mode_the_tap_is_issued_at_reveal_and_passwords_never) {
     EXPECT_EQ(issuing.header("retry-after"), "1");
     EXPECT_EQ(issuing.json().value("status", ""), "tap_issuing");
     const int seq = issuing.json().value("step", 0);
-    EXPECT_EQ(c.post(base + "reveal", operator_token).status, 202) << "still issuing: the same step, not a second";
     ASSERT_TRUE(drive_until(
         id, [&](store::incident_status) { return h.db->step(id, seq)->status == store::step_status::succeeded; }));
     EXPECT_EQ(calls_at(seq), contained_at + minutes(70)) << "issued when revealed";

@@ -67,9 +67,14 @@ TEST(WaysForward, an_unknown_upn_among_five_leaves_four_contained_and_one_attent
     const auto rec = t.db->get_incident(id);
     EXPECT_EQ(rec->status, incident_status::needs_attention);
     EXPECT_EQ(rec->current_phase, incident::phase::resolve) << "where the failure stands";
-    ASSERT_EQ(rec->attention.size(), 1u) << joined(rec->attention);
-    EXPECT_NE(rec->attention[0].find("no.such.person@contoso.com did not resolve"), std::string::npos)
-        << rec->attention[0];
+    // One item for the failure; the others are the methods the targeted cleanups kept, to confirm
+    // with their users.
+    std::vector<std::string> failures;
+    for (const auto& item : rec->attention)
+        if (item.find("confirm with the user that it is theirs") == std::string::npos) failures.push_back(item);
+    ASSERT_EQ(failures.size(), 1u) << joined(rec->attention);
+    EXPECT_NE(failures[0].find("no.such.person@contoso.com did not resolve"), std::string::npos) << failures[0];
+    EXPECT_EQ(rec->attention[0], failures[0]) << "failures come first";
     EXPECT_TRUE(check_invariants(*t.db, id).empty()) << ::testing::PrintToString(check_invariants(*t.db, id));
 
     const auto policy = emergency_policy(t.simulator->state());

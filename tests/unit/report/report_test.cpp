@@ -154,7 +154,8 @@ protected:
             if (s.kind == step_kind::verify_signins || s.status == step_status::waiting_approval) continue;
             run_as_runner(id, s);
         }
-        for (const auto& a : db.get_incident(id)->plan["accounts"]) {
+        const auto planned = db.get_incident(id)->plan;
+        for (const auto& a : planned["accounts"]) {
             if (!a.value("tap", false)) continue;
             incident::planned_step tap;
             tap.step_phase = incident::phase::methods;
