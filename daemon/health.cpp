@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <sstream>
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "core/crypto.hpp"
 #include "core/text.hpp"
 #include "core/time.hpp"
@@ -324,9 +328,20 @@ boost::asio::awaitable<tenant_check> check_tenant(graph::client& graph, credenti
     apply(directory_role_finding(co_await graph::list_service_principal_directory_roles(graph, tenant.client_id)));
     apply(credential_finding(co_await graph::find_application(graph, tenant.client_id), own, clock.now()));
     // A Conditional Access read (paced at 1 request/s with the block): only when there is
-    // something to read.
-    if (!tenant.settings.ir_named_locations.empty())
-        apply(named_locations_finding(co_await graph::list_named_locations(graph), tenant.settings.ir_named_locations));
+    // something to read. Another client of the tenant (a second daemon, --check-tenant, the
+    // portal) shares that limit, so a 429 is waited out once (Retry-After, else 2 s).
+    if (!tenant.settings.ir_named_locations.empty()) {
+        auto locations = co_await graph::list_named_locations(graph);
+        if (locations.call.status == 429) {
+            const duration wait = std::clamp<duration>(
+                parse_retry_after(locations.call.retry_after.value_or(""), clock.now()).value_or(seconds(2)),
+                seconds(1), seconds(30));
+            boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, wait);
+            co_await timer.async_wait(boost::asio::use_awaitable);
+            locations = co_await graph::list_named_locations(graph);
+        }
+        apply(named_locations_finding(locations, tenant.settings.ir_named_locations));
+    }
     c.healthy = c.gaps.empty();
     co_return c;
 }

@@ -701,10 +701,8 @@ response handle_reveal(api_state& st, const request& req, const caller& who, con
             tap_in_flight = true;
             tap_step = s.seq;
         }
-    std::string kind = wanted                                                              ? *wanted
-                       : (tap_held || tap_in_flight || report::gets_tap(*rec, steps, upn)) ? "tap"
-                       : password_held                                                     ? "password"
-                                                                                           : "";
+    const bool tap_account = tap_held || tap_in_flight || report::gets_tap(*rec, steps, upn);
+    const std::string kind = wanted ? *wanted : tap_account ? "tap" : password_held ? "password" : "";
     if (kind.empty()) return not_found("No temporary credential for this account.");
     // In TAP mode the passwords were reset to cut the attacker's, never to be phoned: the user
     // signs in with the TAP and sets their own.
@@ -714,6 +712,11 @@ response handle_reveal(api_state& st, const request& req, const caller& who, con
                        "but are never revealed. Reveal the account's TAP (it is issued when revealed).");
     if (kind == "password" && !password_held) return not_found("No temporary password for this account.");
     if (kind == "tap") {
+        if (!tap_account)
+            return not_found(
+                "No Temporary Access Pass for this account: it gets a temporary password. To give it a "
+                "TAP as well, POST /v1/incidents/" +
+                id + "/credentials/" + upn + "/tap.");
         if (tap_in_flight) return tap_issuing(upn, tap_step);
         if (!tap_held) return issue_at_reveal(st, who, id, upn, steps, lifetime);
         // A TAP that has expired is useless to the user: say so, and how to get a fresh one.
