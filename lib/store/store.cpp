@@ -282,7 +282,10 @@ void store::for_each_scheduled(const std::optional<std::string>& incident_id,
         "coalesce(json_extract(s.params_json, '$.batch'), 0), coalesce(s.error, ''), "
         "CASE WHEN s.kind = 'verify_signins' AND s.status = 'succeeded' THEN json_extract(s.result_json, '$.verdict') "
         "END, "
-        "CASE WHEN s.status = 'succeeded' THEN coalesce(json_extract(s.result_json, '$.attention'), "
+        // A succeeded step's attention items: only the kinds whose results carry them are
+        // parsed (parsing every result cost 1 s in the resume of 10,000 incidents).
+        "CASE WHEN s.status = 'succeeded' AND s.kind IN ('verify_signins', 'cleanup_methods') THEN "
+        "coalesce(json_extract(s.result_json, '$.attention'), "
         "CASE WHEN s.kind = 'verify_signins' THEN json_extract(s.result_json, '$.diagnosis') END) END "
         "FROM steps s JOIN incidents i ON i.id = s.incident_id "
         "WHERE (i.status NOT IN ('contained', 'cancelled') OR " RELEASING
