@@ -4,15 +4,21 @@
 // (extra arguments: faults, seed, --crash-points), the daemon's configuration as JSON the test may
 // edit before start_daemon() (extra environment: the storage fault shim, libfaketime), a REST
 // client on the port the daemon reports, the simulator's journal and control endpoints, and the
-// checks a run ends with (I1, I2/I4 from the database, I5 from the journal).
+// checks a run ends with (I1, I2/I4 from the database, I5 from the journal). Or containd with its
+// built-in simulated tenant on a scaled clock (prepare_builtin_simulator(), then
+// start_builtin_simulator()), the same control endpoints on the URL its ready line gives.
 // Needs CONTAIND_SOURCE_DIR, CONTAIND_EXE, CONTAIND_SIM_EXE and CONTAIND_FAULT_SHIM
 // (tests/system.cmake gives them to every system test).
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -27,6 +33,7 @@
 #include "core/clock.hpp"
 #include "core/crypto.hpp"
 #include "core/ids.hpp"
+#include "core/time.hpp"
 #include "store/store.hpp"
 #include "store/vault.hpp"
 #include "support/api_client.hpp"
@@ -55,6 +62,68 @@ inline nlohmann::json seeds_incident(const std::string& external_ref) {
     nlohmann::json j = nlohmann::json::parse(in);
     j["external_ref"] = external_ref;
     return j;
+}
+
+// The walkthrough's incident as the built-in-simulator suites submit it: config/demo/incident.json
+// without breakglass1, i.e. what the in-process scenarios submit (the four finance accounts, both
+// attacker IPs, Document Sync Pro).
+inline nlohmann::json walkthrough_incident(const std::string& external_ref) {
+    nlohmann::json j = seeds_incident(external_ref);
+    nlohmann::json accounts = nlohmann::json::array();
+    for (const auto& a : j["accounts"])
+        if (a.value("upn", "") != "breakglass1@contoso.com") accounts.push_back({{"upn", a["upn"]}});
+    j["accounts"] = accounts;
+    return j;
+}
+
+// The built-in simulated tenant's clock: 240 times faster by default; CONTAIND_VERIFY_TIME_SCALE=120
+// gives a very slow machine twice the real time per step (a containment step must finish within
+// its 300 s deadline on the scaled clock: 1.25 s of real time at 240x; the slowest took about
+// 0.14 s with six daemons on two cores).
+inline double simulated_time_scale() {
+    const char* env = std::getenv("CONTAIND_VERIFY_TIME_SCALE");
+    return env ? std::strtod(env, nullptr) : 240.0;
+}
+
+// The built-in simulator's seed (its draws: ids, ingestion delays, lifetimes): 20261204 unless
+// CONTAIND_VERIFY_SEED says otherwise (the same variable that replays the in-process scenarios).
+// Printed, with the time scale, for the scenario `name`.
+inline std::uint64_t simulated_seed(const std::string& name) {
+    std::uint64_t seed = 20261204;
+    if (const char* env = std::getenv("CONTAIND_VERIFY_SEED")) seed = std::strtoull(env, nullptr, 10);
+    std::cout << "[ seed       ] " << name << ": " << seed << " (replay: CONTAIND_VERIFY_SEED=" << seed
+              << "); time scale " << simulated_time_scale() << std::endl;
+    return seed;
+}
+
+// A time field of an API document or of the simulator's state; nullopt when absent or null.
+inline std::optional<time_point> time_of(const nlohmann::json& j, const char* key) {
+    const auto it = j.find(key);
+    if (it == j.end() || !it->is_string()) return std::nullopt;
+    return parse_rfc3339(it->get<std::string>());
+}
+
+// Whether one of `lines` (a JSON array of strings) contains `text`.
+inline bool mentions(const nlohmann::json& lines, const std::string& text) {
+    if (!lines.is_array()) return false;
+    return std::any_of(lines.begin(), lines.end(), [&](const nlohmann::json& l) {
+        return l.is_string() && l.get<std::string>().find(text) != std::string::npos;
+    });
+}
+
+// An incident document for a failure message: status, the verification checks, attention.
+inline std::string describe(const nlohmann::json& doc) {
+    std::string out = "status " + doc.value("status", "?") + ", contained_at " +
+                      doc.value("contained_at", nlohmann::json("?")).dump();
+    for (const auto& c : doc.value("verification", nlohmann::json::array())) {
+        out += "\n  " + c.value("check", "?") + (c.value("confirmation", false) ? " (confirmation)" : "") + " [" +
+               c.value("status", "?") + "] ran " + c.value("ran_at", nlohmann::json()).dump() + ": " +
+               c.value("verdict", "?") + ", settled through " + c.value("settled_through", nlohmann::json()).dump();
+        for (const auto& d : c.value("diagnosis", nlohmann::json::array())) out += "\n      " + d.get<std::string>();
+    }
+    for (const auto& a : doc.value("attention", nlohmann::json::array()))
+        out += "\n  attention: " + a.get<std::string>();
+    return out;
 }
 
 inline std::uint16_t port_of(const std::string& url) {
@@ -184,7 +253,46 @@ protected:
         if (!ok) return false;
         api_port = system_test::port_of(ready["listening"]);
         api = std::make_unique<test::api_client>(api_port);
+        if (ready.contains("simulated_tenant")) {
+            sim_url = ready["simulated_tenant"];
+            builtin_simulator = true;
+        }
         return true;
+    }
+
+    // containd with its built-in simulated tenant (config "simulator") instead of containd-sim:
+    // fills `config` (the URLs the simulator fills in left out; the production verification
+    // rules: 10-minute ingestion allowance, 15-minute propagation, 90-minute maximum token
+    // lifetime; the +15/+30/+60 schedule) and `sim_scenario` (config/scenarios/bec-walkthrough.json
+    // without its attacker activity). Edit them, then start_builtin_simulator().
+    void prepare_builtin_simulator() {
+        write_secret("client.secret", "system-test-secret-" + random_uuid() + "\n");
+        config = default_config("contoso.onmicrosoft.com");
+        auto& tenant = config["tenants"][0];
+        for (const char* k : {"login_base", "graph_base", "ca_file", "ingestion_allowance_s",
+                              "revocation_propagation_s", "max_token_lifetime_s"})
+            tenant.erase(k);
+        tenant["verification_schedule_s"] = {900, 1800, 3600};
+        sim_scenario =
+            nlohmann::json::parse(system_test::read_file(CONTAIND_SOURCE_DIR "/config/scenarios/bec-walkthrough.json"));
+        nlohmann::json kept = nlohmann::json::array();
+        for (const auto& a : sim_scenario["activity"])
+            if (a.value("actor", "") != "attacker") kept.push_back(a);
+        sim_scenario["activity"] = kept;
+    }
+
+    // Writes `sim_scenario` and starts containd on it (the clock system_test::simulated_time_scale()
+    // times faster, the seed printed for `name`); `sim_url` is then the simulator's.
+    bool start_builtin_simulator(const std::string& name) {
+        const std::uint64_t seed = system_test::simulated_seed(name);
+        std::ofstream(dir / "scenario.json") << sim_scenario.dump(2);
+        config["simulator"] = {{"scenario", (dir / "scenario.json").string()},
+                               {"time_scale", system_test::simulated_time_scale()},
+                               {"seed", seed}};
+        if (!start_daemon()) return false;
+        EXPECT_TRUE(builtin_simulator) << "containd did not start its simulated tenant: "
+                                       << system_test::read_file(dir / "containd.stderr");
+        return builtin_simulator;
     }
 
     // A fresh simulated tenant (the walkthrough scenario, crash points allowed) and a fresh
@@ -203,25 +311,46 @@ protected:
         return doc.is_object() ? doc : nlohmann::json::object();
     }
 
-    // Polls until the incident is final; "timeout" after `limit`.
-    std::string wait_final(const std::string& id, std::chrono::seconds limit = std::chrono::seconds(120)) {
+    // Polls the incident (every 100 ms) until `done` holds or `limit` passes; the last document.
+    nlohmann::json poll(const std::string& id, const std::function<bool(const nlohmann::json&)>& done,
+                        std::chrono::seconds limit = std::chrono::seconds(240)) {
         const auto deadline = std::chrono::steady_clock::now() + limit;
-        while (std::chrono::steady_clock::now() < deadline) {
-            const std::string status = incident(id).value("status", "");
-            if (system_test::is_final_status(status)) return status;
+        nlohmann::json doc = incident(id);
+        while (!done(doc) && std::chrono::steady_clock::now() < deadline) {
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            doc = incident(id);
         }
-        return "timeout";
+        return doc;
     }
 
-    // A request to the simulator (TLS against its CA): the /_sim control endpoints.
+    // Polls until the incident is final; "timeout" after `limit`.
+    std::string wait_final(const std::string& id, std::chrono::seconds limit = std::chrono::seconds(120)) {
+        const auto final_status = [](const nlohmann::json& doc) {
+            return system_test::is_final_status(doc.value("status", ""));
+        };
+        const nlohmann::json doc = poll(id, final_status, limit);
+        return final_status(doc) ? doc.value("status", "") : "timeout";
+    }
+
+    // A request to the simulator: the /_sim control endpoints. containd-sim's is TLS against its
+    // CA; the built-in simulator's CA lives only in the daemon's memory, so its peer is not
+    // verified (a loopback read of test-only ground truth, or a fault rule; nothing secret sent).
     test::api_response sim_request(const std::string& method, const std::string& target, const std::string& body = {}) {
-        test::api_client raw(system_test::port_of(sim_url), system_test::read_file(dir / "sim-ca.pem"));
+        const auto port = system_test::port_of(sim_url);
+        auto raw = builtin_simulator
+                       ? std::make_unique<test::api_client>(port, test::unverified_tls)
+                       : std::make_unique<test::api_client>(port, system_test::read_file(dir / "sim-ca.pem"));
         test::header_list hs;
         if (!body.empty()) hs.emplace_back("Content-Type", "application/json");
-        return raw.request(method, target, body, hs, std::chrono::milliseconds(30000));
+        return raw->request(method, target, body, hs, std::chrono::milliseconds(30000));
     }
     nlohmann::json sim_journal() { return sim_request("GET", "/_sim/journal").json()["entries"]; }
+    // What the simulated tenant holds now (users, policies, sign-ins, the attacker's ground truth).
+    nlohmann::json sim_state() {
+        const auto r = sim_request("GET", "/_sim/state");
+        EXPECT_EQ(r.status, 200) << sim_url << "/_sim/state: " << r.error << r.body;
+        return r.json();
+    }
 
     // The database as the daemon left it (opening it recovers the WAL, as the next start would):
     // integrity_check, then I1 (every accepted incident is there) and I2/I4 for each. Returns the
@@ -289,6 +418,8 @@ protected:
 
     std::filesystem::path dir;
     std::string sim_url;
+    bool builtin_simulator = false;  // sim_url is containd's built-in simulated tenant
+    nlohmann::json sim_scenario;     // the built-in simulator's (prepare_builtin_simulator())
     std::string client_secret;
     nlohmann::json config;
     std::unique_ptr<child_process> sim;

@@ -19,45 +19,21 @@
 // confirmation check, (b) and (f) for one at the end of a residual window (about +90), (c) stops
 // at +60 (the 24 h window is not waited out: the incident is cancelled), (d) and (e) end at +60.
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-
 #include <algorithm>
-#include <cstdlib>
 #include <functional>
 #include <iostream>
 
-#include "core/time.hpp"
 #include "support/system_fixture.hpp"
 
 namespace containd::testing {
 namespace {
 
 using nlohmann::json;
+using system_test::describe;
+using system_test::mentions;
 using system_test::operator_token;
 using system_test::submitter_token;
-
-// 240 by default; CONTAIND_VERIFY_TIME_SCALE=120 gives a very slow machine twice the real time
-// per step (a containment step must finish within its 300 s deadline on the scaled clock: 1.25 s
-// of real time at 240x; the slowest took about 0.14 s with six daemons on two cores).
-double time_scale() {
-    const char* env = std::getenv("CONTAIND_VERIFY_TIME_SCALE");
-    return env ? std::strtod(env, nullptr) : 240.0;
-}
-
-std::uint64_t seed_for(const char* scenario) {
-    std::uint64_t seed = 20261204;
-    if (const char* env = std::getenv("CONTAIND_VERIFY_SEED")) seed = std::strtoull(env, nullptr, 10);
-    std::cout << "[ seed       ] " << scenario << ": " << seed << " (replay: CONTAIND_VERIFY_SEED=" << seed
-              << "); time scale " << time_scale() << std::endl;
-    return seed;
-}
+using system_test::time_of;
 
 // One attacker stream on `upn` from `ip` (Exchange Online in a browser, from Lagos, as the
 // in-process scenarios start from), with `settings` on top.
@@ -76,19 +52,6 @@ json attacker(const std::string& name, const std::string& upn, const std::string
     return s;
 }
 
-std::optional<time_point> time_of(const json& j, const char* key) {
-    const auto it = j.find(key);
-    if (it == j.end() || !it->is_string()) return std::nullopt;
-    return parse_rfc3339(it->get<std::string>());
-}
-
-bool mentions(const json& lines, const std::string& text) {
-    if (!lines.is_array()) return false;
-    return std::any_of(lines.begin(), lines.end(), [&](const json& l) {
-        return l.is_string() && l.get<std::string>().find(text) != std::string::npos;
-    });
-}
-
 bool contains_value(const json& list, const std::string& value) {
     return list.is_array() && std::find(list.begin(), list.end(), json(value)) != list.end();
 }
@@ -105,19 +68,6 @@ const json* check_labelled(const json& checks, const std::string& label) {
     for (const auto& c : checks)
         if (c.value("check", "") == label) return &c;
     return nullptr;
-}
-
-std::string describe(const json& doc) {
-    std::string out =
-        "status " + doc.value("status", "?") + ", contained_at " + doc.value("contained_at", json("?")).dump();
-    for (const auto& c : doc.value("verification", json::array())) {
-        out += "\n  " + c.value("check", "?") + (c.value("confirmation", false) ? " (confirmation)" : "") + " [" +
-               c.value("status", "?") + "] ran " + c.value("ran_at", json()).dump() + ": " + c.value("verdict", "?") +
-               ", settled through " + c.value("settled_through", json()).dump();
-        for (const auto& d : c.value("diagnosis", json::array())) out += "\n      " + d.get<std::string>();
-    }
-    for (const auto& a : doc.value("attention", json::array())) out += "\n  attention: " + a.get<std::string>();
-    return out;
 }
 
 // Every check has run (none pending) and the incident is final.
@@ -154,110 +104,24 @@ void expect_no_expired_since(const json& doc) {
         EXPECT_FALSE(mentions(c["diagnosis"], "expired since")) << c["check"] << "\n" << describe(doc);
 }
 
-// One GET on the built-in simulator's control endpoints. Its CA lives only in the daemon's
-// memory, so the peer is not verified: a loopback read of test-only ground truth, nothing sent.
-json get_unverified(const std::string& base_url, const std::string& target) {
-    namespace asio = boost::asio;
-    namespace beast = boost::beast;
-    namespace http = beast::http;
-    asio::io_context ioc;
-    asio::ssl::context tls(asio::ssl::context::tls_client);
-    tls.set_verify_mode(asio::ssl::verify_none);
-    const auto port = system_test::port_of(base_url);
-    std::string body, error;
-    asio::co_spawn(
-        ioc,
-        [&]() -> asio::awaitable<void> {
-            beast::ssl_stream<beast::tcp_stream> stream(co_await asio::this_coro::executor, tls);
-            beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
-            co_await beast::get_lowest_layer(stream).async_connect(
-                asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), asio::use_awaitable);
-            co_await stream.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
-            http::request<http::empty_body> req(http::verb::get, target, 11);
-            req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
-            co_await http::async_write(stream, req, asio::use_awaitable);
-            beast::flat_buffer buffer;
-            http::response_parser<http::string_body> parser;
-            parser.body_limit(256 * 1024 * 1024);
-            co_await http::async_read(stream, buffer, parser, asio::use_awaitable);
-            body = parser.get().body();
-        },
-        [&](std::exception_ptr e) {
-            if (!e) return;
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& x) {
-                error = x.what();
-            }
-        });
-    ioc.run();
-    EXPECT_TRUE(error.empty()) << base_url << target << ": " << error;
-    return json::parse(body, nullptr, false);
-}
-
 }  // namespace
 
 class VerificationSystem : public system_fixture {
 protected:
     void SetUp() override {
         system_fixture::SetUp();
-        write_secret("client.secret", "verification-system-secret-" + random_uuid() + "\n");
-        config = default_config("contoso.onmicrosoft.com");
-        auto& tenant = config["tenants"][0];
-        // The built-in tenant fills in the URLs; the production verification rules apply.
-        for (const char* k : {"login_base", "graph_base", "ca_file", "ingestion_allowance_s",
-                              "revocation_propagation_s", "max_token_lifetime_s"})
-            tenant.erase(k);
-        tenant["verification_schedule_s"] = {900, 1800, 3600};
-        scenario = json::parse(system_test::read_file(CONTAIND_SOURCE_DIR "/config/scenarios/bec-walkthrough.json"));
-        json kept = json::array();
-        for (const auto& a : scenario["activity"])
-            if (a.value("actor", "") != "attacker") kept.push_back(a);
-        scenario["activity"] = kept;
+        prepare_builtin_simulator();
     }
 
-    // Writes `scenario` (with `streams` added), starts containd on it, submits the walkthrough's
-    // incident and returns its id: config/demo/incident.json without breakglass1, i.e. what the
-    // in-process scenarios submit (the four finance accounts, both attacker IPs, Document Sync Pro).
+    // Adds `streams` to the scenario, starts containd on it, submits the walkthrough's incident
+    // (system_test::walkthrough_incident) and returns its id.
     std::string contain(const char* name, const std::vector<json>& streams) {
-        const std::uint64_t seed = seed_for(name);
-        for (const auto& s : streams) scenario["activity"].push_back(s);
-        std::ofstream(dir / "scenario.json") << scenario.dump(2);
-        config["simulator"] = {
-            {"scenario", (dir / "scenario.json").string()}, {"time_scale", time_scale()}, {"seed", seed}};
-        std::ofstream(dir / "containd.json") << config.dump(2);
-        daemon = std::make_unique<child_process>(
-            std::vector<std::string>{CONTAIND_EXE, "--config", (dir / "containd.json").string()},
-            (dir / "containd.stderr").string());
-        const json ready = daemon->ready_line();
-        if (!ready.is_object() || !ready.contains("simulated_tenant")) {
-            ADD_FAILURE() << "containd did not start: " << system_test::read_file(dir / "containd.stderr");
-            return {};
-        }
-        sim_url = ready["simulated_tenant"];
-        api_port = system_test::port_of(ready["listening"]);
-        api = std::make_unique<test::api_client>(api_port);
-
-        json submission = system_test::seeds_incident(std::string("VERIFY-") + name);
-        json accounts = json::array();
-        for (const auto& a : submission["accounts"])
-            if (a.value("upn", "") != "breakglass1@contoso.com") accounts.push_back({{"upn", a["upn"]}});
-        submission["accounts"] = accounts;
-        const auto created = api->post("/v1/incidents", submitter_token, submission);
+        for (const auto& s : streams) sim_scenario["activity"].push_back(s);
+        if (!start_builtin_simulator(name)) return {};
+        const auto created = api->post("/v1/incidents", submitter_token,
+                                       system_test::walkthrough_incident(std::string("VERIFY-") + name));
         EXPECT_EQ(created.status, 201) << created.body;
         return created.status == 201 ? created.json().value("id", "") : std::string();
-    }
-
-    // Polls the incident (every 100 ms) until `done` holds or `limit` passes; the last document.
-    json poll(const std::string& id, const std::function<bool(const json&)>& done,
-              std::chrono::seconds limit = std::chrono::seconds(240)) {
-        const auto deadline = std::chrono::steady_clock::now() + limit;
-        json doc = incident(id);
-        while (!done(doc) && std::chrono::steady_clock::now() < deadline) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-            doc = incident(id);
-        }
-        return doc;
     }
 
     // Polls the incident until `done` holds; fails unless it does and the block was recorded.
@@ -271,7 +135,7 @@ protected:
     }
 
     // The built-in simulator's ground truth: one activity stream, and every sign-in record.
-    json ground_truth() { return get_unverified(sim_url, "/_sim/state"); }
+    json ground_truth() { return sim_state(); }
     static json stream_truth(const json& state, const std::string& name) {
         for (const auto& a : state.value("_activity", json::array()))
             if (a.value("name", "") == name) return a;
@@ -288,9 +152,6 @@ protected:
                 first = s;
         return first;
     }
-
-    json scenario;
-    std::string sim_url;
 };
 
 // (a) A CAE-capable client cut minutes after the revocation; it comes back and is refused. The
@@ -392,7 +253,7 @@ TEST_F(VerificationSystem, a_non_cae_token_issued_before_containment_holds_the_v
 // for that end, and nothing says "expired since". The day is not waited out: the incident is
 // cancelled (the in-process test follows it to the confirmation).
 TEST_F(VerificationSystem, a_24h_token_policy_keeps_the_incident_verifying_with_the_window_reported) {
-    scenario["token_lifetime_policy_minutes"] = 1440;
+    sim_scenario["token_lifetime_policy_minutes"] = 1440;
     config["tenants"][0]["max_token_lifetime_s"] = 24 * 3600;
     const std::string id =
         contain("c", {attacker("attacker: IMAP (legacy, 24 h token)", "ap.clerk@contoso.com", "203.0.113.66",
@@ -488,7 +349,7 @@ TEST_F(VerificationSystem, an_imap_client_still_getting_tokens_with_late_logs_ne
 // block excludes, the attacker gets a new token 20 minutes after the simulator started (about
 // +20): attention at the first check that sees it (+30), at once, while the later checks run.
 TEST_F(VerificationSystem, a_new_token_from_the_excluded_location_is_attention_at_the_first_check_that_sees_it) {
-    for (auto& u : scenario["users"])
+    for (auto& u : sim_scenario["users"])
         if (u.value("userPrincipalName", "") == "cfo.assistant@contoso.com")
             u["authentication_methods"].push_back(json::parse(R"({"@odata.type": "fido2",
                 "id": "e9f8a7b6-0007-4c5d-8e9f-0a1b2c3d4e07", "displayName": "Security key", "model": "YubiKey 5C",
