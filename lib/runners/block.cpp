@@ -31,6 +31,11 @@ bool contains(const std::vector<std::string>& list, const std::string& v) {
     return std::find(list.begin(), list.end(), v) != list.end();
 }
 
+std::vector<std::string> sorted(std::vector<std::string> list) {
+    std::sort(list.begin(), list.end());
+    return list;
+}
+
 std::string policy_name(const engine::step_context& ctx) {
     return "containd emergency block (" + ctx.incident.tenant + ")";
 }
@@ -227,20 +232,41 @@ task<step_outcome> release_block(const engine::step_context& ctx, graph::client&
             for (const auto& id : held.ids)
                 if (!contains(include, id)) include.push_back(id);
     }
-    // A policy that blocks nobody is switched back off: to report-only if it was that before
-    // the incident, else disabled. "None" because Graph requires a users condition.
+    json users = current.contains("conditions") && current["conditions"].is_object()
+                     ? current["conditions"].value("users", json::object())
+                     : json::object();
+    json changes = json::object();
+    // A policy that blocks nobody goes back to its snapshot from before the incident (DOMAIN.md
+    // §9): its name and its exclusions, which the block replaced (its own name; only the
+    // break-glass accounts not compromised), and its state: report-only if it was that, else
+    // disabled. "None" because Graph requires a users condition.
     std::string state = current.value("state", "");
+    json restored = json::object();  // what the snapshot gave back, checked on the read-back
     if (include.empty()) {
         include = {"None"};
         const auto snapshot = policy_snapshot(ctx);
         const std::string before = snapshot ? snapshot->value("state", "") : std::string();
         state = before == "enabledForReportingButNotEnforced" ? before : "disabled";
+        if (snapshot && snapshot->is_object()) {
+            if (const auto name = snapshot->find("displayName"); name != snapshot->end() && name->is_string())
+                restored["displayName"] = *name;
+            const json conditions = snapshot->value("conditions", json::object());
+            const json before_users = conditions.is_object() ? conditions.value("users", json::object()) : json();
+            for (const char* key : {"excludeUsers", "excludeGroups", "excludeRoles"})
+                if (before_users.is_object() && before_users.contains(key) && before_users[key].is_array())
+                    users[key] = restored[key] = before_users[key];
+            const json locations = conditions.is_object() ? conditions.value("locations", json::object()) : json();
+            if (locations.is_object() && locations.contains("excludeLocations") &&
+                locations["excludeLocations"].is_array()) {
+                restored["excludeLocations"] = locations["excludeLocations"];
+                changes["conditions"]["locations"] = locations;
+            }
+        }
+        if (restored.contains("displayName")) changes["displayName"] = restored["displayName"];
     }
-    json users = current.contains("conditions") && current["conditions"].is_object()
-                     ? current["conditions"].value("users", json::object())
-                     : json::object();
     users["includeUsers"] = include;
-    const json changes = {{"state", state}, {"conditions", {{"users", users}}}};
+    changes["state"] = state;
+    changes["conditions"]["users"] = users;
     ctx.db.record_intent(ctx.incident.id, ctx.step.seq, {{"policy_id", policy_id}, {"changes", changes}});
     auto patched = co_await graph::patch_ca_policy(c, policy_id, changes);
     if (!patched.ok()) co_return failure(patched.call, "releasing the emergency policy");
@@ -252,16 +278,26 @@ task<step_outcome> release_block(const engine::step_context& ctx, graph::client&
     if (back.value.value("state", "") != state) problems.push_back("state is " + back.value.value("state", "?"));
     for (const auto& id : released)
         if (contains(got_include, id)) problems.push_back("user " + id + " is still included");
+    if (restored.contains("displayName") && back.value.value("displayName", "") != restored.value("displayName", ""))
+        problems.push_back("the name is " + back.value.value("displayName", "?"));
+    for (const char* key : {"excludeUsers", "excludeGroups", "excludeRoles"})
+        if (restored.contains(key) &&
+            sorted(strings_at(back.value, {"conditions", "users", key})) != sorted(strings_at(restored, {key})))
+            problems.push_back(std::string(key) + " is not what it was before the incident");
+    if (restored.contains("excludeLocations") &&
+        sorted(strings_at(back.value, {"conditions", "locations", "excludeLocations"})) !=
+            sorted(strings_at(restored, {"excludeLocations"})))
+        problems.push_back("excludeLocations is not what it was before the incident");
     if (!problems.empty()) {
         std::string text;
         for (const auto& x : problems) text += (text.empty() ? "" : "; ") + x;
         co_return step_outcome::failed(503, "the policy read back differs from the release: " + text);
     }
-    const json result = {
-        {"policy_id", policy_id},
-        {"state", state},
-        {"released_users", released},
-        {"still_blocked", include == std::vector<std::string>{"None"} ? json::array() : json(include)}};
+    json result = {{"policy_id", policy_id},
+                   {"state", state},
+                   {"released_users", released},
+                   {"still_blocked", include == std::vector<std::string>{"None"} ? json::array() : json(include)}};
+    if (!restored.empty()) result["restored"] = restored;
     ctx.db.append_event(ctx.incident.id, "block_released", ctx.step.seq, result);
     co_return step_outcome::success(result);
 }

@@ -222,6 +222,19 @@ TEST_F(Scenarios, a_compromised_break_glass_account_is_blocked_and_reset_first) 
         EXPECT_TRUE(type.find("password") != std::string::npos || type.find("temporaryAccessPass") != std::string::npos)
             << "left on breakglass1: " << m.dump();
     }
+
+    // The release gives the policy back its name and both exclusions (DOMAIN.md §9: the
+    // snapshot from before the incident), though breakglass1 was compromised.
+    ASSERT_EQ(t.eng->release(r.id, "ops.lead", "reset and verified").result, engine::action_result::done);
+    ASSERT_TRUE(t.drive());
+    const auto after = t.simulator->state();
+    const auto* released = find_by(after["conditionalAccessPolicies"], "id", walkthrough_policy_id);
+    ASSERT_TRUE(released);
+    EXPECT_EQ((*released)["state"], "enabledForReportingButNotEnforced");
+    EXPECT_EQ((*released)["displayName"], "EMERGENCY - Block compromised accounts (IR)");
+    EXPECT_EQ(sorted_strings((*released)["conditions"]["users"]["excludeUsers"]),
+              (std::vector<std::string>{breakglass1, breakglass2}));
+    EXPECT_EQ(sorted_strings((*released)["conditions"]["users"]["includeUsers"]), std::vector<std::string>{"None"});
 }
 
 // 4. A UPN with an apostrophe: resolved, blocked, reset, revoked, cleaned, verified; every
@@ -382,6 +395,7 @@ TEST_F(Scenarios, release_takes_the_block_off_and_restores_the_policy_once) {
     EXPECT_EQ(sorted_strings((*policy)["conditions"]["users"]["excludeUsers"]),
               (std::vector<std::string>{breakglass1, breakglass2}))
         << "the break-glass exclusions stay";
+    EXPECT_EQ((*policy)["displayName"], "EMERGENCY - Block compromised accounts (IR)") << "its name from before";
 
     // Exactly one PATCH of the policy, read back after it.
     const auto journal = t.journal();
