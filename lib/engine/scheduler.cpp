@@ -4,6 +4,8 @@
 #include <map>
 #include <set>
 
+#include "incident/planner.hpp"
+
 namespace containd::engine {
 namespace {
 
@@ -24,13 +26,18 @@ std::string label(const step_view& s) {
            (s.target.empty() ? "" : " " + s.target) + ")";
 }
 
+// A block the break-glass lockout guard refused: it holds back nothing but itself.
+bool refused_by_guard(const step_view& s) {
+    return s.kind == step_kind::enable_emergency_policy && s.error.rfind(incident::lockout_guard_refusal, 0) == 0;
+}
+
 // Which steps can never run while the failures stand: the later steps of a failed step's
-// account or app, everything after a failed subject-less step of the batch, and whatever depends
-// on a dead or failed step.
+// account or app, everything after a failed subject-less step of the batch (but a block the
+// lockout guard refused), and whatever depends on a dead or failed step.
 std::set<int> dead_steps(const incident_view& inc) {
     std::set<int> dead;
     for (const auto& f : inc.steps) {
-        if (f.status != step_status::failed || unordered(f)) continue;
+        if (f.status != step_status::failed || unordered(f) || refused_by_guard(f)) continue;
         const std::string fs = subject_of(f.kind, f.target);
         for (const auto& s : inc.steps) {
             if (s.batch != f.batch || s.stage <= f.stage || unordered(s) || !unfinished(s.status)) continue;

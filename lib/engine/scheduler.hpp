@@ -9,8 +9,10 @@
 //   apps" appends a batch). A step waits for the unfinished steps of lower stages of its batch
 //   (tier order: a tier does not start before the previous one is done) and for its depends_on.
 // - A failed step holds back only what it concerns: the later steps of the same account or app
-//   (its subject). A failed step without a subject (the block) holds back the rest of its batch.
-//   Steps held back by a failure are dead: they never run and never hold back anyone else.
+//   (its subject). A failed step without a subject (the block) holds back the rest of its batch,
+//   except a block the break-glass lockout guard refused (incident::lockout_guard_refusal): the
+//   guard holds back only the block, never the resets. Steps held back by a failure are dead:
+//   they never run and never hold back anyone else.
 // - Verification checks wait for nothing but the containment time and earlier-due checks still
 //   to run: a failed or retrying step never delays a due check. A due check is dispatched first.
 // - release_block waits for nothing (an operator asked for it after the block).

@@ -174,10 +174,13 @@ plan_result make_plan(const incident_request& request, const tenant_settings& te
                       "': the block could lock the IR team out"
                 : "every configured break-glass account is compromised: no uncompromised break-glass account would "
                   "stay excluded, so the block could lock the IR team out";
+        // The guard holds back the block only (its step refuses until an operator overrides
+        // it), never the resets: a compromised break-glass account is reset first all the same.
         if (request.options.override_lockout_guard)
             p.warnings.push_back("lockout guard overridden: " + reason);
         else
-            refused.reasons.push_back(reason);
+            p.warnings.push_back("lockout guard: " + reason +
+                                 "; the block waits for an operator's override, the other steps go ahead");
     }
     if (!refused.reasons.empty()) return refused;
 

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -91,6 +92,12 @@ struct refusal {
 };
 
 using plan_result = std::variant<plan, refusal>;
+
+// How the block step's error begins when the break-glass lockout guard refused it (no
+// uncompromised break-glass account would stay excluded, and nobody overrode the guard). The
+// guard holds back only the block, never the resets (DOMAIN.md §9): the scheduler lets the rest
+// of the plan run past such a failure, and an operator's override runs the block again.
+inline constexpr std::string_view lockout_guard_refusal = "the break-glass lockout guard refused the block";
 
 // facts: keyed by lower-case UPN; accounts without facts are planned from what was declared.
 plan_result make_plan(const incident_request& request, const tenant_settings& tenant,

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/time.hpp"
+#include "incident/planner.hpp"
 #include "runners/common.hpp"
 
 namespace containd::runners::detail {
@@ -142,7 +143,10 @@ task<step_outcome> enable_emergency_policy(const engine::step_context& ctx, grap
         if (!contains(include, id)) kept_exclusions.push_back(id);
     if (kept_exclusions.empty() && !ctx.request.options.override_lockout_guard)
         co_return step_outcome::give_up(
-            "refusing to enable the block: no uncompromised break-glass account would stay excluded");
+            std::string(incident::lockout_guard_refusal) +
+            ": no uncompromised break-glass account would stay excluded, so the block could lock the IR team out. "
+            "The other steps go ahead; to accept the risk, POST /v1/incidents/" +
+            ctx.incident.id + "/override-guard with a reason");
 
     const json users = {{"includeUsers", all_users ? json::array({"All"}) : json(include)},
                         {"excludeUsers", kept_exclusions},

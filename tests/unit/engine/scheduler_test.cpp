@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "engine/scheduler.hpp"
+#include "incident/planner.hpp"
 
 using namespace containd;
 using namespace containd::engine;
@@ -182,6 +183,41 @@ TEST(Scheduler, a_failed_step_of_one_account_fails_alone) {
               std::string::npos)
         << d.attention[0];
     EXPECT_EQ(d.current_phase, phase::credentials);
+}
+
+// DOMAIN.md §9: a block the break-glass lockout guard refused holds back nothing else. The
+// revocations and the resets (tier by tier) go ahead; without a containment time no check is
+// due; the incident ends needing attention with the guard's reason until an operator overrides
+// it. Any other failure of the block still holds back the rest of its batch.
+TEST(Scheduler, a_block_the_lockout_guard_refused_holds_back_only_itself) {
+    auto v = walkthrough();
+    succeed_through(v, 3);
+    set(v, 4, step_status::failed,
+        std::string(incident::lockout_guard_refusal) + ": no uncompromised break-glass account would stay excluded");
+    auto d = schedule(v, t0);
+    EXPECT_EQ(d.ready, (std::vector<int>{5, 6}));
+    EXPECT_EQ(d.status, incident_status::needs_attention);
+    ASSERT_EQ(d.attention.size(), 1u);
+    EXPECT_NE(d.attention[0].find("step 4 (enable_emergency_policy policy) failed: the break-glass lockout guard"),
+              std::string::npos)
+        << d.attention[0];
+    for (int seq : {5, 6}) set(v, seq, step_status::succeeded);
+    EXPECT_EQ(schedule(v, t0).ready, (std::vector<int>{7})) << "the privileged tier first";
+    for (int seq : {7, 8}) set(v, seq, step_status::succeeded);
+    EXPECT_EQ(schedule(v, t0).ready, (std::vector<int>{9}));
+    succeed_through(v, 15);
+    set(v, 4, step_status::failed, std::string(incident::lockout_guard_refusal));
+    d = schedule(v, t0 + minutes(90));
+    EXPECT_TRUE(d.ready.empty()) << "no check without the block";
+    expect_over_with_one_item(d, incident_status::needs_attention, "lockout guard");
+    EXPECT_EQ(d.current_phase, phase::block);
+
+    auto other = walkthrough();
+    succeed_through(other, 3);
+    set(other, 4, step_status::failed, "HTTP 403 Authorization_RequestDenied");
+    d = schedule(other, t0);
+    EXPECT_TRUE(d.ready.empty()) << "any other failure of the block holds back the rest";
+    expect_over_with_one_item(d, incident_status::needs_attention, "Authorization_RequestDenied");
 }
 
 TEST(Scheduler, a_tier_does_not_start_before_the_previous_one_is_done) {

@@ -126,22 +126,46 @@ TEST(Planner, the_policy_never_excludes_a_compromised_break_glass_account) {
     EXPECT_EQ(of_kind(p, step_kind::reset_password).front()->target, "breakglass1@contoso.com");
 }
 
-TEST(Planner, refuses_when_no_uncompromised_break_glass_account_would_stay_excluded) {
-    auto r = request({{{"upn", "breakglass1@contoso.com"}}, {{"upn", "breakglass2@contoso.com"}}});
-    auto refused = make_plan(r, contoso(), {});
-    ASSERT_TRUE(std::holds_alternative<refusal>(refused));
-    EXPECT_NE(std::get<refusal>(refused).reasons.front().find("lock the IR team out"), std::string::npos);
+// DOMAIN.md §9: the guard holds back only the block (its step refuses until an operator
+// overrides it), never the resets: the plan is made, with the block, and a warning.
+TEST(Planner, with_no_uncompromised_break_glass_account_the_plan_warns_and_still_resets_them_first) {
+    auto r = request({{{"upn", "ap.clerk@contoso.com"}},
+                      {{"upn", "breakglass1@contoso.com"}},
+                      {{"upn", "breakglass2@contoso.com"}}});
+    const auto p = planned(r);
+    EXPECT_TRUE(p.scope.exclude_users.empty());
+    ASSERT_EQ(p.warnings.size(), 1u);
+    EXPECT_NE(p.warnings.front().find("lock the IR team out"), std::string::npos) << p.warnings.front();
+    EXPECT_NE(p.warnings.front().find("waits for an operator's override"), std::string::npos) << p.warnings.front();
+    EXPECT_EQ(of_kind(p, step_kind::enable_emergency_policy).size(), 1u);
+    const auto resets = of_kind(p, step_kind::reset_password);
+    ASSERT_EQ(resets.size(), 3u);
+    EXPECT_EQ(resets[0]->target, "breakglass1@contoso.com");
+    EXPECT_EQ(resets[1]->target, "breakglass2@contoso.com");
+    EXPECT_LT(resets[1]->stage, resets[2]->stage) << "the break-glass tier before the others";
 
     tenant_settings none = contoso();
     none.break_glass_upns.clear();
-    EXPECT_TRUE(std::holds_alternative<refusal>(make_plan(request({{{"upn", "ap.clerk@contoso.com"}}}), none, {})));
+    const auto unguarded = planned(request({{{"upn", "ap.clerk@contoso.com"}}}), {}, none);
+    ASSERT_EQ(unguarded.warnings.size(), 1u);
+    EXPECT_NE(unguarded.warnings.front().find("no break-glass account is configured"), std::string::npos);
 
     auto overridden = request({{{"upn", "breakglass1@contoso.com"}}, {{"upn", "breakglass2@contoso.com"}}},
                               {{"options", {{"override_lockout_guard", true}}}});
-    const auto p = planned(overridden);
-    ASSERT_FALSE(p.warnings.empty());
-    EXPECT_NE(p.warnings.front().find("overridden"), std::string::npos);
-    EXPECT_TRUE(p.scope.exclude_users.empty());
+    const auto o = planned(overridden);
+    ASSERT_FALSE(o.warnings.empty());
+    EXPECT_NE(o.warnings.front().find("overridden"), std::string::npos);
+    EXPECT_TRUE(o.scope.exclude_users.empty());
+}
+
+// The tenant-wide confirmation is still a refusal: nothing is planned without it.
+TEST(Planner, refuses_an_unconfirmed_tenant_wide_block) {
+    incident_request r = request({{{"upn", "ap.clerk@contoso.com"}}});
+    r.scope = scope_kind::tenant;
+    r.confirm_tenant_wide = false;
+    const auto refused = make_plan(r, contoso(), {});
+    ASSERT_TRUE(std::holds_alternative<refusal>(refused));
+    EXPECT_NE(std::get<refusal>(refused).reasons.front().find("confirm_tenant_wide"), std::string::npos);
 }
 
 TEST(Planner, complete_cleanup_for_privileged_targeted_for_standard_with_taps) {
