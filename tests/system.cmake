@@ -8,6 +8,8 @@
 # - safe_defaults: umask, file permissions, plaintext binds, TLS suites, token reload (issue 15).
 # - verification: issue 10's verdict scenarios (a)-(f), each through containd and its built-in
 #   simulated tenant on a 240x clock.
+# - ways_forward: issue 11's ways forward (unknown UPN, failing cleanup, release, added accounts,
+#   external_ref conflicts, the break-glass guard and its override), on the same built-in tenant.
 # - notify, tenant_health: webhooks across a SIGKILL (lib/notify) and tenant health
 #   (daemon/health.hpp), with a real HTTPS webhook receiver in the test.
 if(TARGET containd AND TARGET containd-sim)
@@ -18,7 +20,7 @@ if(TARGET containd AND TARGET containd-sim)
 
   # notify and tenant_health also hold a real HTTPS webhook receiver (lib/notify).
   foreach(suite daemon api_abuse secret_hygiene chaos_soak storage_faults crash_points timers safe_defaults verification
-                notify tenant_health)
+                ways_forward notify tenant_health)
     set(_deps containd::graph containd::store containd::core containd::test_support)
     if(suite STREQUAL "notify" OR suite STREQUAL "tenant_health")
       list(PREPEND _deps containd::notify)
