@@ -10,6 +10,7 @@
 #   simulated tenant on a 240x clock.
 # - ways_forward: issue 11's ways forward (unknown UPN, failing cleanup, release, added accounts,
 #   external_ref conflicts, the break-glass guard and its override), on the same built-in tenant.
+# - tap: issue 11's TAP workflow (issued at reveal, valid at +70; TAP mode never reveals a password).
 # - notify, tenant_health: webhooks across a SIGKILL (lib/notify) and tenant health
 #   (daemon/health.hpp), with a real HTTPS webhook receiver in the test.
 if(TARGET containd AND TARGET containd-sim)
@@ -20,7 +21,7 @@ if(TARGET containd AND TARGET containd-sim)
 
   # notify and tenant_health also hold a real HTTPS webhook receiver (lib/notify).
   foreach(suite daemon api_abuse secret_hygiene chaos_soak storage_faults crash_points timers safe_defaults verification
-                ways_forward notify tenant_health)
+                ways_forward tap notify tenant_health)
     set(_deps containd::graph containd::store containd::core containd::test_support)
     if(suite STREQUAL "notify" OR suite STREQUAL "tenant_health")
       list(PREPEND _deps containd::notify)
