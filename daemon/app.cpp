@@ -4,6 +4,7 @@
 #include <atomic>
 #include <csignal>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -102,29 +103,35 @@ void reload_tokens(const std::string& config_path, api::server& server) {
     log_event(spdlog::level::info, "tokens_reloaded", {{"file", config_path}, {"tokens", count}});
 }
 
-// Every tenant's preflight at start-up and then every `interval`: recorded for /readyz and
-// /metrics, handed to the notifier (a change is a tenant_health webhook), and the IR named
-// locations' ranges to the engine (its plans warn of an attacker IP inside one).
+// What a tenant check's result goes to: /readyz and /metrics (health), the log, the notifier (a
+// change is a tenant_health webhook), and the IR named locations' ranges to the engine (its plans
+// warn of an attacker IP inside one).
+void record_tenant_check(const tenant_check& c, tenant_health& health, notify::notifier& notifier,
+                         engine::engine& eng) {
+    health.record(c);
+    if (c.ir_location_ranges) eng.set_ir_location_ranges(c.tenant, *c.ir_location_ranges);
+    log_event(c.healthy && c.warnings.empty() ? spdlog::level::info : spdlog::level::warn, "tenant_checked",
+              {{"tenant", c.tenant}, {"healthy", c.healthy}, {"gaps", c.gaps}, {"warnings", c.warnings}});
+    try {
+        notifier.tenant_checked(c.tenant, c.healthy, c.gaps);
+    } catch (const std::exception& e) {
+        log_event(spdlog::level::err, "tenant_health_not_recorded", {{"tenant", c.tenant}, {"error", e.what()}});
+    }
+}
+
+// Every tenant's preflight at start-up and then every `interval`, each result handed to
+// `on_checked`.
 boost::asio::awaitable<void> watch_tenants(const std::vector<config::tenant_config>& tenants, tenant_clients& clients,
-                                           const clock_source& clock, tenant_health& health, notify::notifier& notifier,
-                                           engine::engine& eng, const bool& stopping, boost::asio::steady_timer& timer,
+                                           const clock_source& clock,
+                                           std::function<void(const tenant_check&)> on_checked, const bool& stopping,
+                                           boost::asio::steady_timer& timer,
                                            std::chrono::steady_clock::duration interval) {
     while (!stopping) {
         for (const auto& t : tenants) {
             auto* graph = clients.find(t.settings.name);
             const auto* own = clients.credential(t.settings.name);
             if (!graph || !own || stopping) continue;
-            const tenant_check c = co_await check_tenant(*graph, *own, t, clock);
-            health.record(c);
-            if (c.ir_location_ranges) eng.set_ir_location_ranges(c.tenant, *c.ir_location_ranges);
-            log_event(c.healthy && c.warnings.empty() ? spdlog::level::info : spdlog::level::warn, "tenant_checked",
-                      {{"tenant", c.tenant}, {"healthy", c.healthy}, {"gaps", c.gaps}, {"warnings", c.warnings}});
-            try {
-                notifier.tenant_checked(c.tenant, c.healthy, c.gaps);
-            } catch (const std::exception& e) {
-                log_event(spdlog::level::err, "tenant_health_not_recorded",
-                          {{"tenant", c.tenant}, {"error", e.what()}});
-            }
+            on_checked(co_await check_tenant(*graph, *own, t, clock));
         }
         timer.expires_after(interval);
         auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
@@ -217,7 +224,9 @@ int run(const config::daemon_config& config, const std::function<void(const read
     notifier.start();
     boost::asio::co_spawn(
         ioc,
-        watch_tenants(tenants, clients, *clock, health, notifier, eng, stopping, health_timer, std::chrono::minutes(5)),
+        watch_tenants(
+            tenants, clients, *clock, [&](const tenant_check& c) { record_tenant_check(c, health, notifier, eng); },
+            stopping, health_timer, std::chrono::minutes(5)),
         boost::asio::detached);
     const std::uint16_t port = server.start();
     server.set_ready(true);
