@@ -323,6 +323,17 @@ protected:
         return doc;
     }
 
+    // POST .../credentials/{upn}/reveal through the 202s of a TAP being issued (a TAP is issued by
+    // its first reveal; 30 s at most); the last answer.
+    test::api_response reveal_credential(const std::string& target, const std::string& token) {
+        auto r = api->post(target, token);
+        for (int tries = 0; r.status == 202 && tries < 300; ++tries) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            r = api->post(target, token);
+        }
+        return r;
+    }
+
     // Polls until the incident is final; "timeout" after `limit`.
     std::string wait_final(const std::string& id, std::chrono::seconds limit = std::chrono::seconds(120)) {
         const auto final_status = [](const nlohmann::json& doc) {

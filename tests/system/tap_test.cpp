@@ -32,16 +32,6 @@ protected:
         return "/v1/incidents/" + id + "/credentials/" + graph::odata::encode_form(upn) + "/reveal" + query;
     }
 
-    // Reveals through the 202s of a TAP being issued (10 s at most); the last answer.
-    test::api_response reveal(const std::string& target) {
-        auto r = api->post(target, operator_token);
-        for (int tries = 0; r.status == 202 && tries < 100; ++tries) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-            r = api->post(target, operator_token);
-        }
-        return r;
-    }
-
     // The TAP the simulated tenant holds for `upn` (null when none).
     json tap_in_tenant(const std::string& upn) {
         const json state = sim_state();
@@ -89,7 +79,7 @@ TEST_F(TapSystem, a_tap_revealed_at_plus_70_is_issued_then_and_still_valid) {
     const auto first = api->post(reveal_path(id, director), operator_token);
     ASSERT_EQ(first.status, 202) << first.body;
     EXPECT_EQ(first.json().value("status", ""), "tap_issuing");
-    const auto r = reveal(reveal_path(id, director));
+    const auto r = reveal_credential(reveal_path(id, director), operator_token);
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.json().value("kind", ""), "tap");
     EXPECT_GE(r.json().value("value", "").size(), 8u);
@@ -148,7 +138,7 @@ TEST_F(TapSystem, eleven_accounts_deliver_taps_and_no_password_is_revealable) {
         const auto password = api->post(reveal_path(id, upn, "?kind=password"), operator_token);
         EXPECT_EQ(password.status, 409) << upn << ": " << password.body;
         EXPECT_NE(password.body.find("tap-mode"), std::string::npos) << password.body;
-        const auto tap = reveal(reveal_path(id, upn));
+        const auto tap = reveal_credential(reveal_path(id, upn), operator_token);
         EXPECT_EQ(tap.status, 200) << upn << ": " << tap.body;
         if (tap.status == 200 && tap.json().value("kind", "") == "tap") tapped.insert(upn);
     }
