@@ -20,6 +20,10 @@ bool is_check(const step_view& s) { return s.kind == step_kind::verify_signins; 
 bool is_release(const step_view& s) { return s.kind == step_kind::release_block; }
 // Steps that stand outside stage order: checks (timed) and the operator's release.
 bool unordered(const step_view& s) { return is_check(s) || is_release(s); }
+bool is_evidence(const step_view& s) { return engine::is_evidence(s.kind); }
+bool evidence_beside(const step_view& evidence, const step_view& s) {
+    return runs_beside_evidence(evidence.kind, s.step_phase);
+}
 
 std::string label(const step_view& s) {
     return "step " + std::to_string(s.seq) + " (" + std::string(incident::to_string(s.kind)) +
@@ -40,7 +44,9 @@ std::set<int> dead_steps(const incident_view& inc) {
         if (f.status != step_status::failed || unordered(f) || refused_by_guard(f)) continue;
         const std::string fs = subject_of(f.kind, f.target);
         for (const auto& s : inc.steps) {
-            if (s.batch != f.batch || s.stage <= f.stage || unordered(s) || !unfinished(s.status)) continue;
+            if (s.batch != f.batch || s.stage <= f.stage || unordered(s) || !unfinished(s.status) ||
+                evidence_beside(f, s))
+                continue;
             if (fs.empty() || subject_of(s.kind, s.target) == fs) dead.insert(s.seq);
         }
     }
@@ -64,7 +70,7 @@ bool holds_back(const step_view& t, const step_view& s, const incident_view& inc
         if (!is_check(t) || !inc.contained_at) return false;
         return check_due(t, *inc.contained_at) <= check_due(s, *inc.contained_at) && t.seq < s.seq;
     }
-    return !unordered(t) && t.batch == s.batch && t.stage < s.stage;
+    return !unordered(t) && t.batch == s.batch && t.stage < s.stage && !evidence_beside(t, s);
 }
 
 // The verdict of the latest-due check that ran, if any.
@@ -145,25 +151,25 @@ decision schedule(const incident_view& inc, time_point now) {
     const std::set<int> dead = dead_steps(inc);
     auto live = [&](const step_view& s) { return unfinished(s.status) && !dead.count(s.seq); };
 
-    // Batch 0's plan is provisional until its resolve phase is over.
+    // Batch 0's plan is provisional until its accounts are resolved (the evidence goes on beside).
     if (!inc.refined) {
         bool resolving = false;
         for (const auto& s : inc.steps)
-            if (s.batch == 0 && s.step_phase == phase::resolve && live(s)) resolving = true;
+            if (s.batch == 0 && s.kind == step_kind::resolve_account && live(s)) resolving = true;
         if (!resolving && !inc.steps.empty()) {
             d.refine = true;
             return d;
         }
     }
-    // A later batch holds only its resolve steps until they are over.
+    // A later batch holds only its resolve (and evidence) steps until its accounts are resolved.
     {
         std::map<int, std::pair<bool, bool>> batches;  // batch -> (resolving, has later steps)
         for (const auto& s : inc.steps) {
             if (s.batch == 0) continue;
             auto& b = batches[s.batch];
-            if (s.step_phase == phase::resolve)
+            if (s.kind == step_kind::resolve_account)
                 b.first = b.first || live(s);
-            else
+            else if (s.step_phase != phase::resolve)
                 b.second = true;
         }
         for (const auto& [batch, b] : batches)
@@ -228,12 +234,14 @@ decision schedule(const incident_view& inc, time_point now) {
         if (s.status == step_status::succeeded && !is_check(s))
             attention.insert(attention.end(), s.diagnosis.begin(), s.diagnosis.end());
 
-    // The phase: where the earliest live work stands (checks and release only when nothing
-    // else is left).
+    // The phase: where the earliest live work stands (evidence beside the critical path only
+    // when nothing else is left; checks and release only when nothing at all is).
     const step_view* frontier = nullptr;
     for (const auto& s : inc.steps) {
         if (!live(s) || unordered(s)) continue;
-        if (!frontier || s.stage < frontier->stage) frontier = &s;
+        const bool better = !frontier || (is_evidence(*frontier) && !is_evidence(s)) ||
+                            (is_evidence(*frontier) == is_evidence(s) && s.stage < frontier->stage);
+        if (better) frontier = &s;
     }
     bool checks_left = false, release_left = false;
     for (const auto& s : inc.steps) {

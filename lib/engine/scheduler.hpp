@@ -17,9 +17,12 @@
 //   to run: a failed or retrying step never delays a due check. A due check is dispatched first.
 // - release_block waits for nothing (an operator asked for it after the block).
 // - A cancelled incident runs only its release step, if an operator asked for one.
-// - Until the resolve phase of batch 0 is over the plan is provisional: `refine` asks the driver
+// - Evidence capture runs beside the critical path: it holds back the steps that destroy what it
+//   captures (every phase after the revocation), never the block or the revocation, and its
+//   failure does not stop them either (DOMAIN.md §1-§2: evidence never delays containment).
+// - Until batch 0's accounts are resolved the plan is provisional: `refine` asks the driver
 //   to re-derive it from the directory facts (tiers) before anything else runs. A later batch
-//   with only resolve steps asks for `refine_batch`.
+//   with only resolve and evidence steps asks for `refine_batch` once its accounts are resolved.
 // - Status: needs_attention as soon as a step failed (the rest goes on); verifying while only
 //   checks are left; at the end the latest-due check's verdict (contained or attention).
 
@@ -73,8 +76,8 @@ struct decision {
     // Checks whose due time became known (contained_at + offset): the driver persists them.
     std::vector<std::pair<int, time_point>> due_times;
     std::optional<time_point> wake_at;  // the earliest future not_before of a step that may run
-    bool refine = false;                // batch 0's resolve phase is over: re-plan it first
-    std::optional<int> refine_batch;    // a later batch's resolve phase is over: plan the rest
+    bool refine = false;                // batch 0's accounts are resolved: re-plan it first
+    std::optional<int> refine_batch;    // a later batch's accounts are resolved: plan the rest
     incident::incident_status status = incident::incident_status::running;
     incident::phase current_phase = incident::phase::resolve;
     std::vector<std::string> attention;
@@ -101,6 +104,18 @@ inline std::string subject_of(incident::step_kind kind, const std::string& targe
     case step_kind::delete_application: return "app " + target;
     default: return {};
     }
+}
+
+// Evidence capture runs beside the critical path: it never holds back (nor, failing, stops) the
+// block or the revocation, only the later phases that destroy what it captures. Inline, like
+// subject_of, for the system tests' invariant checks.
+inline bool is_evidence(incident::step_kind kind) {
+    using incident::step_kind;
+    return kind == step_kind::capture_account_evidence || kind == step_kind::capture_app_evidence ||
+           kind == step_kind::capture_policy_evidence;
+}
+inline bool runs_beside_evidence(incident::step_kind evidence, incident::phase p) {
+    return is_evidence(evidence) && (p == incident::phase::block || p == incident::phase::revoke);
 }
 
 // The attention item for a failed step (unresolved accounts get their own wording).

@@ -70,6 +70,7 @@ inline std::vector<std::string> check_invariants(store::store& db, const std::st
                 if (other.stage >= step.stage || other.requires_approval) continue;
                 if (other.params.value("batch", 0) != step.params.value("batch", 0)) continue;
                 if (succeeded_so_far.count(other.seq)) continue;
+                if (engine::runs_beside_evidence(other.kind, step.step_phase)) continue;
                 // Excused: a step of another account or app that had failed, or was held back by a
                 // failure of its own account or app (it never runs while that failure stands).
                 const std::string other_subject = engine::subject_of(other.kind, other.target);

@@ -121,17 +121,37 @@ TEST(Scheduler, the_resolve_stage_runs_first_and_nothing_else) {
     EXPECT_FALSE(d.done);
 }
 
-TEST(Scheduler, an_unrefined_plan_asks_for_refinement_once_resolve_is_over) {
+TEST(Scheduler, an_unrefined_plan_asks_for_refinement_once_its_accounts_are_resolved) {
     auto v = walkthrough();
     v.refined = false;
     EXPECT_FALSE(schedule(v, t0).refine);
     set(v, 1, step_status::succeeded);
+    EXPECT_FALSE(schedule(v, t0).refine) << "the clerk is still resolving";
     set(v, 2, step_status::failed, "no user ap.clerk@contoso.com in the directory");
-    EXPECT_FALSE(schedule(v, t0).refine) << "the app's evidence is still to come";
-    set(v, 3, step_status::succeeded);
     const auto d = schedule(v, t0);
-    EXPECT_TRUE(d.refine) << "a failed resolve step does not hold back the refinement";
+    EXPECT_TRUE(d.refine) << "a failed resolve step does not hold back the refinement, nor does the app's evidence";
     EXPECT_TRUE(d.ready.empty());
+}
+
+TEST(Scheduler, evidence_runs_beside_the_block_and_the_revocation_and_holds_back_what_destroys_it) {
+    auto v = walkthrough();
+    set(v, 1, step_status::succeeded);
+    set(v, 2, step_status::succeeded);
+    set(v, 3, step_status::running);  // the app's evidence is still being read
+    EXPECT_EQ(schedule(v, t0).ready, (std::vector<int>{4})) << "the block does not wait for evidence";
+    set(v, 4, step_status::succeeded);
+    v.contained_at = t0;
+    EXPECT_EQ(schedule(v, t0).ready, (std::vector<int>{5, 6})) << "nor does the revocation";
+    set(v, 5, step_status::succeeded);
+    set(v, 6, step_status::succeeded);
+    auto d = schedule(v, t0);
+    EXPECT_TRUE(d.ready.empty()) << "the resets wait for the evidence";
+
+    // Evidence that could not be read does not undo containment; the rest of its subject stops.
+    set(v, 3, step_status::failed, "403 Authorization_RequestDenied");
+    d = schedule(v, t0);
+    EXPECT_TRUE(has(d.ready, 7));
+    EXPECT_FALSE(has(d.ready, 13)) << "the app's removal needs its evidence first";
 }
 
 TEST(Scheduler, an_unresolved_account_never_blocks_the_others) {
