@@ -32,6 +32,7 @@
 #include "engine/engine.hpp"
 #include "health.hpp"
 #include "notify/notifier.hpp"
+#include "runners/policy_keeper.hpp"
 #include "runners/runners.hpp"
 #include "sim/simulator.hpp"
 #include "store/store.hpp"
@@ -119,18 +120,22 @@ void record_tenant_check(const tenant_check& c, tenant_health& health, notify::n
     }
 }
 
-// Every tenant's preflight at start-up and then every `interval`, each result handed to
-// `on_checked`.
+// Every tenant's emergency policy (the standing snapshot the block starts from) and preflight, at
+// start-up and then every `interval`; each check's result handed to `on_checked`.
 boost::asio::awaitable<void> watch_tenants(const std::vector<config::tenant_config>& tenants, tenant_clients& clients,
                                            const clock_source& clock,
-                                           std::function<void(const tenant_check&)> on_checked, const bool& stopping,
-                                           boost::asio::steady_timer& timer,
+                                           std::function<void(const tenant_check&)> on_checked,
+                                           std::function<boost::asio::awaitable<std::vector<std::string>>(
+                                               const config::tenant_config&, graph::client&)>
+                                               refresh_policy,
+                                           const bool& stopping, boost::asio::steady_timer& timer,
                                            std::chrono::steady_clock::duration interval) {
     while (!stopping) {
         for (const auto& t : tenants) {
             auto* graph = clients.find(t.settings.name);
             const auto* own = clients.credential(t.settings.name);
             if (!graph || !own || stopping) continue;
+            co_await refresh_policy(t, *graph);
             on_checked(co_await check_tenant(*graph, *own, t, clock));
         }
         timer.expires_after(interval);
@@ -186,7 +191,10 @@ int run(const config::daemon_config& config, const std::function<void(const read
 
     tenant_clients clients(ioc.get_executor(), tenants, *clock, config.engine,
                            simulator ? simulator->ca_certificate_pem() : std::string());
-    auto runners = runners::make_graph_runners([&clients](const std::string& t) { return clients.find(t); });
+    runners::runner_settings runner_settings;
+    runner_settings.policies = std::make_shared<runners::policy_keeper>();
+    auto runners = runners::make_graph_runners([&clients](const std::string& t) { return clients.find(t); },
+                                               runner_settings);
 
     std::map<std::string, incident::tenant_settings> settings;
     for (const auto& t : tenants) settings.emplace(t.settings.name, t.settings);
@@ -226,6 +234,9 @@ int run(const config::daemon_config& config, const std::function<void(const read
         ioc,
         watch_tenants(
             tenants, clients, *clock, [&](const tenant_check& c) { record_tenant_check(c, health, notifier, eng); },
+            [&](const config::tenant_config& t, graph::client& graph) {
+                return runners::refresh_policy(*runner_settings.policies, graph, t.settings, db, *clock);
+            },
             stopping, health_timer, std::chrono::minutes(5)),
         boost::asio::detached);
     const std::uint16_t port = server.start();

@@ -5,6 +5,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -72,7 +73,8 @@ struct engine::impl : std::enable_shared_from_this<impl> {
     std::map<std::string, incident_state> incidents;
     std::multimap<time_point, std::string> wakeups;  // may hold stale entries: evaluate() is idempotent
     std::deque<std::pair<std::string, int>> ready;
-    std::map<std::pair<std::string, int>, std::shared_ptr<asio::cancellation_signal>> running;
+    std::map<std::pair<std::string, int>, std::shared_ptr<asio::cancellation_signal>> running;  // steps
+    std::size_t attempts_in_flight = 0;  // attempt coroutines (one per step, or per group)
     asio::steady_timer timer;
     std::optional<time_point> timer_target;
     // Incidents whose store write failed: re-read from the store once it takes writes again.
@@ -88,7 +90,7 @@ struct engine::impl : std::enable_shared_from_this<impl> {
     counters stats;
     std::uint64_t record_reads = 0;                       // incident records read for runners (once per incident)
     std::map<std::string, std::vector<int>> interrupted;  // steps a dead process left running
-    std::vector<std::pair<std::string, int>> ready_checks, ready_others;
+    std::vector<std::pair<std::string, int>> ready_checks, ready_critical, ready_others;
 
     // ------------------------------------------------------------ loading
 
@@ -182,16 +184,22 @@ struct engine::impl : std::enable_shared_from_this<impl> {
         for (auto r = d.ready.rbegin(); r != d.ready.rend(); ++r) {
             step_view* s = inc.view.find(*r);
             s->dispatched = true;
-            // A check is due at a fixed time and measures the window since containment; every
-            // other step is as-soon-as-possible. So a due check goes ahead of the queue.
+            // A check is due at a fixed time and measures the window since containment, and the
+            // critical path is containment itself; every other step is as-soon-as-possible. So
+            // due checks and then the critical path go ahead of the queue (1,000 accounts'
+            // evidence steps must not hold back the block).
             if (s->kind == step_kind::verify_signins)
                 ready_checks.push_back({id, *r});
+            else if (on_critical_path(s->kind))
+                ready_critical.push_back({id, *r});
             else
                 ready_others.push_back({id, *r});
         }
-        for (auto r = ready_checks.rbegin(); r != ready_checks.rend(); ++r) ready.push_front(*r);
+        for (auto r = ready_critical.begin(); r != ready_critical.end(); ++r) ready.push_front(*r);
+        for (auto r = ready_checks.begin(); r != ready_checks.end(); ++r) ready.push_front(*r);
         for (auto r = ready_others.rbegin(); r != ready_others.rend(); ++r) ready.push_back(*r);
         ready_checks.clear();
+        ready_critical.clear();
         ready_others.clear();
         if (d.wake_at) add_wakeup(*d.wake_at, id);
         publish(inc, d.status, d.current_phase, d.attention);
@@ -497,15 +505,18 @@ struct engine::impl : std::enable_shared_from_this<impl> {
     // ------------------------------------------------------------ dispatch
 
     void pump() {
-        while (!stopped && !ready.empty() && running.size() < options.max_concurrent_steps) {
+        while (!stopped && !ready.empty() &&
+               (attempts_in_flight < options.max_concurrent_steps || critical_first_in_line())) {
             auto [id, seq] = ready.front();
             ready.pop_front();
+            std::vector<int> group = take_group(id, seq);
             auto signal = std::make_shared<asio::cancellation_signal>();
-            running[{id, seq}] = signal;
+            for (int member : group) running[{id, member}] = signal;
+            ++attempts_in_flight;
             // The handler owns the signal: the coroutine stays bound to its slot until it has
-            // completed, after run_step has already dropped its entry from `running` (freeing
+            // completed, after run_steps has already dropped its entries from `running` (freeing
             // the signal there was a use after free once anything reused the memory).
-            asio::co_spawn(executor, run_step(shared_from_this(), id, seq),
+            asio::co_spawn(executor, run_steps(shared_from_this(), id, std::move(group)),
                            asio::bind_cancellation_slot(signal->slot(), [signal](std::exception_ptr e) {
                                if (!e) return;
                                try {
@@ -517,6 +528,35 @@ struct engine::impl : std::enable_shared_from_this<impl> {
         }
     }
 
+    // The critical path never waits for the cap: at most a block and one attempt per 20 accounts
+    // go beyond it, and they are what containment waits for.
+    bool critical_first_in_line() const {
+        auto inc = incidents.find(ready.front().first);
+        const step_view* s = inc == incidents.end() ? nullptr : inc->second.view.find(ready.front().second);
+        return s && on_critical_path(s->kind);
+    }
+
+    // The step `seq` and, when its runner takes groups, the other ready steps of the same incident
+    // and kind (taken out of `ready`), up to the runner's group size.
+    std::vector<int> take_group(const std::string& id, int seq) {
+        std::vector<int> group{seq};
+        auto inc = incidents.find(id);
+        const step_view* first = inc == incidents.end() ? nullptr : inc->second.view.find(seq);
+        auto runner = first ? runners.find(first->kind) : runners.end();
+        if (runner == runners.end() || !runner->second) return group;
+        const std::size_t size = runner->second->group_size();
+        for (auto it = ready.begin(); it != ready.end() && group.size() < size;) {
+            const step_view* s = it->first == id ? inc->second.view.find(it->second) : nullptr;
+            if (s && s->kind == first->kind) {
+                group.push_back(it->second);
+                it = ready.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        return group;
+    }
+
     static asio::awaitable<void> attempt_timeout(duration d) {
         asio::steady_timer t(co_await asio::this_coro::executor);
         t.expires_after(std::chrono::duration_cast<asio::steady_timer::duration>(d));
@@ -525,39 +565,54 @@ struct engine::impl : std::enable_shared_from_this<impl> {
 
     // Never throws: `a || b` completes on the first branch that *succeeds*, so an exception here
     // would sit out the attempt timeout (60 s in production) and then be lost as a "timeout".
-    // A storage failure (not the step's fault, not retryable from here) is handed back in
-    // *storage_failure for attempt() to rethrow.
-    static asio::awaitable<step_outcome> guarded_run(std::shared_ptr<step_runner> runner, const step_context& ctx,
-                                                     std::exception_ptr* storage_failure) {
+    // A storage failure (not the steps' fault, not retryable from here) is handed back in
+    // *storage_failure for the caller to rethrow.
+    static asio::awaitable<std::vector<step_outcome>> guarded_run(std::shared_ptr<step_runner> runner,
+                                                                  std::vector<const step_context*> steps,
+                                                                  std::exception_ptr* storage_failure) {
+        const std::size_t n = steps.size();
+        std::string error;
         try {
-            co_return co_await runner->run(ctx);
+            if (n == 1) {
+                std::vector<step_outcome> one;
+                one.push_back(co_await runner->run(*steps.front()));
+                co_return one;
+            }
+            auto outcomes = co_await runner->run_group(std::move(steps));
+            if (outcomes.size() == n) co_return outcomes;
+            error = "runner error: outcomes missing";
         } catch (const store::storage_error&) {
             *storage_failure = std::current_exception();
-            co_return step_outcome::failed(0, "storage failure");
+            error = "storage failure";
         } catch (const std::exception& e) {
-            co_return step_outcome::failed(0, std::string("runner error: ") + e.what());
+            error = std::string("runner error: ") + e.what();
         }
+        co_return std::vector<step_outcome>(n, step_outcome::failed(0, error));
     }
 
-    static asio::awaitable<void> run_step(std::shared_ptr<impl> self, std::string id, int seq) {
+    static asio::awaitable<void> run_steps(std::shared_ptr<impl> self, std::string id, std::vector<int> seqs) {
         bool failed = false;
         try {
-            co_await self->attempt(id, seq);
+            co_await self->attempt(id, seqs);
         } catch (const store::storage_error& e) {
-            // The effect may have happened but its record did not commit: the step is re-read
+            // The effect may have happened but its record did not commit: the steps are re-read
             // from the store (still running there) and re-run, reconciling, once writes work.
-            self->running.erase({id, seq});
+            for (int seq : seqs) self->running.erase({id, seq});
+            --self->attempts_in_flight;
             self->on_storage_failure(id, e);
             failed = true;
         }
         if (!failed) {
-            self->running.erase({id, seq});
+            for (int seq : seqs) self->running.erase({id, seq});
+            --self->attempts_in_flight;
             self->evaluate_guarded(id);
         }
         self->pump();
     }
 
-    asio::awaitable<void> attempt(const std::string& id, int seq) {
+    // One attempt of each step in `seqs` (one step, or a group of one kind that its runner does
+    // in one go): the attempts begin in one commit, and their outcomes are recorded in one.
+    asio::awaitable<void> attempt(const std::string& id, const std::vector<int>& seqs) {
         auto inc_it = incidents.find(id);
         if (inc_it == incidents.end()) co_return;
         ensure_record(inc_it->second);
@@ -566,45 +621,79 @@ struct engine::impl : std::enable_shared_from_this<impl> {
         const std::shared_ptr<const incident::incident_request> request = inc_it->second.request;
         auto tenant = tenants.find(inc_it->second.tenant);
         if (!record || !request || tenant == tenants.end()) co_return;
-        const step_view* planned = inc_it->second.view.find(seq);
-        if (!planned) co_return;
-        auto runner_it = runners.find(planned->kind);
+        std::vector<step_view> planned;
+        for (int seq : seqs)
+            if (const step_view* p = inc_it->second.view.find(seq)) planned.push_back(*p);
+        if (planned.size() != seqs.size()) co_return;
+        auto runner_it = runners.find(planned.front().kind);
 
         const time_point now = clock.now();
-        const int attempt_no = db.begin_attempt(id, seq, now + options.retry.step_deadline);
-        const auto step = db.step(id, seq);  // one row: the step's params and the intent a runner left
-        ++stats.attempts;
-        emit_step(engine_event::kind::step_started, id, *planned, attempt_no);
+        std::vector<int> attempt_nos;
+        std::vector<store::step_record> steps;  // one row each: the params and the intent a runner left
+        db.atomically([&] {
+            for (int seq : seqs) {
+                attempt_nos.push_back(db.begin_attempt(id, seq, now + options.retry.step_deadline));
+                steps.push_back(*db.step(id, seq));
+            }
+        });
+        stats.attempts += seqs.size();
+        for (std::size_t i = 0; i < seqs.size(); ++i)
+            emit_step(engine_event::kind::step_started, id, planned[i], attempt_nos[i]);
         notify(id);
 
-        step_outcome outcome;
+        std::vector<step_outcome> outcomes;
         if (runner_it == runners.end() || !runner_it->second) {
-            outcome = step_outcome::give_up("no runner is configured for this step kind");
+            outcomes.assign(seqs.size(), step_outcome::give_up("no runner is configured for this step kind"));
         } else {
-            const step_context ctx{db, *record, *request, *step, tenant->second, clock, attempt_no};
+            std::vector<step_context> contexts;
+            contexts.reserve(seqs.size());
+            std::vector<const step_context*> pointers;
+            for (std::size_t i = 0; i < seqs.size(); ++i) {
+                contexts.push_back({db, *record, *request, steps[i], tenant->second, clock, attempt_nos[i]});
+                pointers.push_back(&contexts.back());
+            }
             std::exception_ptr storage_failure;
-            auto result = co_await (guarded_run(runner_it->second, ctx, &storage_failure) ||
+            auto result = co_await (guarded_run(runner_it->second, std::move(pointers), &storage_failure) ||
                                     attempt_timeout(options.retry.attempt_timeout));
             if (storage_failure) std::rethrow_exception(storage_failure);
             if (result.index() == 0) {
-                outcome = std::move(std::get<0>(result));
+                outcomes = std::move(std::get<0>(result));
             } else {
-                ++stats.timeouts;
-                outcome =
-                    step_outcome::failed(0, "the attempt timed out; the outcome is unknown and will be reconciled");
+                stats.timeouts += seqs.size();
+                outcomes.assign(seqs.size(), step_outcome::failed(
+                                                 0, "the attempt timed out; the outcome is unknown and will be reconciled"));
             }
         }
         if (stopped) co_return;
 
+        std::vector<settled> settled_steps;
+        db.atomically([&] {
+            for (std::size_t i = 0; i < seqs.size(); ++i)
+                settled_steps.push_back(persist_outcome(id, steps[i], attempt_nos[i], outcomes[i], *record));
+        });
+        for (std::size_t i = 0; i < seqs.size(); ++i)
+            apply_outcome(id, steps[i], attempt_nos[i], outcomes[i], settled_steps[i]);
+        notify(id);
+    }
+
+    // What persist_outcome decided, for apply_outcome.
+    struct settled {
+        std::optional<int> follow_up;  // a confirmation check the step's result asked for
+        retry_decision decision;       // a failure: retried or given up
+    };
+
+    // Records one attempt's outcome in the store (the caller holds the transaction).
+    settled persist_outcome(const std::string& id, const store::step_record& step, int attempt_no,
+                            step_outcome& outcome, const store::incident_record& record) {
+        settled out;
+        const int seq = step.seq;
         auto inc_now = incidents.find(id);
-        step_view* state = inc_now == incidents.end() ? nullptr : inc_now->second.view.find(seq);
         const std::optional<time_point> contained_at =
-            inc_now == incidents.end() ? record->contained_at : inc_now->second.view.contained_at;
+            inc_now == incidents.end() ? record.contained_at : inc_now->second.view.contained_at;
         if (outcome.succeeded) {
-            std::optional<int> follow_up;
-            if (step->kind == step_kind::verify_signins && contained_at) {
+            if (step.kind == step_kind::verify_signins && contained_at) {
                 // A timer's lateness: how long after its due time the check ran.
-                const std::int64_t offset_ms = step->params.value("offset_ms", std::int64_t{0});
+                const std::int64_t offset_ms = step.params.value("offset_ms", std::int64_t{0});
                 const time_point due = *contained_at + milliseconds(offset_ms);
                 const time_point ran = clock.now();
                 outcome.result["check"] = check_label(offset_ms);
@@ -612,36 +701,53 @@ struct engine::impl : std::enable_shared_from_this<impl> {
                 outcome.result["ran_at"] = format_rfc3339(ran);
                 outcome.result["lateness_ms"] = std::max<std::int64_t>(0, to_unix_ms(ran) - to_unix_ms(due));
             }
-            if (step->kind == step_kind::verify_signins && contained_at && outcome.follow_up_check) {
-                db.atomically([&] {
-                    db.complete_step(id, seq, outcome.result);
-                    auto confirmation = check_step(*outcome.follow_up_check, *contained_at);
-                    confirmation.params["confirmation"] = true;  // asked for by a check (issue 10)
-                    follow_up = db.append_steps(id, {std::move(confirmation)}, "check_scheduled",
+            db.complete_step(id, seq, outcome.result);
+            if (step.kind == step_kind::verify_signins && contained_at && outcome.follow_up_check) {
+                auto confirmation = check_step(*outcome.follow_up_check, *contained_at);
+                confirmation.params["confirmation"] = true;  // asked for by a check (issue 10)
+                out.follow_up = db.append_steps(id, {std::move(confirmation)}, "check_scheduled",
                                                 {{"by", "verification"},
-                                                 {"after_check", step->target},
+                                                 {"after_check", step.target},
                                                  {"due_at", format_rfc3339(*outcome.follow_up_check)}})
                                     .front();
-                });
-            } else {
-                db.complete_step(id, seq, outcome.result);
             }
+            return out;
+        }
+        const time_point deadline = step.deadline.value_or(clock.now());
+        if (outcome.permanent)
+            out.decision.reason = outcome.failure.message;
+        else
+            out.decision = decide_retry(options.retry, attempt_no, outcome.failure, clock.now(), deadline, rng);
+        if (out.decision.retry)
+            db.schedule_retry(id, seq, out.decision.not_before, outcome.failure.message);
+        else
+            db.fail_step(id, seq, out.decision.reason);
+        return out;
+    }
+
+    // Believes a recorded outcome: the in-memory view, the counters and the observers.
+    void apply_outcome(const std::string& id, const store::step_record& step, int attempt_no,
+                       const step_outcome& outcome, const settled& done) {
+        const int seq = step.seq;
+        auto inc_now = incidents.find(id);
+        step_view* state = inc_now == incidents.end() ? nullptr : inc_now->second.view.find(seq);
+        if (outcome.succeeded) {
             ++stats.succeeded;
             if (state) {
                 state->status = step_status::succeeded;
                 state->error.clear();
                 // What needs a human ("attention"; a check's older results: the whole diagnosis).
                 std::vector<std::string> none;
-                if (step->kind == step_kind::verify_signins) {
+                if (step.kind == step_kind::verify_signins) {
                     state->verdict = outcome.result.value("verdict", "contained");
                     none = outcome.result.value("diagnosis", none);
                 }
                 state->diagnosis = outcome.result.value("attention", none);
                 emit_step(engine_event::kind::step_succeeded, id, *state, attempt_no);
             }
-            if (inc_now != incidents.end() && (step->kind == step_kind::enable_emergency_policy || follow_up)) {
+            if (inc_now != incidents.end() && (step.kind == step_kind::enable_emergency_policy || done.follow_up)) {
                 // The block recorded the containment time (and a follow-up added a step): re-read.
-                if (follow_up) {
+                if (done.follow_up) {
                     reload(id);
                 } else {
                     inc_now->second.record.reset();
@@ -650,38 +756,26 @@ struct engine::impl : std::enable_shared_from_this<impl> {
                         inc_now->second.view.contained_at = inc_now->second.record->contained_at;
                 }
             }
-        } else {
-            const time_point deadline = step->deadline.value_or(clock.now());
-            retry_decision decision;
-            if (outcome.permanent) {
-                decision.reason = outcome.failure.message;
-            } else {
-                decision = decide_retry(options.retry, attempt_no, outcome.failure, clock.now(), deadline, rng);
+        } else if (done.decision.retry) {
+            ++stats.retries;
+            if (state) {
+                state->status = step_status::pending;
+                state->not_before = done.decision.not_before;
+                state->error = outcome.failure.message;
+                emit_step(engine_event::kind::step_retry_scheduled, id, *state, attempt_no, outcome.failure.message,
+                          done.decision.not_before);
             }
-            if (decision.retry) {
-                db.schedule_retry(id, seq, decision.not_before, outcome.failure.message);
-                ++stats.retries;
-                if (state) {
-                    state->status = step_status::pending;
-                    state->not_before = decision.not_before;
-                    state->error = outcome.failure.message;
-                    emit_step(engine_event::kind::step_retry_scheduled, id, *state, attempt_no, outcome.failure.message,
-                              decision.not_before);
-                }
-            } else {
-                db.fail_step(id, seq, decision.reason);
-                ++stats.failed;
-                if (state) {
-                    state->status = step_status::failed;
-                    state->error = decision.reason;
-                    emit_step(engine_event::kind::step_failed, id, *state, attempt_no, decision.reason);
-                }
+        } else {
+            ++stats.failed;
+            if (state) {
+                state->status = step_status::failed;
+                state->error = done.decision.reason;
+                emit_step(engine_event::kind::step_failed, id, *state, attempt_no, done.decision.reason);
             }
         }
         inc_now = incidents.find(id);
         if (inc_now != incidents.end())
             if (auto* s = inc_now->second.view.find(seq)) s->dispatched = false;
-        notify(id);
     }
 
     // A verification check due at `at`, as a plan step (appended by store::append_steps).
@@ -757,7 +851,14 @@ void engine::stop() {
     impl_->stopped = true;
     impl_->timer.cancel();
     impl_->resync_timer.cancel();
-    for (auto& [key, signal] : impl_->running) signal->emit(asio::cancellation_type::terminal);
+    // Cancel on the engine's executor, where the attempts run: emitted from another thread, Asio
+    // posts the cancellation, and an attempt that completes before it runs leaves it a dangling
+    // slot. A group's steps share one signal: emit each once.
+    asio::dispatch(impl_->executor, [self = impl_] {
+        std::set<asio::cancellation_signal*> signals;
+        for (auto& [key, signal] : self->running)
+            if (signals.insert(signal.get()).second) signal->emit(asio::cancellation_type::terminal);
+    });
     impl_->ready.clear();
 }
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <nlohmann/json.hpp>
@@ -67,6 +68,17 @@ public:
     // Runs one attempt. Called on the engine's executor; ctx outlives the returned awaitable.
     // Must honour cancellation (the engine cancels an attempt that exceeds its timeout).
     virtual boost::asio::awaitable<step_outcome> run(const step_context& ctx) = 0;
+
+    // Steps of this kind that go to Graph together (one $batch): the engine hands run_group up
+    // to this many ready steps of one incident, begins their attempts in one commit and records
+    // their outcomes in one. 1: one step at a time, through run().
+    virtual std::size_t group_size() const { return 1; }
+    // One attempt of each step (same kind, same incident); the outcomes in the steps' order.
+    virtual boost::asio::awaitable<std::vector<step_outcome>> run_group(std::vector<const step_context*> steps) {
+        std::vector<step_outcome> out;
+        for (const step_context* ctx : steps) out.push_back(co_await run(*ctx));
+        co_return out;
+    }
 };
 
 using runner_table = std::map<incident::step_kind, std::shared_ptr<step_runner>>;

@@ -18,8 +18,10 @@ bool finished(step_status s) { return s == step_status::succeeded || s == step_s
 bool unfinished(step_status s) { return s == step_status::pending || s == step_status::running; }
 bool is_check(const step_view& s) { return s.kind == step_kind::verify_signins; }
 bool is_release(const step_view& s) { return s.kind == step_kind::release_block; }
-// Steps that stand outside stage order: checks (timed) and the operator's release.
-bool unordered(const step_view& s) { return is_check(s) || is_release(s); }
+bool is_read_back(const step_view& s) { return s.kind == step_kind::confirm_block; }
+// Steps that stand outside stage order: checks (timed), the operator's release, and the block's
+// read-back (it waits for the block only, and runs beside the revocations).
+bool unordered(const step_view& s) { return is_check(s) || is_release(s) || is_read_back(s); }
 bool is_evidence(const step_view& s) { return engine::is_evidence(s.kind); }
 bool evidence_beside(const step_view& evidence, const step_view& s) {
     return runs_beside_evidence(evidence.kind, s.step_phase);
@@ -243,15 +245,19 @@ decision schedule(const incident_view& inc, time_point now) {
                             (is_evidence(*frontier) == is_evidence(s) && s.stage < frontier->stage);
         if (better) frontier = &s;
     }
-    bool checks_left = false, release_left = false;
+    bool checks_left = false, release_left = false, read_back_left = false;
     for (const auto& s : inc.steps) {
         if (!live(s)) continue;
         if (is_check(s) && inc.contained_at) checks_left = true;  // without a block, none ever runs
         if (is_release(s)) release_left = true;
+        if (is_read_back(s)) read_back_left = true;
     }
 
-    if (frontier || checks_left || release_left) {
-        d.current_phase = frontier ? frontier->step_phase : release_left ? phase::release : phase::verify;
+    if (frontier || checks_left || release_left || read_back_left) {
+        d.current_phase = frontier       ? frontier->step_phase
+                          : release_left ? phase::release
+                          : checks_left  ? phase::verify
+                                         : phase::block;
         d.status = failures                       ? incident_status::needs_attention
                    : (!frontier && !release_left) ? incident_status::verifying
                                                   : incident_status::running;

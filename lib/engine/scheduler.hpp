@@ -16,6 +16,7 @@
 // - Verification checks wait for nothing but the containment time and earlier-due checks still
 //   to run: a failed or retrying step never delays a due check. A due check is dispatched first.
 // - release_block waits for nothing (an operator asked for it after the block).
+// - confirm_block (the block's read-back) waits for the block only, and holds back nothing.
 // - A cancelled incident runs only its release step, if an operator asked for one.
 // - Evidence capture runs beside the critical path: it holds back the steps that destroy what it
 //   captures (every phase after the revocation), never the block or the revocation, and its
@@ -104,6 +105,14 @@ inline std::string subject_of(incident::step_kind kind, const std::string& targe
     case step_kind::delete_application: return "app " + target;
     default: return {};
     }
+}
+
+// The critical path: who the accounts are, the block, the revocations (DOMAIN.md §1-§2). The
+// engine dispatches these ahead of any other ready step and never queues them behind its cap.
+inline bool on_critical_path(incident::step_kind kind) {
+    using incident::step_kind;
+    return kind == step_kind::resolve_account || kind == step_kind::enable_emergency_policy ||
+           kind == step_kind::revoke_sessions;
 }
 
 // Evidence capture runs beside the critical path: it never holds back (nor, failing, stops) the

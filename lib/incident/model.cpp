@@ -18,8 +18,9 @@ constexpr std::array step_kind_names = {"resolve_account",         "capture_acco
                                         "remove_app_credentials",  "disable_service_principal",
                                         "remove_app_grants",       "delete_application",
                                         "remove_inbox_rules",      "confirm_compromised",
-                                        "verify_signins",          "release_block"};
-static_assert(step_kind_names.size() == static_cast<std::size_t>(step_kind::release_block) + 1);
+                                        "verify_signins",          "release_block",
+                                        "confirm_block"};
+static_assert(step_kind_names.size() == static_cast<std::size_t>(step_kind::confirm_block) + 1);
 static_assert(phase_names.size() == static_cast<std::size_t>(phase::done) + 1);
 
 template <typename Enum, std::size_t N>

@@ -29,7 +29,7 @@ enum class step_kind {
     capture_account_evidence,   // methods, grants, inbox rules, recent sign-ins (read-only)
     capture_app_evidence,       // application + service principal credentials, grants, assignments
     capture_policy_evidence,    // the policy's JSON; only in plans made before the block step kept it
-    enable_emergency_policy,    // snapshot the policy, scope it, enable it (block), read it back; sets contained_at
+    enable_emergency_policy,    // one PATCH (the standing snapshot is the evidence); sets contained_at
     revoke_sessions,            // revokeSignInSessions, timestamp per account
     reset_password,             // passwordProfile PATCH with a per-account CSPRNG password
     revoke_after_reset,         // revokeSignInSessions again, right after the reset
@@ -43,6 +43,7 @@ enum class step_kind {
     confirm_compromised,        // Identity Protection; a 403 there is a warning
     verify_signins,             // a timed check at contained_at + offset
     release_block,              // operator's release: this incident's accounts out of the policy
+    confirm_block,              // the block read back beside the revocations; repairs another writer's change
 };
 
 std::string_view to_string(tier t);

@@ -63,6 +63,7 @@ std::vector<std::string> permissions_for(step_kind k) {
     case step_kind::capture_policy_evidence: return {"Policy.Read.All"};
     case step_kind::enable_emergency_policy:
         return {"Policy.Read.All", "Policy.ReadWrite.ConditionalAccess", "Application.Read.All"};
+    case step_kind::confirm_block: return {"Policy.Read.All", "Policy.ReadWrite.ConditionalAccess"};
     case step_kind::revoke_sessions:
     case step_kind::revoke_after_reset: return {"User.RevokeSessions.All"};
     case step_kind::reset_password: return {"User-PasswordProfile.ReadWrite.All"};
@@ -93,9 +94,11 @@ std::vector<std::string> graph_calls_for(step_kind k) {
                 "GET /servicePrincipals/{id}/appRoleAssignments"};
     case step_kind::capture_policy_evidence: return {"GET /identity/conditionalAccess/policies/{id}"};
     case step_kind::enable_emergency_policy:
-        return {"GET /identity/conditionalAccess/policies/{id} (kept as evidence before any change)",
-                "PATCH /identity/conditionalAccess/policies/{id} (or POST when none is configured)",
-                "GET /identity/conditionalAccess/policies/{id} (read back)"};
+        return {"PATCH /identity/conditionalAccess/policies/{id} (or POST when none exists); the standing "
+                "snapshot read before the incident is the evidence"};
+    case step_kind::confirm_block:
+        return {"GET /identity/conditionalAccess/policies/{id} (read back)",
+                "PATCH /identity/conditionalAccess/policies/{id} (only to repair another writer's change)"};
     case step_kind::revoke_sessions:
     case step_kind::revoke_after_reset: return {"POST /users/{id}/revokeSignInSessions"};
     case step_kind::reset_password: return {"PATCH /users/{id} (passwordProfile)"};
@@ -208,8 +211,11 @@ plan_result make_plan(const incident_request& request, const tenant_settings& te
     // No separate policy-evidence step: the block step's own read of the policy is the snapshot
     // (a Conditional Access call is paced to 1/s per tenant, so a second read costs a second).
 
-    b.add(phase::block, ++stage, step_kind::enable_emergency_policy,
-          tenant.emergency_policy_id.empty() ? "new" : tenant.emergency_policy_id);
+    const std::string policy = tenant.emergency_policy_id.empty() ? "new" : tenant.emergency_policy_id;
+    const int block = b.add(phase::block, ++stage, step_kind::enable_emergency_policy, policy);
+    // The read-back waits for the block only and holds back nothing (the scheduler runs it beside
+    // the revocations): the containment time is when Graph accepted the PATCH.
+    b.add(phase::block, stage, step_kind::confirm_block, policy, nlohmann::json::object(), block);
 
     ++stage;
     for (const auto& a : p.accounts) b.add(phase::revoke, stage, step_kind::revoke_sessions, a.upn);

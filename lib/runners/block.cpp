@@ -4,10 +4,13 @@
 #include <algorithm>
 #include <optional>
 #include <set>
+#include <variant>
 
 #include "core/time.hpp"
 #include "incident/planner.hpp"
+#include "core/log.hpp"
 #include "runners/common.hpp"
+#include "runners/policy_keeper.hpp"
 
 namespace containd::runners::detail {
 namespace {
@@ -37,9 +40,7 @@ std::vector<std::string> sorted(std::vector<std::string> list) {
     return list;
 }
 
-std::string policy_name(const engine::step_context& ctx) {
-    return "containd emergency block (" + ctx.incident.tenant + ")";
-}
+std::string policy_name(const engine::step_context& ctx) { return emergency_policy_name(ctx.incident.tenant); }
 
 bool blocks_all_users(const store::incident_record& rec) {
     return rec.plan.is_object() && rec.plan.value("scope", json::object()).value("all_users", false);
@@ -83,6 +84,111 @@ std::string enabled_policy_id(const engine::step_context& ctx) {
     return {};
 }
 
+// What the block sets: the policy it changes (and its standing snapshot, the evidence from
+// before the change) and the whole policy it writes.
+struct block_target {
+    policy_keeper::snapshot before;
+    std::vector<std::string> include, exclude, exclude_locations;
+    bool all_users = false;
+    json desired;
+};
+
+// The block the incident needs, from containd's own knowledge: its plan's scope (object ids from
+// the resolve steps), every other incident holding the block (the store), the users the standing
+// snapshot already blocked, and the break-glass exclusions. The policy is read only when there is
+// no standing snapshot yet (the first block after start-up, before the tenant check read it).
+// A failure comes back as the step's outcome.
+task<std::variant<block_target, step_outcome>> target_block(const engine::step_context& ctx, graph::client& c,
+                                                            policy_keeper& keeper) {
+    block_target t;
+    auto before = keeper.standing(ctx.incident.tenant);
+    if (!before) {
+        co_await refresh_policy(keeper, c, ctx.tenant, ctx.db, ctx.clock);
+        before = keeper.standing(ctx.incident.tenant);
+    }
+    if (!before) {  // the read failed: one more, to say why (a configured policy that is gone is final)
+        if (ctx.tenant.emergency_policy_id.empty())
+            co_return failure((co_await graph::list_ca_policies(c)).call, "listing Conditional Access policies");
+        auto got = co_await graph::get_ca_policy(c, ctx.tenant.emergency_policy_id);
+        if (got.call.status == 404)
+            co_return step_outcome::give_up("the configured emergency policy " + ctx.tenant.emergency_policy_id +
+                                            " does not exist");
+        co_return failure(got.call, "reading the emergency policy");
+    }
+    t.before = std::move(*before);
+
+    const json scope = ctx.incident.plan.value("scope", json::object());
+    t.all_users = scope.value("all_users", false);
+    std::map<std::string, std::string> ids;  // upn -> object id (read once: 1,000 accounts)
+    for (const auto& a : ctx.db.accounts(ctx.incident.id))
+        if (a.object_id) ids[a.upn] = *a.object_id;
+    for (const auto& upn : scope.value("include_users", std::vector<std::string>{})) {
+        auto it = ids.find(upn);
+        t.include.push_back(it == ids.end() ? upn : it->second);
+    }
+    for (const auto& upn : scope.value("exclude_users", std::vector<std::string>{})) {
+        auto id = keeper.break_glass_id(ctx.incident.tenant, upn);
+        if (!id) {
+            auto user = co_await graph::get_user(c, upn);
+            if (!user.ok()) co_return failure(user.call, "resolving break-glass account " + upn);
+            keeper.remember_break_glass(ctx.incident.tenant, upn, user.value.id);
+            id = user.value.id;
+        }
+        t.exclude.push_back(*id);
+    }
+    t.exclude_locations = scope.value("exclude_locations", std::vector<std::string>{});
+
+    // Block the union, never fewer: other incidents' accounts, and whoever the policy already
+    // blocked when last read (another daemon's or an administrator's entries).
+    if (!t.all_users) {
+        const held_scope held = held_by_others(ctx);
+        for (const auto& id : held.ids)
+            if (!contains(t.include, id)) t.include.push_back(id);
+        if (t.before.policy.value("state", "") == "enabled")
+            for (const auto& id : strings_at(t.before.policy, {"conditions", "users", "includeUsers"}))
+                if (!contains(t.include, id) && id != "None" && id != "All") t.include.push_back(id);
+    }
+    std::erase_if(t.exclude, [&](const std::string& id) { return contains(t.include, id); });
+    if (t.exclude.empty() && !ctx.request.options.override_lockout_guard)
+        co_return step_outcome::give_up(
+            std::string(incident::lockout_guard_refusal) +
+            ": no uncompromised break-glass account would stay excluded, so the block could lock the IR team out. "
+            "The other steps go ahead; to accept the risk, POST /v1/incidents/" +
+            ctx.incident.id + "/override-guard with a reason");
+
+    const json users = {{"includeUsers", t.all_users ? json::array({"All"}) : json(t.include)},
+                        {"excludeUsers", t.exclude},
+                        {"includeGroups", json::array()},
+                        {"excludeGroups", json::array()}};
+    t.desired = {
+        {"displayName", policy_name(ctx)},
+        {"state", "enabled"},
+        {"conditions",
+         {{"users", users},
+          {"applications", {{"includeApplications", {"All"}}, {"excludeApplications", json::array()}}},
+          {"clientAppTypes", {"all"}},
+          {"platforms", {{"includePlatforms", {"all"}}, {"excludePlatforms", json::array()}}},
+          {"locations", {{"includeLocations", {"All"}}, {"excludeLocations", t.exclude_locations}}}}},
+        {"grantControls", {{"operator", "OR"}, {"builtInControls", {"block"}}}}};
+    co_return t;
+}
+
+// Sends the block: PATCH (POST when containd has no policy yet). The policy's id, or the failure.
+task<std::variant<std::string, step_outcome>> send_block(const engine::step_context& ctx, graph::client& c,
+                                                         policy_keeper& keeper, block_target t) {
+    std::string policy_id = t.before.policy_id;
+    if (policy_id.empty()) {
+        auto created = co_await graph::create_ca_policy(c, t.desired);
+        if (!created.ok()) co_return failure(created.call, "creating the emergency policy");
+        policy_id = created.value.value("id", "");
+    } else {
+        auto patched = co_await graph::patch_ca_policy(c, policy_id, t.desired);
+        if (!patched.ok()) co_return failure(patched.call, "enabling the emergency policy");
+    }
+    keeper.remember_write(ctx.incident.tenant, policy_id, t.desired, ctx.clock.now());
+    co_return policy_id;
+}
+
 }  // namespace
 
 task<step_outcome> capture_policy_evidence(const engine::step_context& ctx, graph::client& c, const runner_settings&) {
@@ -97,115 +203,72 @@ task<step_outcome> capture_policy_evidence(const engine::step_context& ctx, grap
     co_return step_outcome::success({{"state", policy.value.value("state", "")}});
 }
 
-task<step_outcome> enable_emergency_policy(const engine::step_context& ctx, graph::client& c, const runner_settings&) {
-    // Who is blocked and who stays out, from the plan (UPNs), mapped to object ids.
-    const json scope = ctx.incident.plan.value("scope", json::object());
-    const bool all_users = scope.value("all_users", false);
-    std::vector<std::string> include, exclude;
-    for (const auto& upn : scope.value("include_users", std::vector<std::string>{}))
-        include.push_back(object_id_of(ctx, upn));
-    for (const auto& upn : scope.value("exclude_users", std::vector<std::string>{})) {
-        auto user = co_await graph::get_user(c, upn);
-        if (!user.ok()) co_return failure(user.call, "resolving break-glass account " + upn);
-        exclude.push_back(user.value.id);
-    }
-    const auto exclude_locations = scope.value("exclude_locations", std::vector<std::string>{});
-
-    // Find the policy: the configured one, or the one an earlier attempt created.
-    std::string policy_id = ctx.tenant.emergency_policy_id;
-    json current;
-    if (policy_id.empty()) {
-        auto policies = co_await graph::list_ca_policies(c);
-        if (!policies.ok()) co_return failure(policies.call, "listing Conditional Access policies");
-        for (const auto& p : policies.items)
-            if (p.value("displayName", "") == policy_name(ctx)) {
-                policy_id = p.value("id", "");
-                current = p;
-            }
-    } else {
-        auto got = co_await graph::get_ca_policy(c, policy_id);
-        if (got.call.status == 404)
-            co_return step_outcome::give_up("the configured emergency policy " + policy_id + " does not exist");
-        if (!got.ok()) co_return failure(got.call, "reading the emergency policy");
-        current = got.value;
-    }
-    // The evidence of the policy before this incident changed it: the first read (a re-run after
-    // a crash may read our own change, which must not replace the original snapshot).
-    if (!policy_id.empty() && !policy_snapshot(ctx))
-        ctx.db.add_evidence(ctx.incident.id, ctx.step.seq, "conditional_access_policy", policy_id, current);
-
-    // Another incident may already hold the policy enabled: block the union, never fewer.
-    if (!all_users && current.value("state", "") == "enabled")
-        for (const auto& id : strings_at(current, {"conditions", "users", "includeUsers"}))
-            if (!contains(include, id) && id != "None") include.push_back(id);
-    std::vector<std::string> kept_exclusions;
-    for (const auto& id : exclude)
-        if (!contains(include, id)) kept_exclusions.push_back(id);
-    if (kept_exclusions.empty() && !ctx.request.options.override_lockout_guard)
-        co_return step_outcome::give_up(
-            std::string(incident::lockout_guard_refusal) +
-            ": no uncompromised break-glass account would stay excluded, so the block could lock the IR team out. "
-            "The other steps go ahead; to accept the risk, POST /v1/incidents/" +
-            ctx.incident.id + "/override-guard with a reason");
-
-    const json users = {{"includeUsers", all_users ? json::array({"All"}) : json(include)},
-                        {"excludeUsers", kept_exclusions},
-                        {"includeGroups", json::array()},
-                        {"excludeGroups", json::array()}};
-    const json desired = {
-        {"displayName", policy_name(ctx)},
-        {"state", "enabled"},
-        {"conditions",
-         {{"users", users},
-          {"applications", {{"includeApplications", {"All"}}, {"excludeApplications", json::array()}}},
-          {"clientAppTypes", {"all"}},
-          {"platforms", {{"includePlatforms", {"all"}}, {"excludePlatforms", json::array()}}},
-          {"locations", {{"includeLocations", {"All"}}, {"excludeLocations", exclude_locations}}}}},
-        {"grantControls", {{"operator", "OR"}, {"builtInControls", {"block"}}}}};
-    ctx.db.record_intent(ctx.incident.id, ctx.step.seq, {{"policy", desired}, {"policy_id", policy_id}});
-
-    if (policy_id.empty()) {
-        auto created = co_await graph::create_ca_policy(c, desired);
-        if (!created.ok()) co_return failure(created.call, "creating the emergency policy");
-        policy_id = created.value.value("id", "");
-    } else {
-        auto patched = co_await graph::patch_ca_policy(c, policy_id, desired);
-        if (!patched.ok()) co_return failure(patched.call, "enabling the emergency policy");
-    }
-
-    // Read back: the containment time is when Graph shows the policy enabled with our scope.
-    auto back = co_await graph::get_ca_policy(c, policy_id);
-    if (!back.ok()) co_return failure(back.call, "reading the emergency policy back");
-    const json& p = back.value;
-    const auto got_include = strings_at(p, {"conditions", "users", "includeUsers"});
-    const auto got_exclude = strings_at(p, {"conditions", "users", "excludeUsers"});
-    const auto got_locations = strings_at(p, {"conditions", "locations", "excludeLocations"});
-    std::vector<std::string> problems;
-    if (p.value("state", "") != "enabled") problems.push_back("state is " + p.value("state", "?"));
-    for (const auto& id : include)
-        if (!all_users && !contains(got_include, id)) problems.push_back("user " + id + " is not included");
-    for (const auto& id : got_exclude)
-        if (contains(include, id)) problems.push_back("compromised user " + id + " is excluded");
-    for (const auto& id : exclude_locations)
-        if (!contains(got_locations, id)) problems.push_back("named location " + id + " is not excluded");
-    if (!contains(strings_at(p, {"grantControls", "builtInControls"}), "block"))
-        problems.push_back("grant is not block");
-    if (!problems.empty()) {
-        std::string text;
-        for (const auto& x : problems) text += (text.empty() ? "" : "; ") + x;
-        co_return step_outcome::failed(503, "the policy read back differs from what was set: " + text);
-    }
+// The critical path's block: one PATCH. The containment time is when Graph accepted it; the
+// read-back (confirm_block) follows off the critical path.
+task<step_outcome> enable_emergency_policy(const engine::step_context& ctx, graph::client& c,
+                                           const runner_settings& settings) {
+    policy_keeper& keeper = *settings.policies;
+    auto targeted = co_await target_block(ctx, c, keeper);
+    if (auto* failed = std::get_if<step_outcome>(&targeted)) co_return std::move(*failed);
+    const auto* target = &std::get<block_target>(targeted);
+    // The evidence of the policy before this incident changed it: the standing snapshot, kept
+    // once (a re-run after a crash must not replace it with our own change).
+    if (!target->before.policy_id.empty() && !policy_snapshot(ctx))
+        ctx.db.add_evidence(ctx.incident.id, ctx.step.seq, "conditional_access_policy", target->before.policy_id,
+                            target->before.policy);
+    ctx.db.record_intent(ctx.incident.id, ctx.step.seq,
+                         {{"policy", target->desired}, {"policy_id", target->before.policy_id}});
+    auto sent = co_await send_block(ctx, c, keeper, *target);
+    if (auto* failed = std::get_if<step_outcome>(&sent)) co_return std::move(*failed);
+    const auto* policy_id = &std::get<std::string>(sent);
     const time_point at = ctx.clock.now();
     ctx.db.set_contained_at(ctx.incident.id, at);
-    co_return step_outcome::success({{"policy_id", policy_id},
-                                     {"state", "enabled"},
-                                     {"include_users", all_users ? json::array({"All"}) : json(include)},
-                                     {"exclude_users", kept_exclusions},
-                                     {"exclude_locations", exclude_locations},
-                                     {"contained_at", format_rfc3339(at)}});
+    co_return step_outcome::success(
+        {{"policy_id", *policy_id},
+         {"state", "enabled"},
+         {"include_users", target->all_users ? json::array({"All"}) : json(target->include)},
+         {"exclude_users", target->exclude},
+         {"exclude_locations", target->exclude_locations},
+         {"snapshot_read_at", format_rfc3339(target->before.read_at)},
+         {"contained_at", format_rfc3339(at)}});
 }
 
-task<step_outcome> release_block(const engine::step_context& ctx, graph::client& c, const runner_settings&) {
+// The block's read-back, beside the revocations: Graph shows the policy enabled with this
+// incident's scope, or someone changed it since (another daemon, an administrator) and the block
+// is sent again; the next attempt reads it back again.
+task<step_outcome> confirm_block(const engine::step_context& ctx, graph::client& c, const runner_settings& settings) {
+    policy_keeper& keeper = *settings.policies;
+    for (const auto& s : ctx.db.steps(ctx.incident.id))
+        if (s.kind == incident::step_kind::release_block && s.status == store::step_status::succeeded)
+            co_return step_outcome::success({{"outcome", "released before the read-back"}});
+    const std::string policy_id = enabled_policy_id(ctx);
+    if (policy_id.empty()) co_return step_outcome::give_up("the incident has no enabled emergency policy to read back");
+    auto back = co_await graph::get_ca_policy(c, policy_id);
+    if (!back.ok()) co_return failure(back.call, "reading the emergency policy back");
+    keeper.remember_read(ctx.incident.tenant, {policy_id, back.value, ctx.clock.now()});
+
+    auto targeted = co_await target_block(ctx, c, keeper);
+    if (auto* failed = std::get_if<step_outcome>(&targeted)) co_return std::move(*failed);
+    auto& target = std::get<block_target>(targeted);
+    const auto differences = policy_differences(target.desired, back.value);
+    if (differences.empty())
+        co_return step_outcome::success({{"policy_id", policy_id}, {"confirmed_at", format_rfc3339(ctx.clock.now())}});
+
+    // Someone else wrote the policy after our PATCH: put the block back, and read it again.
+    ctx.db.append_event(ctx.incident.id, "block_drift", ctx.step.seq,
+                        {{"policy_id", policy_id}, {"differences", differences}, {"found_by", "read-back"}});
+    log_event(spdlog::level::warn, "emergency_policy_drift",
+              {{"tenant", ctx.incident.tenant}, {"incident", ctx.incident.id}, {"differences", differences}});
+    target.before.policy_id = policy_id;
+    auto resent = co_await send_block(ctx, c, keeper, std::move(target));
+    if (auto* failed = std::get_if<step_outcome>(&resent)) co_return std::move(*failed);
+    std::string text;
+    for (const auto& x : differences) text += (text.empty() ? "" : "; ") + x;
+    co_return step_outcome::failed(503, "the policy read back differed from the block (" + text +
+                                            "): the block was sent again and will be read back again");
+}
+
+task<step_outcome> release_block(const engine::step_context& ctx, graph::client& c, const runner_settings& settings) {
     const std::string policy_id = enabled_policy_id(ctx);
     if (policy_id.empty()) co_return step_outcome::give_up("the incident has no enabled emergency policy to release");
     auto got = co_await graph::get_ca_policy(c, policy_id);
@@ -277,6 +340,7 @@ task<step_outcome> release_block(const engine::step_context& ctx, graph::client&
 
     auto back = co_await graph::get_ca_policy(c, policy_id);
     if (!back.ok()) co_return failure(back.call, "reading the emergency policy back");
+    settings.policies->remember_read(ctx.incident.tenant, {policy_id, back.value, ctx.clock.now()});
     const auto got_include = strings_at(back.value, {"conditions", "users", "includeUsers"});
     std::vector<std::string> problems;
     if (back.value.value("state", "") != state) problems.push_back("state is " + back.value.value("state", "?"));

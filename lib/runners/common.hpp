@@ -28,11 +28,20 @@ std::string object_id_of(const engine::step_context& ctx, const std::string& upn
 using runner_fn = task<engine::step_outcome> (*)(const engine::step_context&, graph::client&, const runner_settings&);
 
 task<engine::step_outcome> resolve_account(const engine::step_context&, graph::client&, const runner_settings&);
+
+// Runners of several steps of one kind at once (one $batch): the outcomes in the steps' order.
+using group_fn = task<std::vector<engine::step_outcome>> (*)(std::vector<const engine::step_context*>, graph::client&,
+                                                             const runner_settings&);
+task<std::vector<engine::step_outcome>> resolve_accounts(std::vector<const engine::step_context*>, graph::client&,
+                                                         const runner_settings&);
+task<std::vector<engine::step_outcome>> revoke_sessions_grouped(std::vector<const engine::step_context*>,
+                                                                graph::client&, const runner_settings&);
 task<engine::step_outcome> capture_account_evidence(const engine::step_context&, graph::client&,
                                                     const runner_settings&);
 task<engine::step_outcome> capture_app_evidence(const engine::step_context&, graph::client&, const runner_settings&);
 task<engine::step_outcome> capture_policy_evidence(const engine::step_context&, graph::client&, const runner_settings&);
 task<engine::step_outcome> enable_emergency_policy(const engine::step_context&, graph::client&, const runner_settings&);
+task<engine::step_outcome> confirm_block(const engine::step_context&, graph::client&, const runner_settings&);
 task<engine::step_outcome> revoke_sessions(const engine::step_context&, graph::client&, const runner_settings&);
 task<engine::step_outcome> reset_password(const engine::step_context&, graph::client&, const runner_settings&);
 task<engine::step_outcome> cleanup_methods(const engine::step_context&, graph::client&, const runner_settings&);

@@ -3,6 +3,7 @@
 #include "core/time.hpp"
 #include "graph/result.hpp"
 #include "runners/common.hpp"
+#include "runners/policy_keeper.hpp"
 
 namespace containd::runners {
 namespace detail {
@@ -27,8 +28,8 @@ namespace {
 
 class graph_runner final : public engine::step_runner {
 public:
-    graph_runner(graph_lookup lookup, runner_settings settings, detail::runner_fn fn)
-            : lookup_(std::move(lookup)), settings_(settings), fn_(fn) {}
+    graph_runner(graph_lookup lookup, runner_settings settings, detail::runner_fn fn, detail::group_fn group)
+            : lookup_(std::move(lookup)), settings_(settings), fn_(fn), group_(group) {}
 
     boost::asio::awaitable<engine::step_outcome> run(const engine::step_context& ctx) override {
         graph::client* client = lookup_(ctx.incident.tenant);
@@ -36,10 +37,24 @@ public:
         co_return co_await fn_(ctx, *client, settings_);
     }
 
+    // Graph's $batch limit: 20 requests.
+    std::size_t group_size() const override { return group_ ? 20 : 1; }
+
+    boost::asio::awaitable<std::vector<engine::step_outcome>> run_group(
+        std::vector<const engine::step_context*> steps) override {
+        graph::client* client = lookup_(steps.front()->incident.tenant);
+        if (!client)
+            co_return std::vector<engine::step_outcome>(
+                steps.size(),
+                engine::step_outcome::give_up("tenant '" + steps.front()->incident.tenant + "' is not configured"));
+        co_return co_await group_(std::move(steps), *client, settings_);
+    }
+
 private:
     graph_lookup lookup_;
     runner_settings settings_;
     detail::runner_fn fn_;
+    detail::group_fn group_;  // null: one step at a time
 };
 
 }  // namespace
@@ -65,9 +80,20 @@ engine::runner_table make_graph_runners(graph_lookup lookup, runner_settings set
         {step_kind::confirm_compromised, detail::confirm_compromised},
         {step_kind::verify_signins, detail::verify_signins},
         {step_kind::release_block, detail::release_block},
+        {step_kind::confirm_block, detail::confirm_block},
     };
+    if (!settings.policies) settings.policies = std::make_shared<policy_keeper>();
     engine::runner_table out;
-    for (const auto& [kind, fn] : table) out[kind] = std::make_shared<graph_runner>(lookup, settings, fn);
+    // The critical path's per-account steps go to Graph 20 at a time.
+    const std::map<step_kind, detail::group_fn> grouped = {
+        {step_kind::resolve_account, detail::resolve_accounts},
+        {step_kind::revoke_sessions, detail::revoke_sessions_grouped},
+        {step_kind::revoke_after_reset, detail::revoke_sessions_grouped},
+    };
+    for (const auto& [kind, fn] : table) {
+        auto group = grouped.find(kind);
+        out[kind] = std::make_shared<graph_runner>(lookup, settings, fn, group == grouped.end() ? nullptr : group->second);
+    }
     return out;
 }
 

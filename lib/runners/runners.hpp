@@ -4,6 +4,7 @@
 // "already gone" answers as success), so the engine may run a step again after a crash.
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "engine/runner.hpp"
@@ -13,6 +14,8 @@ class client;
 }
 
 namespace containd::runners {
+
+class policy_keeper;
 
 // The Graph client of a configured tenant, by tenant name; nullptr for an unknown tenant.
 using graph_lookup = std::function<graph::client*(const std::string& tenant)>;
@@ -25,6 +28,9 @@ struct runner_settings {
     // The logs themselves stay in Entra ID; the report says when the capture was truncated.
     std::size_t evidence_sign_in_pages = 1;
     int evidence_retry_attempts = 3;  // evidence never blocks containment for long
+    // The emergency policies' standing snapshots, shared by every runner (and the daemon's tenant
+    // check, which refreshes them). make_graph_runners makes one when none is given.
+    std::shared_ptr<policy_keeper> policies;
 };
 
 engine::runner_table make_graph_runners(graph_lookup lookup, runner_settings settings = {});

@@ -44,6 +44,7 @@
 #include "graph/token_source.hpp"
 #include "incident/planner.hpp"
 #include "incident/validation.hpp"
+#include "runners/policy_keeper.hpp"
 #include "runners/runners.hpp"
 #include "sim/simulator.hpp"
 #include "store/store.hpp"
@@ -69,12 +70,14 @@ double secs(D d) {
     return std::chrono::duration<double>(d).count();
 }
 
-nlohmann::json load_scenario() {
-    std::ifstream in(std::string(CONTAIND_SOURCE_DIR) + "/config/scenarios/bec-walkthrough.json");
+nlohmann::json load_json(const std::string& relative) {
+    std::ifstream in(std::string(CONTAIND_SOURCE_DIR) + "/" + relative);
     std::stringstream s;
     s << in.rdbuf();
     return nlohmann::json::parse(s.str());
 }
+
+nlohmann::json load_scenario() { return load_json("config/scenarios/bec-walkthrough.json"); }
 
 std::string upn_of(int i) {
     char b[64];
@@ -132,6 +135,7 @@ struct stack {
     std::unique_ptr<graph::token_source> tokens;
     std::unique_ptr<graph::client> graph_client;
     std::unique_ptr<engine::engine> eng;
+    std::shared_ptr<runners::policy_keeper> policies = std::make_shared<runners::policy_keeper>();
 
     stack(const nlohmann::json& scenario, duration latency, int sim_threads) {
         std::filesystem::create_directories(dir);
@@ -164,8 +168,11 @@ struct stack {
 
     void start_engine() {
         auto* client_ptr = graph_client.get();
+        runners::runner_settings settings;
+        settings.policies = policies;
         auto runners = runners::make_graph_runners(
-            [client_ptr, name = tenant.name](const std::string& t) { return t == name ? client_ptr : nullptr; });
+            [client_ptr, name = tenant.name](const std::string& t) { return t == name ? client_ptr : nullptr; },
+            settings);
         eng = std::make_unique<engine::engine>(ioc->get_executor(), *db, clock,
                                                std::map<std::string, incident::tenant_settings>{{tenant.name, tenant}},
                                                runners, eopts);
@@ -189,6 +196,14 @@ struct stack {
     void warm_up() {
         auto reply = run(tokens->get());
         if (!reply.ok()) throw std::runtime_error("no token from the simulator: " + graph::describe(reply.call));
+    }
+
+    // What the daemon does at start-up, long before an incident: read the emergency policy (the
+    // standing snapshot). Then wait out Conditional Access's 1 request/s, which that read used.
+    void read_standing_policy() {
+        run(runners::refresh_policy(*policies, *graph_client, tenant, *db, clock));
+        if (!policies->standing(tenant.name)) throw std::runtime_error("the emergency policy could not be read");
+        std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // an idle daemon (run_for returns at once)
     }
 
     ~stack() {
@@ -231,8 +246,8 @@ journal_counts count_journal(const std::vector<sim::journal_entry>& j, std::size
 
 struct containd_result {
     bool contained = false;
-    double seconds = 0;       // accepted -> last of (block, revokes) finished, from the store
-    double resolve_done = 0;  // the resolve phase (resolve + evidence) finished
+    double seconds = 0;       // accepted -> the block in force and every account revoked, from the store
+    double resolve_done = 0;  // every account resolved
     double block_start = 0, block_done = 0;
     double revoke_done = 0;
     std::size_t steps = 0;         // steps of the resolve, block and revoke phases
@@ -245,13 +260,14 @@ struct containd_result {
     std::uint64_t attempts = 0, retries = 0, timeouts = 0;  // engine counters when the revokes were done
 };
 
-containd_result run_containd(int n, duration latency, int sim_threads) {
+containd_result run_containd(int n, const nlohmann::json& incident_json, duration latency, int sim_threads) {
     stack s(make_scenario(n), latency, sim_threads);
     s.start_engine();
     s.warm_up();
+    s.read_standing_policy();
     const std::size_t journal_from = s.simulator->journal().size();
 
-    auto parsed = incident::parse_submission(make_incident(n), s.clock.now());
+    auto parsed = incident::parse_submission(incident_json, s.clock.now());
     if (auto* errors = std::get_if<std::vector<incident::field_error>>(&parsed))
         throw std::runtime_error("invalid submission: " + errors->front().field + ": " + errors->front().message);
     auto& request = std::get<incident::incident_request>(parsed);
@@ -273,16 +289,19 @@ containd_result run_containd(int n, duration latency, int sim_threads) {
     s.eng->submit(id);
 
     using incident::phase;
-    // Stages run in order, so the block and the revokes are done once the engine has seen as many
-    // successes as the resolve, block and revoke phases have steps; only then is the store read
-    // (reading every step while the engine works would slow what is measured).
+    using incident::step_kind;
+    // The critical path: resolve, block, revoke (evidence and the block's read-back run beside
+    // it). It is done once the engine has seen at least as many successes as it has steps; only
+    // then is the store read (reading every step while the engine works would slow what is
+    // measured).
+    auto critical = [](step_kind k) {
+        return k == step_kind::resolve_account || k == step_kind::enable_emergency_policy ||
+               k == step_kind::revoke_sessions;
+    };
     std::uint64_t window_steps = 0;
     for (const auto& st : std::get<incident::plan>(planned).steps)
-        if (st.step_phase == phase::resolve || st.step_phase == phase::block || st.step_phase == phase::revoke)
-            ++window_steps;
-    auto in_window = [](const store::step_record& st) {
-        return st.step_phase == phase::resolve || st.step_phase == phase::block || st.step_phase == phase::revoke;
-    };
+        if (critical(st.kind)) ++window_steps;
+    auto in_window = [&](const store::step_record& st) { return critical(st.kind); };
     time_point until = t0;
     for (;;) {
         s.ioc->restart();
@@ -297,7 +316,7 @@ containd_result run_containd(int n, duration latency, int sim_threads) {
         const auto steps = s.db->steps(id);
         bool done = true, gave_up = false;
         for (const auto& st : steps) {
-            if (st.step_phase == phase::block || st.step_phase == phase::revoke)
+            if (in_window(st) && st.kind != step_kind::resolve_account)
                 done = done && st.status == store::step_status::succeeded;
             if (in_window(st) && st.status == store::step_status::failed) gave_up = true;
         }
@@ -321,9 +340,9 @@ containd_result run_containd(int n, duration latency, int sim_threads) {
                     r.first_error = std::string(incident::to_string(st.kind)) + " " + st.target + ": " + st.error;
             }
             const time_point fin = st.finished_at.value_or(t0);
-            if (st.step_phase == phase::resolve) resolve_end = std::max(resolve_end, fin);
-            if (st.step_phase == phase::revoke) revoke_end = std::max(revoke_end, fin);
-            if (st.step_phase == phase::block) {
+            if (st.kind == step_kind::resolve_account) resolve_end = std::max(resolve_end, fin);
+            if (st.kind == step_kind::revoke_sessions) revoke_end = std::max(revoke_end, fin);
+            if (st.kind == step_kind::enable_emergency_policy) {
                 block_start = st.started_at.value_or(t0);
                 block_end = fin;
             }
@@ -479,7 +498,7 @@ int main(int argc, char** argv) {
     std::vector<baseline_result> base;
     for (int n : sizes) {
         std::fprintf(stderr, "[%d accounts] containd...\n", n);
-        ours.push_back(run_containd(n, latency, sim_threads));
+        ours.push_back(run_containd(n, make_incident(n), latency, sim_threads));
         if (n <= baseline_max) {
             std::fprintf(stderr, "[%d accounts] baseline...\n", n);
             base.push_back(run_baseline(n, latency, sim_threads));
@@ -513,18 +532,25 @@ int main(int argc, char** argv) {
                 << '\n';
     }
 
+    // The seeds' sample incident on the walkthrough tenant: accounts with sign-in history (their
+    // evidence is read at 5 requests per 10 s), a malicious app, a break-glass account among them.
+    std::fprintf(stderr, "[walkthrough] containd...\n");
+    const containd_result walkthrough = run_containd(0, load_json("config/demo/incident.json"), latency, sim_threads);
+
     std::printf("Containment benchmark, %s, %u cores, simulator latency %d ms per request, %d simulator thread(s)\n",
                 format_rfc3339(std::chrono::system_clock::now()).c_str(), std::thread::hardware_concurrency(),
                 latency_ms, sim_threads);
     std::printf(
-        "containd: accepted -> enable_emergency_policy and every revoke_sessions succeeded (store timestamps)\n");
-    std::printf(
-        "baseline: GET each user, PATCH the policy, GET it back, POST revokeSignInSessions per user, one at a "
+        "Conditional Access throttled at 1 request/s per tenant (the simulator's 429 without Retry-After), on.\n"
+        "containd: accepted -> the block in force (enable_emergency_policy succeeded: Graph accepted the PATCH) and\n"
+        "  every revoke_sessions succeeded (store timestamps). Its emergency policy was read at start-up (the\n"
+        "  standing snapshot) and its token fetched, more than 1 s before the incident, as in a running daemon.\n"
+        "seeds' loop: GET each user, PATCH the policy, GET it back, POST revokeSignInSessions per user, one at a "
         "time\n\n");
     std::printf(
-        "| accounts | containd s | baseline s | speed-up | failed steps | Graph requests (containd / baseline) | 429s "
-        "received (containd / baseline) |\n");
-    std::printf("|---:|---:|---:|---:|---:|---:|---:|\n");
+        "| accounts | seeds' loop s | containd: block in force s | containd: all revoked s | speed-up | failed "
+        "steps | Graph requests (containd / loop) | 429s (containd / loop) |\n");
+    std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (std::size_t i = 0; i < sizes.size(); ++i) {
         const auto& o = ours[i];
         const auto& b = base[i];
@@ -539,50 +565,59 @@ int main(int argc, char** argv) {
         std::snprintf(b429, sizeof b429, b.measured ? "%zu" : "-", b.journal.throttled);
         char up[32];
         std::snprintf(up, sizeof up, b.measured || !pts.empty() ? "%.1fx" : "-", b.seconds / o.seconds);
-        std::printf("| %d | %.2f%s | %s | %s | %zu of %zu | %zu / %s | %zu / %s |\n", sizes[i], o.seconds,
-                    o.contained ? "" : " (NOT contained)", bs, up, o.failed_steps, o.steps, o.journal.requests, breq,
-                    o.journal.throttled, b429);
+        std::printf("| %d | %s | %.3f | %.3f%s | %s | %zu of %zu | %zu / %s | %zu / %s |\n", sizes[i], bs,
+                    o.block_done, o.revoke_done, o.contained ? "" : " (NOT contained)", up, o.failed_steps, o.steps,
+                    o.journal.requests, breq, o.journal.throttled, b429);
     }
     std::printf("\nWhere containd's time goes (seconds after acceptance):\n");
     std::printf(
-        "| accounts | resolve phase done | block started | block done | revokes done | CA calls at | step attempts | "
-        "TLS connections |\n");
-    std::printf("|---:|---:|---:|---:|---:|---|---:|---:|\n");
-    for (std::size_t i = 0; i < sizes.size(); ++i) {
-        const auto& o = ours[i];
-        std::printf("| %d | %.2f | %.2f | %.2f | %.2f | %s | %llu | %zu |\n", sizes[i], o.resolve_done, o.block_start,
-                    o.block_done, o.revoke_done, join(o.journal.ca_at).c_str(),
+        "| incident | accounts resolved | block started | block in force | all revoked | CA calls at | step "
+        "attempts | TLS connections |\n");
+    std::printf("|---|---:|---:|---:|---:|---|---:|---:|\n");
+    auto where = [](const std::string& name, const containd_result& o) {
+        std::printf("| %s | %.3f | %.3f | %.3f | %.3f | %s | %llu | %zu |\n", name.c_str(), o.resolve_done,
+                    o.block_start, o.block_done, o.revoke_done, join(o.journal.ca_at).c_str(),
                     static_cast<unsigned long long>(o.attempts), o.connections);
-    }
+    };
+    for (std::size_t i = 0; i < sizes.size(); ++i) where(std::to_string(sizes[i]) + " accounts", ours[i]);
+    where("walkthrough (sign-in history)", walkthrough);
     for (std::size_t i = 0; i < sizes.size(); ++i)
         if (!ours[i].first_error.empty())
             std::printf("%d accounts: first failed attempt: %s (%zu failed attempts)\n", sizes[i],
                         ours[i].first_error.c_str(), ours[i].failed_attempts);
+    if (!walkthrough.first_error.empty())
+        std::printf("walkthrough: first failed attempt: %s\n", walkthrough.first_error.c_str());
     for (std::size_t i = 0; i < sizes.size(); ++i)
         if (base[i].measured && (base[i].failed_calls || base[i].gave_up))
-            std::printf("%d accounts: baseline had %zu failed calls (%zu given up)\n", sizes[i], base[i].failed_calls,
-                        base[i].gave_up);
+            std::printf("%d accounts: the loop had %zu failed calls (%zu given up)\n", sizes[i],
+                        base[i].failed_calls, base[i].gave_up);
     if (extrapolated && !pts.empty())
         std::printf(
-            "\nbaseline above %d accounts EXTRAPOLATED linearly from the measured sizes (%.3f s + %.4f s per "
+            "\nthe loop above %d accounts EXTRAPOLATED linearly from the measured sizes (%.3f s + %.4f s per "
             "account);\n"
             "measure it with --baseline-max %d\n",
             baseline_max, intercept, slope, sizes.back());
 
-    std::printf("\nTargets:\n");
+    std::printf("\nTargets (issue 12):\n");
+    auto verdict = [](bool met) { return met ? "MET" : "NOT MET"; };
     for (std::size_t i = 0; i < sizes.size(); ++i) {
         const auto& o = ours[i];
-        if (sizes[i] == 5)
-            std::printf("  5 accounts under 0.5 s:                          %s (%.2f s)\n",
-                        o.contained && o.seconds < 0.5 ? "MET" : "NOT MET", o.seconds);
+        if (sizes[i] == 5) {
+            std::printf("  5 accounts, block in force <= 0.35 s:             %s (%.3f s)\n",
+                        verdict(o.contained && o.block_done <= 0.35), o.block_done);
+            std::printf("  5 accounts, all revoked <= 0.45 s:                %s (%.3f s)\n",
+                        verdict(o.contained && o.revoke_done <= 0.45), o.revoke_done);
+            std::printf("  walkthrough with sign-in history blocks as fast:  %s (%.3f s against %.3f s, within 0.1 s)\n",
+                        verdict(walkthrough.contained && walkthrough.block_done <= o.block_done + 0.1),
+                        walkthrough.block_done, o.block_done);
+        }
         if (sizes[i] == 100)
-            std::printf("  100 accounts at least 10x faster than baseline:  %s (%.1fx)\n",
-                        o.contained && base[i].seconds / o.seconds >= 10 ? "MET" : "NOT MET",
-                        base[i].seconds / o.seconds);
+            std::printf("  100 accounts at least 20x the seeds' loop:        %s (%.1fx)\n",
+                        verdict(o.contained && base[i].seconds / o.seconds >= 20), base[i].seconds / o.seconds);
         if (sizes[i] == 1000)
-            std::printf("  1000 accounts, no 429 and no failed step:        %s (%zu 429s, %zu failed steps%s)\n",
-                        o.contained && o.failed_steps == 0 && o.journal.throttled == 0 ? "MET" : "NOT MET",
-                        o.journal.throttled, o.failed_steps, o.contained ? "" : ", not contained");
+            std::printf("  1000 accounts all revoked <= 3 s, 0 failed, 0 429: %s (%.3f s, %zu failed steps, %zu 429s)\n",
+                        verdict(o.contained && o.revoke_done <= 3 && o.failed_steps == 0 && o.journal.throttled == 0),
+                        o.revoke_done, o.failed_steps, o.journal.throttled);
     }
     return 0;
 }

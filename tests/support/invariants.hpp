@@ -18,14 +18,16 @@ namespace containd::testing {
 // Plan order as the scheduler (engine/scheduler.hpp) has it: a step starts only after every step
 // of a lower stage of its batch has succeeded, except a step that had failed by then for another
 // account or app (steps of one account or app fail alone). Verification checks and the release
-// stand outside stage order (they follow the clock and the operator).
+// stand outside stage order (they follow the clock and the operator), and so does the block's
+// read-back (it follows the block).
 inline std::vector<std::string> check_invariants(store::store& db, const std::string& incident_id) {
     std::vector<std::string> out;
     const auto steps = db.steps(incident_id);
     std::map<int, const store::step_record*> by_seq;
     for (const auto& s : steps) by_seq[s.seq] = &s;
     auto unordered = [](const store::step_record& s) {
-        return s.kind == incident::step_kind::verify_signins || s.kind == incident::step_kind::release_block;
+        return s.kind == incident::step_kind::verify_signins || s.kind == incident::step_kind::release_block ||
+               s.kind == incident::step_kind::confirm_block;
     };
 
     std::map<int, int> succeeded_events;

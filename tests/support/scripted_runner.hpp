@@ -103,7 +103,7 @@ struct scripted_runners {
     engine::runner_table table() const {
         engine::runner_table t;
         auto runner = std::make_shared<scripted_runner>(log, behaviour);
-        for (int k = 0; k <= static_cast<int>(incident::step_kind::release_block); ++k)
+        for (int k = 0; k <= static_cast<int>(incident::step_kind::confirm_block); ++k)
             t[static_cast<incident::step_kind>(k)] = runner;
         return t;
     }
