@@ -30,6 +30,9 @@
 #include "core/log.hpp"
 #include "core/secret.hpp"
 #include "engine/engine.hpp"
+#include "graph/api.hpp"
+#include "graph/client.hpp"
+#include "graph/token_source.hpp"
 #include "health.hpp"
 #include "notify/notifier.hpp"
 #include "runners/policy_keeper.hpp"
@@ -144,6 +147,28 @@ boost::asio::awaitable<void> watch_tenants(const std::vector<config::tenant_conf
     }
 }
 
+// Keeps every tenant ready for the next incident, every `interval`: the access token refreshed
+// before it enters its last minutes (token_source refreshes within its margin, so no incident
+// pays for a token request) and one Graph connection younger than the pool's idle limit (so the
+// first call of an incident does not pay for a TLS handshake). By value: it outlives no caller.
+boost::asio::awaitable<void> keep_warm(std::vector<config::tenant_config> tenants, tenant_clients* clients,
+                                       const bool* stopping, boost::asio::steady_timer* timer,
+                                       std::chrono::steady_clock::duration interval) {
+    // The tenant check warmed both at start-up.
+    while (!*stopping) {
+        timer->expires_after(interval);
+        auto [ec] = co_await timer->async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+        if (ec) co_return;
+        for (const auto& t : tenants) {
+            auto* graph = clients->find(t.settings.name);
+            if (!graph || *stopping) continue;
+            auto token = co_await graph->tokens().get();
+            if (!token.ok() || t.settings.break_glass_upns.empty()) continue;
+            co_await graph::get_user(*graph, t.settings.break_glass_upns.front());  // any cheap read
+        }
+    }
+}
+
 }  // namespace
 
 int check_tenant(const config::daemon_config& config, const std::string& tenant) {
@@ -214,6 +239,7 @@ int run(const config::daemon_config& config, const std::function<void(const read
     tenant_health health;
     bool stopping = false;
     boost::asio::steady_timer health_timer(ioc);
+    boost::asio::steady_timer warm_timer(ioc);
 
     api::context api_context{
         db,
@@ -239,6 +265,9 @@ int run(const config::daemon_config& config, const std::function<void(const read
             },
             stopping, health_timer, std::chrono::minutes(5)),
         boost::asio::detached);
+    // Below the https_client's 50 s idle limit, and many times inside the token's refresh margin.
+    boost::asio::co_spawn(ioc, keep_warm(tenants, &clients, &stopping, &warm_timer, std::chrono::seconds(30)),
+                          boost::asio::detached);
     const std::uint16_t port = server.start();
     server.set_ready(true);
     log_event(spdlog::level::info, "daemon_started",
@@ -267,6 +296,7 @@ int run(const config::daemon_config& config, const std::function<void(const read
         stop_requested = std::chrono::steady_clock::now();
         stopping = true;
         health_timer.cancel();
+        warm_timer.cancel();
         log_event(spdlog::level::info, "daemon_stopping", {{"signal", signal_number}});
         server.set_ready(false);
         boost::asio::post(network, [&server] { server.stop(); });  // in-flight requests finish; streams end

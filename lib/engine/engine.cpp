@@ -253,7 +253,8 @@ struct engine::impl : std::enable_shared_from_this<impl> {
         auto p = std::get<incident::plan>(std::move(planned));
         if (had_accounts && request.accounts.empty() && request.scope == incident::scope_kind::accounts)
             std::erase_if(p.steps, [](const incident::planned_step& s) {
-                return s.kind == step_kind::enable_emergency_policy || s.kind == step_kind::verify_signins;
+                return s.kind == step_kind::enable_emergency_policy || s.kind == step_kind::confirm_block ||
+                       s.kind == step_kind::verify_signins;
             });
         return p;
     }
@@ -321,7 +322,8 @@ struct engine::impl : std::enable_shared_from_this<impl> {
             // Checks already scheduled cover the added accounts too (they read the whole incident).
             if (s.step_phase == phase::resolve || s.kind == step_kind::verify_signins) continue;
             if (request.accounts.empty() &&
-                (s.kind == step_kind::enable_emergency_policy || s.kind == step_kind::confirm_compromised))
+                (s.kind == step_kind::enable_emergency_policy || s.kind == step_kind::confirm_block ||
+                 s.kind == step_kind::confirm_compromised))
                 continue;
             s.params["batch"] = batch;
             later.push_back(std::move(s));

@@ -68,6 +68,9 @@ std::set<int> dead_steps(const incident_view& inc) {
 bool holds_back(const step_view& t, const step_view& s, const incident_view& inc) {
     if (t.seq == s.seq || !unfinished(t.status)) return false;
     if (is_release(s)) return false;
+    // Evidence starts once its batch's critical path is through: it is needed only before the
+    // resets, and 1,000 accounts' evidence reads (and their commits) would slow the block.
+    if (is_evidence(s) && on_critical_path(t.kind) && t.batch == s.batch) return true;
     if (is_check(s)) {
         if (!is_check(t) || !inc.contained_at) return false;
         return check_due(t, *inc.contained_at) <= check_due(s, *inc.contained_at) && t.seq < s.seq;

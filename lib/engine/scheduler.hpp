@@ -18,9 +18,9 @@
 // - release_block waits for nothing (an operator asked for it after the block).
 // - confirm_block (the block's read-back) waits for the block only, and holds back nothing.
 // - A cancelled incident runs only its release step, if an operator asked for one.
-// - Evidence capture runs beside the critical path: it holds back the steps that destroy what it
-//   captures (every phase after the revocation), never the block or the revocation, and its
-//   failure does not stop them either (DOMAIN.md §1-§2: evidence never delays containment).
+// - Evidence capture never delays containment (DOMAIN.md §1-§2): it starts once its batch's
+//   critical path (resolve, block, revoke) is through, holds back the steps that destroy what it
+//   captures (every phase after the revocation), and its failure stops only its own subject.
 // - Until batch 0's accounts are resolved the plan is provisional: `refine` asks the driver
 //   to re-derive it from the directory facts (tiers) before anything else runs. A later batch
 //   with only resolve and evidence steps asks for `refine_batch` once its accounts are resolved.

@@ -41,7 +41,7 @@ std::string read_file(const std::string& path) {
 json journal_json(const journal_entry& e) {
     return {{"seq", e.seq},       {"at", format_rfc3339(e.at)}, {"method", e.method},
             {"path", e.path},     {"query", e.query},           {"body", e.body},
-            {"status", e.status}, {"client_id", e.client_id}};
+            {"status", e.status}, {"client_id", e.client_id}, {"in_batch", e.in_batch}};
 }
 
 http_response json_response(int status, const json& body) {
@@ -68,7 +68,12 @@ public:
             : allow_crash_points_(o.allow_crash_points),
               clock_(clock),
               tenant_(o.scenario, o.times, o.seed, o.clients, clock.now()),
-              fault_rng_(o.seed ^ 0x9e3779b97f4a7c15ULL) {}
+              fault_rng_(o.seed ^ 0x9e3779b97f4a7c15ULL) {
+        tenant_.on_batch_item([this](const graph_call& item, const std::string& path,
+                                     const std::function<graph_reply()>& process) {
+            return batch_item(item, path, process);
+        });
+    }
 
     void set_base_url(const std::string& url) {
         std::lock_guard lock(m_);
@@ -133,6 +138,9 @@ public:
         }
         const bool token_path = segs.size() == 4 && segs[1] == "oauth2" && segs[2] == "v2.0" && segs[3] == "token";
         entry.body = token_path ? redact_form_body(req.body) : redact_json_body(req.body);
+        // In the journal before processing: the items of a $batch follow their request.
+        const std::size_t journal_at = journal_.size();
+        journal_.push_back(entry);
 
         // Faults decided before processing; 429/5xx replace the processing entirely.
         std::string fault;
@@ -171,7 +179,7 @@ public:
         if (fault == "slow_body") res.action = transport_action::slow_body;
         entry.status = res.status;
         const bool crash_now = crash_ && crash_->at_request == entry.seq && crash_->after_apply;
-        journal_.push_back(std::move(entry));
+        journal_[journal_at] = std::move(entry);
         if (crash_now) {
             fire_crash_point();  // applied, and the caller dies before it hears so
             res.action = transport_action::reset;
@@ -180,6 +188,57 @@ public:
     }
 
 private:
+    // One $batch item, as the tenant sees it: journalled, and subject to the fault rules and crash
+    // points like a request of its own (Graph answers each item with its own status: a throttled
+    // item is a 429 inside a 200 $batch). Transport faults (reset, hang, slow_body) concern whole
+    // HTTP requests and never fire on an item.
+    graph_reply batch_item(const graph_call& item, const std::string& path, const std::function<graph_reply()>& process) {
+        const time_point now = clock_.now();
+        journal_entry entry{static_cast<std::int64_t>(journal_.size()) + 1,
+                            now,
+                            item.method,
+                            path,
+                            item.raw_query,
+                            item.body.is_null() ? std::string() : redact_json_body(item.body.dump()),
+                            0,
+                            item.client_id,
+                            true};
+        if (crash_ && crash_->at_request == entry.seq && !crash_->after_apply) {
+            fire_crash_point();  // the item never takes effect: the caller dies with it in flight
+            return tenant_.error(503, "serviceNotAvailable", "The service is temporarily unavailable.", item, now);
+        }
+        std::string fault;
+        for (auto& r : faults_) {
+            if (r.rule.kind == "reset" || r.rule.kind == "hang" || r.rule.kind == "slow_body") continue;
+            if (!r.rule.method.empty() && r.rule.method != item.method) continue;
+            if (!std::regex_search(path, r.re)) continue;
+            bool fire = false;
+            if (r.rule.count >= 0)
+                fire = r.matched < r.rule.count;
+            else
+                fire = std::uniform_real_distribution<double>(0.0, 1.0)(fault_rng_) < r.rule.rate;
+            ++r.matched;
+            if (fire) {
+                fault = r.rule.kind;
+                break;
+            }
+        }
+        graph_reply rep;
+        if (fault.empty()) {
+            rep = process();
+        } else {
+            const http_response faulted = fault_response(fault, now);
+            rep.status = faulted.status;
+            rep.body = json::parse(faulted.body);
+            rep.headers = faulted.headers;
+        }
+        entry.status = rep.status;
+        const bool crash_now = crash_ && crash_->at_request == entry.seq && crash_->after_apply;
+        journal_.push_back(std::move(entry));
+        if (crash_now) fire_crash_point();  // applied, and the caller dies before it hears so
+        return rep;
+    }
+
     // A crash point: SIGKILL the process under test at its Nth request, either on receipt (the
     // request has no effect) or after the request took effect and before the response is sent
     // ("effect applied, record not committed"). Waits (bounded) until the process is dead, so it

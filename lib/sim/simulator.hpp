@@ -65,6 +65,8 @@ struct journal_entry {
     int status;             // status the simulator produced (also for reset/hang faults, whose
                             // response the client never receives; the effect did happen)
     std::string client_id;  // the caller's appId (from its token or the token request), or empty
+    bool in_batch = false;  // an item of the $batch request journalled just before it (path: the
+                            // item's URL with its version prefix); not an HTTP request of its own
 };
 
 // A fault injected before (429/5xx: the request has no effect) or after (reset, hang, slow_body:

@@ -1023,7 +1023,11 @@ graph_reply tenant::batch(const graph_call& c, time_point now) {
                     } else {
                         sub.query = *query;
                         sub.body = r.contains("body") ? r["body"] : json(nullptr);
-                        rep = graph(sub, now);
+                        if (batch_item_hook_)
+                            rep = batch_item_hook_(sub, "/" + c.version + "/" + path,
+                                                   [&] { return graph(sub, now); });
+                        else
+                            rep = graph(sub, now);
                     }
                 }
             }

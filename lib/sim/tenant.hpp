@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <random>
@@ -76,6 +77,13 @@ public:
 
     // One Graph request (throttling included; $batch handled here too).
     graph_reply graph(const graph_call& call, time_point now);
+
+    // Called for each $batch item instead of processing it directly: `path` is the item's URL
+    // as sent (with the version prefix), and `process` runs it. The simulator's front journals
+    // each item and applies its fault rules to it, as it does to a request of its own.
+    using batch_item_hook = std::function<graph_reply(const graph_call& item, const std::string& path,
+                                                      const std::function<graph_reply()>& process)>;
+    void on_batch_item(batch_item_hook hook) { batch_item_hook_ = std::move(hook); }
 
     // Runs the attacker model up to now (idempotent for the same now).
     void advance(time_point now);
@@ -283,6 +291,7 @@ private:
         duration window;
     };
     bool throttling_enabled_ = true;
+    batch_item_hook batch_item_hook_;
     rate_cfg protection_rate_{1, seconds(1)};
     rate_cfg reports_rate_{5, seconds(10)};
     window_limiter limiter_;

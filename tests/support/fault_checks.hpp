@@ -87,6 +87,8 @@ inline std::vector<std::string> replay_faults(const std::vector<sim::journal_ent
         std::string fault;
         for (std::size_t k = 0; k < rules.size(); ++k) {
             const auto& r = rules[k];
+            // A $batch item is faulted like a request, but never with a transport fault.
+            if (e.in_batch && (r.kind == "reset" || r.kind == "hang" || r.kind == "slow_body")) continue;
             if (!r.method.empty() && r.method != e.method) continue;
             if (!std::regex_search(e.path, res[k])) continue;
             bool fire = false;

@@ -7,6 +7,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -75,8 +76,18 @@ inline script failing_where(std::function<bool(const engine::step_context&)> fai
 
 class scripted_runner final : public engine::step_runner {
 public:
-    scripted_runner(std::shared_ptr<std::vector<invocation>> log, std::shared_ptr<script> behaviour)
-            : log_(std::move(log)), behaviour_(std::move(behaviour)) {}
+    scripted_runner(std::shared_ptr<std::vector<invocation>> log, std::shared_ptr<script> behaviour,
+                    std::size_t group_size = 1, std::shared_ptr<std::vector<std::size_t>> groups = nullptr)
+            : log_(std::move(log)), behaviour_(std::move(behaviour)), group_size_(group_size),
+              groups_(std::move(groups)) {}
+
+    std::size_t group_size() const override { return group_size_; }
+
+    boost::asio::awaitable<std::vector<engine::step_outcome>> run_group(
+        std::vector<const engine::step_context*> steps) override {
+        if (groups_) groups_->push_back(steps.size());
+        return engine::step_runner::run_group(std::move(steps));
+    }
 
     boost::asio::awaitable<engine::step_outcome> run(const engine::step_context& ctx) override {
         log_->push_back({ctx.incident.id, ctx.step.seq, ctx.step.kind, ctx.step.target, ctx.attempt, ctx.clock.now()});
@@ -93,18 +104,26 @@ public:
 private:
     std::shared_ptr<std::vector<invocation>> log_;
     std::shared_ptr<script> behaviour_;
+    std::size_t group_size_;
+    std::shared_ptr<std::vector<std::size_t>> groups_;
 };
 
 // One scripted runner for every step kind, sharing a log and a (replaceable) behaviour.
 struct scripted_runners {
     std::shared_ptr<std::vector<invocation>> log = std::make_shared<std::vector<invocation>>();
     std::shared_ptr<script> behaviour = std::make_shared<script>(healthy_tenant());
+    // Kinds run in groups of 20, like the real runners' $batch; the size of each group run.
+    std::vector<incident::step_kind> grouped;
+    std::shared_ptr<std::vector<std::size_t>> groups = std::make_shared<std::vector<std::size_t>>();
 
     engine::runner_table table() const {
         engine::runner_table t;
         auto runner = std::make_shared<scripted_runner>(log, behaviour);
-        for (int k = 0; k <= static_cast<int>(incident::step_kind::confirm_block); ++k)
-            t[static_cast<incident::step_kind>(k)] = runner;
+        auto in_groups = std::make_shared<scripted_runner>(log, behaviour, 20, groups);
+        for (int k = 0; k <= static_cast<int>(incident::step_kind::confirm_block); ++k) {
+            const auto kind = static_cast<incident::step_kind>(k);
+            t[kind] = std::find(grouped.begin(), grouped.end(), kind) == grouped.end() ? runner : in_groups;
+        }
         return t;
     }
 };

@@ -10,7 +10,8 @@
 //   5. seeded transport and throttling faults: still contained, Retry-After honoured, one attempt
 //      in flight per step;
 //   6. the operator's release: the block comes off this incident's accounts only, the policy goes
-//      back to its state before the incident once nobody is blocked, and only once.
+//      back to its state before the incident once nobody is blocked, and only once;
+//   7. another writer undoes the block right after it: the read-back repairs it (issue 12).
 
 #include <gtest/gtest.h>
 
@@ -20,6 +21,10 @@
 #include <map>
 #include <set>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include "graph/api.hpp"
 #include "graph/odata.hpp"
 #include "store/sqlite.hpp"
 #include "support/fault_checks.hpp"
@@ -462,4 +467,52 @@ TEST_F(Scenarios, release_keeps_accounts_another_incident_still_blocks) {
     EXPECT_EQ(sorted_strings((*policy)["conditions"]["users"]["includeUsers"]),
               std::vector<std::string>{finance_director});
     EXPECT_EQ(t.db->steps(first.id).back().result["released_users"].size(), 3u);
+}
+
+// 7. Another writer (a second daemon, an administrator) changes the emergency policy right after
+//    the block: the block's read-back sees it, records the drift and puts the block back.
+TEST_F(Scenarios, the_read_back_repairs_a_block_another_writer_undid) {
+    live_tenant t(walkthrough_options());
+    t.open();
+    bool edited = false;
+    t.eng->on_event([&](const engine::engine_event& e) {
+        if (edited || e.what != engine::engine_event::kind::step_succeeded ||
+            e.step != incident::step_kind::enable_emergency_policy)
+            return;
+        edited = true;
+        // Queued at the Conditional Access pacer before the read-back: it lands first.
+        const nlohmann::json changes = {{"state", "enabledForReportingButNotEnforced"},
+                                        {"conditions", {{"users", {{"includeUsers", {ap_clerk}}}}}}};
+        boost::asio::co_spawn(*t.ioc, graph::patch_ca_policy(*t.graph_client, walkthrough_policy_id, changes),
+                              boost::asio::detached);
+    });
+    const auto id = t.submit(seeds_incident());
+    ASSERT_TRUE(t.drive());
+    ASSERT_TRUE(edited);
+
+    const auto incident = t.db->get_incident(id);
+    EXPECT_EQ(incident->status, incident_status::contained) << joined(incident->attention);
+    const auto state = t.simulator->state();
+    const auto* policy = find_by(state["conditionalAccessPolicies"], "id", walkthrough_policy_id);
+    ASSERT_TRUE(policy);
+    EXPECT_EQ((*policy)["state"], "enabled") << "the block is back";
+    const auto included = sorted_strings((*policy)["conditions"]["users"]["includeUsers"]);
+    EXPECT_TRUE(std::count(included.begin(), included.end(), finance_director)) << (*policy)["conditions"].dump();
+
+    int drift_events = 0;
+    for (const auto& e : t.db->events(id, 0, 100000))
+        if (e.kind == "block_drift" && e.data.value("found_by", "") == "read-back") {
+            ++drift_events;
+            const auto differences = e.data["differences"].dump();
+            EXPECT_NE(differences.find("state is enabledForReportingButNotEnforced"), std::string::npos) << differences;
+            EXPECT_NE(differences.find(finance_director), std::string::npos) << differences;
+        }
+    EXPECT_EQ(drift_events, 1);
+    for (const auto& s : t.db->steps(id))
+        if (s.kind == incident::step_kind::confirm_block) {
+            EXPECT_EQ(s.status, step_status::succeeded);
+            EXPECT_EQ(s.attempt, 2) << "repaired on the first read-back, confirmed on the second";
+        }
+    const auto violations = check_invariants(*t.db, id);
+    EXPECT_TRUE(violations.empty()) << ::testing::PrintToString(violations);
 }

@@ -59,6 +59,28 @@ void expect_one_attention_item(engine_harness& h, const std::string& id, const s
 
 }  // namespace
 
+TEST(Engine, runs_critical_path_steps_in_groups_of_twenty_with_one_outcome_each) {
+    engine_harness h;
+    h.runners.grouped = {step_kind::resolve_account, step_kind::revoke_sessions};
+    h.open();
+    nlohmann::json body = walkthrough_submission();
+    body["accounts"] = nlohmann::json::array();
+    for (int i = 0; i < 45; ++i) body["accounts"].push_back({{"upn", "user" + std::to_string(i) + "@contoso.com"}});
+    const auto id = h.submit(body);
+    ASSERT_TRUE(h.drive());
+
+    EXPECT_EQ(*h.runners.groups, (std::vector<std::size_t>{20, 20, 5, 20, 20, 5}))
+        << "45 resolves, then 45 revocations, each in groups of at most 20";
+    EXPECT_EQ(calls_of(*h.runners.log, step_kind::revoke_sessions).size(), 45u) << "each account revoked once";
+    EXPECT_EQ(h.db->get_incident(id)->status, incident_status::contained);
+    EXPECT_TRUE(check_invariants(*h.db, id).empty()) << ::testing::PrintToString(check_invariants(*h.db, id));
+    for (const auto& s : h.db->steps(id)) {
+        EXPECT_EQ(s.status, step_status::succeeded) << s.seq;
+        EXPECT_EQ(s.attempt, 1) << s.seq;
+        EXPECT_EQ(count_events(*h.db, id, "step_succeeded", s.seq), 1) << s.seq;
+    }
+}
+
 TEST(Engine, runs_the_walkthrough_to_contained_in_plan_order) {
     engine_harness h;
     *h.runners.behaviour = healthy_tenant({"finance.director@contoso.com"});

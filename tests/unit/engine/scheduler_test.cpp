@@ -115,7 +115,7 @@ bool has(const std::vector<int>& v, int x) { return std::find(v.begin(), v.end()
 TEST(Scheduler, the_resolve_stage_runs_first_and_nothing_else) {
     auto v = walkthrough();
     const auto d = schedule(v, t0);
-    EXPECT_EQ(d.ready, (std::vector<int>{1, 2, 3}));
+    EXPECT_EQ(d.ready, (std::vector<int>{1, 2})) << "the app's evidence waits for the critical path";
     EXPECT_EQ(d.status, incident_status::running);
     EXPECT_EQ(d.current_phase, phase::resolve);
     EXPECT_FALSE(d.done);
@@ -133,11 +133,10 @@ TEST(Scheduler, an_unrefined_plan_asks_for_refinement_once_its_accounts_are_reso
     EXPECT_TRUE(d.ready.empty());
 }
 
-TEST(Scheduler, evidence_runs_beside_the_block_and_the_revocation_and_holds_back_what_destroys_it) {
+TEST(Scheduler, evidence_follows_the_critical_path_and_holds_back_what_destroys_it) {
     auto v = walkthrough();
     set(v, 1, step_status::succeeded);
     set(v, 2, step_status::succeeded);
-    set(v, 3, step_status::running);  // the app's evidence is still being read
     EXPECT_EQ(schedule(v, t0).ready, (std::vector<int>{4})) << "the block does not wait for evidence";
     set(v, 4, step_status::succeeded);
     v.contained_at = t0;
@@ -145,7 +144,7 @@ TEST(Scheduler, evidence_runs_beside_the_block_and_the_revocation_and_holds_back
     set(v, 5, step_status::succeeded);
     set(v, 6, step_status::succeeded);
     auto d = schedule(v, t0);
-    EXPECT_TRUE(d.ready.empty()) << "the resets wait for the evidence";
+    EXPECT_EQ(d.ready, (std::vector<int>{3})) << "the resets wait for the evidence";
 
     // Evidence that could not be read does not undo containment; the rest of its subject stops.
     set(v, 3, step_status::failed, "403 Authorization_RequestDenied");
@@ -395,7 +394,7 @@ TEST(Scheduler, a_backoff_wait_is_the_wake_up_and_nothing_runs_before_it) {
     auto v = walkthrough();
     v.find(2)->not_before = t0 + seconds(7);
     auto d = schedule(v, t0);
-    EXPECT_EQ(d.ready, (std::vector<int>{1, 3}));
+    EXPECT_EQ(d.ready, (std::vector<int>{1})) << "the app's evidence waits for the critical path";
     EXPECT_EQ(d.wake_at, t0 + seconds(7));
     v.find(1)->dispatched = true;
     v.find(3)->dispatched = true;
