@@ -128,7 +128,7 @@ void record_tenant_check(const tenant_check& c, tenant_health& health, notify::n
 boost::asio::awaitable<void> watch_tenants(const std::vector<config::tenant_config>& tenants, tenant_clients& clients,
                                            const clock_source& clock,
                                            std::function<void(const tenant_check&)> on_checked,
-                                           std::function<boost::asio::awaitable<std::vector<std::string>>(
+                                           std::function<boost::asio::awaitable<runners::policy_refresh>(
                                                const config::tenant_config&, graph::client&)>
                                                refresh_policy,
                                            const bool& stopping, boost::asio::steady_timer& timer,

@@ -103,17 +103,12 @@ task<std::variant<block_target, step_outcome>> target_block(const engine::step_c
     block_target t;
     auto before = keeper.standing(ctx.incident.tenant);
     if (!before) {
-        co_await refresh_policy(keeper, c, ctx.tenant, ctx.db, ctx.clock);
-        before = keeper.standing(ctx.incident.tenant);
-    }
-    if (!before) {  // the read failed: one more, to say why (a configured policy that is gone is final)
-        if (ctx.tenant.emergency_policy_id.empty())
-            co_return failure((co_await graph::list_ca_policies(c)).call, "listing Conditional Access policies");
-        auto got = co_await graph::get_ca_policy(c, ctx.tenant.emergency_policy_id);
-        if (got.call.status == 404)
+        const auto read = co_await refresh_policy(keeper, c, ctx.tenant, ctx.db, ctx.clock);
+        if (read.failed && read.failed->status == 404 && !ctx.tenant.emergency_policy_id.empty())
             co_return step_outcome::give_up("the configured emergency policy " + ctx.tenant.emergency_policy_id +
                                             " does not exist");
-        co_return failure(got.call, "reading the emergency policy");
+        if (read.failed) co_return failure(*read.failed, "reading the emergency policy");
+        before = keeper.standing(ctx.incident.tenant);
     }
     t.before = std::move(*before);
 

@@ -97,9 +97,10 @@ void policy_keeper::remember_break_glass(const std::string& tenant, const std::s
     break_glass_[{tenant, upn}] = object_id;
 }
 
-boost::asio::awaitable<std::vector<std::string>> refresh_policy(policy_keeper& keeper, graph::client& graph,
-                                                                const incident::tenant_settings& tenant,
-                                                                store::store& db, const clock_source& clock) {
+boost::asio::awaitable<policy_refresh> refresh_policy(policy_keeper& keeper, graph::client& graph,
+                                                      const incident::tenant_settings& tenant, store::store& db,
+                                                      const clock_source& clock) {
+    policy_refresh out;
     // The break-glass accounts' ids, for the block's exclusions (not Conditional Access: no pacing).
     for (const auto& upn : tenant.break_glass_upns) {
         if (keeper.break_glass_id(tenant.name, upn)) continue;
@@ -109,12 +110,18 @@ boost::asio::awaitable<std::vector<std::string>> refresh_policy(policy_keeper& k
     policy_keeper::snapshot read;
     if (!tenant.emergency_policy_id.empty()) {
         auto got = co_await graph::get_ca_policy(graph, tenant.emergency_policy_id);
-        if (!got.ok()) co_return std::vector<std::string>{};
+        if (!got.ok()) {
+            out.failed = std::move(got.call);
+            co_return out;
+        }
         read.policy_id = tenant.emergency_policy_id;
         read.policy = std::move(got.value);
     } else {
         auto all = co_await graph::list_ca_policies(graph);
-        if (!all.ok()) co_return std::vector<std::string>{};
+        if (!all.ok()) {
+            out.failed = std::move(all.call);
+            co_return out;
+        }
         for (auto& p : all.items)
             if (p.value("displayName", "") == emergency_policy_name(tenant.name)) {
                 read.policy_id = p.value("id", "");
@@ -123,15 +130,15 @@ boost::asio::awaitable<std::vector<std::string>> refresh_policy(policy_keeper& k
     }
     read.read_at = clock.now();
     const std::string policy_id = read.policy_id;
-    auto drift = keeper.remember_read(tenant.name, std::move(read));
-    if (!drift.empty()) {
+    out.drift = keeper.remember_read(tenant.name, std::move(read));
+    if (!out.drift.empty()) {
         log_event(spdlog::level::warn, "emergency_policy_drift",
-                  {{"tenant", tenant.name}, {"policy_id", policy_id}, {"differences", drift}});
+                  {{"tenant", tenant.name}, {"policy_id", policy_id}, {"differences", out.drift}});
         for (const auto& id : db.incidents_holding_block(tenant.name, ""))
             db.append_event(id, "block_drift", std::nullopt,
-                            {{"policy_id", policy_id}, {"differences", drift}, {"found_by", "scheduled read"}});
+                            {{"policy_id", policy_id}, {"differences", out.drift}, {"found_by", "scheduled read"}});
     }
-    co_return drift;
+    co_return out;
 }
 
 }  // namespace containd::runners

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/clock.hpp"
+#include "graph/result.hpp"
 #include "incident/planner.hpp"
 
 namespace containd::graph {
@@ -60,13 +61,19 @@ private:
     std::map<std::pair<std::string, std::string>, std::string> break_glass_;
 };
 
+// What a refresh found: the drift (empty when none), or the failed read (which changes nothing;
+// the next schedule tries again).
+struct policy_refresh {
+    std::vector<std::string> drift;
+    std::optional<graph::call_result> failed;
+};
+
 // Reads the tenant's emergency policy (the configured one, or the one containd created, found
-// by name) and keeps it as the standing snapshot; resolves the break-glass accounts not known yet. Drift is logged and recorded as a
-// "block_drift" event on every incident holding the block. Returns the drift; a failed read
-// changes nothing and returns nothing (the next schedule tries again).
-boost::asio::awaitable<std::vector<std::string>> refresh_policy(policy_keeper& keeper, graph::client& graph,
-                                                                const incident::tenant_settings& tenant,
-                                                                store::store& db, const clock_source& clock);
+// by name) and keeps it as the standing snapshot; resolves the break-glass accounts not known yet.
+// Drift is logged and recorded as a "block_drift" event on every incident holding the block.
+boost::asio::awaitable<policy_refresh> refresh_policy(policy_keeper& keeper, graph::client& graph,
+                                                      const incident::tenant_settings& tenant, store::store& db,
+                                                      const clock_source& clock);
 
 // The name of the policy containd creates when none is configured.
 std::string emergency_policy_name(const std::string& tenant);
