@@ -125,14 +125,12 @@ void record_tenant_check(const tenant_check& c, tenant_health& health, notify::n
 
 // Every tenant's emergency policy (the standing snapshot the block starts from) and preflight, at
 // start-up and then every `interval`; each check's result handed to `on_checked`.
-boost::asio::awaitable<void> watch_tenants(const std::vector<config::tenant_config>& tenants, tenant_clients& clients,
-                                           const clock_source& clock,
-                                           std::function<void(const tenant_check&)> on_checked,
-                                           std::function<boost::asio::awaitable<runners::policy_refresh>(
-                                               const config::tenant_config&, graph::client&)>
-                                               refresh_policy,
-                                           const bool& stopping, boost::asio::steady_timer& timer,
-                                           std::chrono::steady_clock::duration interval) {
+boost::asio::awaitable<void> watch_tenants(
+    const std::vector<config::tenant_config>& tenants, tenant_clients& clients, const clock_source& clock,
+    std::function<void(const tenant_check&)> on_checked,
+    std::function<boost::asio::awaitable<runners::policy_refresh>(const config::tenant_config&, graph::client&)>
+        refresh_policy,
+    const bool& stopping, boost::asio::steady_timer& timer, std::chrono::steady_clock::duration interval) {
     while (!stopping) {
         for (const auto& t : tenants) {
             auto* graph = clients.find(t.settings.name);
@@ -218,8 +216,8 @@ int run(const config::daemon_config& config, const std::function<void(const read
                            simulator ? simulator->ca_certificate_pem() : std::string());
     runners::runner_settings runner_settings;
     runner_settings.policies = std::make_shared<runners::policy_keeper>();
-    auto runners = runners::make_graph_runners([&clients](const std::string& t) { return clients.find(t); },
-                                               runner_settings);
+    auto runners =
+        runners::make_graph_runners([&clients](const std::string& t) { return clients.find(t); }, runner_settings);
 
     std::map<std::string, incident::tenant_settings> settings;
     for (const auto& t : tenants) settings.emplace(t.settings.name, t.settings);

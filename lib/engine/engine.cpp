@@ -662,8 +662,9 @@ struct engine::impl : std::enable_shared_from_this<impl> {
                 outcomes = std::move(std::get<0>(result));
             } else {
                 stats.timeouts += seqs.size();
-                outcomes.assign(seqs.size(), step_outcome::failed(
-                                                 0, "the attempt timed out; the outcome is unknown and will be reconciled"));
+                outcomes.assign(
+                    seqs.size(),
+                    step_outcome::failed(0, "the attempt timed out; the outcome is unknown and will be reconciled"));
             }
         }
         if (stopped) co_return;

@@ -10,15 +10,24 @@ namespace {
 constexpr std::array tier_names = {"break_glass", "service", "privileged", "standard"};
 constexpr std::array phase_names = {"resolve", "block",  "revoke",  "credentials", "methods",
                                     "apps",    "verify", "release", "done"};
-constexpr std::array step_kind_names = {"resolve_account",         "capture_account_evidence",
-                                        "capture_app_evidence",    "capture_policy_evidence",
-                                        "enable_emergency_policy", "revoke_sessions",
-                                        "reset_password",          "revoke_after_reset",
-                                        "cleanup_methods",         "issue_tap",
-                                        "remove_app_credentials",  "disable_service_principal",
-                                        "remove_app_grants",       "delete_application",
-                                        "remove_inbox_rules",      "confirm_compromised",
-                                        "verify_signins",          "release_block",
+constexpr std::array step_kind_names = {"resolve_account",
+                                        "capture_account_evidence",
+                                        "capture_app_evidence",
+                                        "capture_policy_evidence",
+                                        "enable_emergency_policy",
+                                        "revoke_sessions",
+                                        "reset_password",
+                                        "revoke_after_reset",
+                                        "cleanup_methods",
+                                        "issue_tap",
+                                        "remove_app_credentials",
+                                        "disable_service_principal",
+                                        "remove_app_grants",
+                                        "delete_application",
+                                        "remove_inbox_rules",
+                                        "confirm_compromised",
+                                        "verify_signins",
+                                        "release_block",
                                         "confirm_block"};
 static_assert(step_kind_names.size() == static_cast<std::size_t>(step_kind::confirm_block) + 1);
 static_assert(phase_names.size() == static_cast<std::size_t>(phase::done) + 1);

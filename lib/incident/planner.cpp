@@ -94,8 +94,9 @@ std::vector<std::string> graph_calls_for(step_kind k) {
                 "GET /servicePrincipals/{id}/appRoleAssignments"};
     case step_kind::capture_policy_evidence: return {"GET /identity/conditionalAccess/policies/{id}"};
     case step_kind::enable_emergency_policy:
-        return {"PATCH /identity/conditionalAccess/policies/{id} (or POST when none exists); the standing "
-                "snapshot read before the incident is the evidence"};
+        return {
+            "PATCH /identity/conditionalAccess/policies/{id} (or POST when none exists); the standing "
+            "snapshot read before the incident is the evidence"};
     case step_kind::confirm_block:
         return {"GET /identity/conditionalAccess/policies/{id} (read back)",
                 "PATCH /identity/conditionalAccess/policies/{id} (only to repair another writer's change)"};

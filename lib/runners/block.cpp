@@ -6,9 +6,9 @@
 #include <set>
 #include <variant>
 
+#include "core/log.hpp"
 #include "core/time.hpp"
 #include "incident/planner.hpp"
-#include "core/log.hpp"
 #include "runners/common.hpp"
 #include "runners/policy_keeper.hpp"
 
@@ -155,16 +155,15 @@ task<std::variant<block_target, step_outcome>> target_block(const engine::step_c
                         {"excludeUsers", t.exclude},
                         {"includeGroups", json::array()},
                         {"excludeGroups", json::array()}};
-    t.desired = {
-        {"displayName", policy_name(ctx)},
-        {"state", "enabled"},
-        {"conditions",
-         {{"users", users},
-          {"applications", {{"includeApplications", {"All"}}, {"excludeApplications", json::array()}}},
-          {"clientAppTypes", {"all"}},
-          {"platforms", {{"includePlatforms", {"all"}}, {"excludePlatforms", json::array()}}},
-          {"locations", {{"includeLocations", {"All"}}, {"excludeLocations", t.exclude_locations}}}}},
-        {"grantControls", {{"operator", "OR"}, {"builtInControls", {"block"}}}}};
+    t.desired = {{"displayName", policy_name(ctx)},
+                 {"state", "enabled"},
+                 {"conditions",
+                  {{"users", users},
+                   {"applications", {{"includeApplications", {"All"}}, {"excludeApplications", json::array()}}},
+                   {"clientAppTypes", {"all"}},
+                   {"platforms", {{"includePlatforms", {"all"}}, {"excludePlatforms", json::array()}}},
+                   {"locations", {{"includeLocations", {"All"}}, {"excludeLocations", t.exclude_locations}}}}},
+                 {"grantControls", {{"operator", "OR"}, {"builtInControls", {"block"}}}}};
     co_return t;
 }
 

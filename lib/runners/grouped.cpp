@@ -94,8 +94,8 @@ task<std::vector<step_outcome>> revoke_sessions_grouped(std::vector<const engine
     const auto ids = object_ids(first);
     std::vector<graph::batch_item> items;
     for (std::size_t i = 0; i < steps.size(); ++i)
-        items.push_back({"v" + std::to_string(i), graph::requests::revoke_sessions(id_or_upn(ids, steps[i]->step.target)),
-                         std::nullopt});
+        items.push_back({"v" + std::to_string(i),
+                         graph::requests::revoke_sessions(id_or_upn(ids, steps[i]->step.target)), std::nullopt});
     const auto results = co_await c.batch(std::move(items));
 
     std::vector<step_outcome> out;

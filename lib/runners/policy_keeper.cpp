@@ -47,7 +47,8 @@ std::vector<std::string> policy_differences(const json& expected, const json& ac
         out.push_back("state is " + actual.value("state", "?") + ", not " + want_state);
     const auto got_include = strings_at(actual, {"conditions", "users", "includeUsers"});
     for (const auto& id : strings_at(expected, {"conditions", "users", "includeUsers"}))
-        if (!contains(got_include, id) && !contains(got_include, "All")) out.push_back("user " + id + " is not included");
+        if (!contains(got_include, id) && !contains(got_include, "All"))
+            out.push_back("user " + id + " is not included");
     const auto got_exclude = strings_at(actual, {"conditions", "users", "excludeUsers"});
     const auto want_exclude = strings_at(expected, {"conditions", "users", "excludeUsers"});
     for (const auto& id : got_exclude)

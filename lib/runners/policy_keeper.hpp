@@ -40,9 +40,9 @@ std::vector<std::string> policy_differences(const nlohmann::json& expected, cons
 class policy_keeper {
 public:
     struct snapshot {
-        std::string policy_id;   // empty: no emergency policy exists yet (the block creates it)
-        nlohmann::json policy;   // as Graph returned it (or as containd last wrote it)
-        time_point read_at{};    // when it was read or written
+        std::string policy_id;  // empty: no emergency policy exists yet (the block creates it)
+        nlohmann::json policy;  // as Graph returned it (or as containd last wrote it)
+        time_point read_at{};   // when it was read or written
     };
 
     std::optional<snapshot> standing(const std::string& tenant) const;

@@ -92,7 +92,8 @@ engine::runner_table make_graph_runners(graph_lookup lookup, runner_settings set
     };
     for (const auto& [kind, fn] : table) {
         auto group = grouped.find(kind);
-        out[kind] = std::make_shared<graph_runner>(lookup, settings, fn, group == grouped.end() ? nullptr : group->second);
+        out[kind] =
+            std::make_shared<graph_runner>(lookup, settings, fn, group == grouped.end() ? nullptr : group->second);
     }
     return out;
 }

@@ -41,7 +41,7 @@ std::string read_file(const std::string& path) {
 json journal_json(const journal_entry& e) {
     return {{"seq", e.seq},       {"at", format_rfc3339(e.at)}, {"method", e.method},
             {"path", e.path},     {"query", e.query},           {"body", e.body},
-            {"status", e.status}, {"client_id", e.client_id}, {"in_batch", e.in_batch}};
+            {"status", e.status}, {"client_id", e.client_id},   {"in_batch", e.in_batch}};
 }
 
 http_response json_response(int status, const json& body) {
@@ -69,10 +69,10 @@ public:
               clock_(clock),
               tenant_(o.scenario, o.times, o.seed, o.clients, clock.now()),
               fault_rng_(o.seed ^ 0x9e3779b97f4a7c15ULL) {
-        tenant_.on_batch_item([this](const graph_call& item, const std::string& path,
-                                     const std::function<graph_reply()>& process) {
-            return batch_item(item, path, process);
-        });
+        tenant_.on_batch_item(
+            [this](const graph_call& item, const std::string& path, const std::function<graph_reply()>& process) {
+                return batch_item(item, path, process);
+            });
     }
 
     void set_base_url(const std::string& url) {
@@ -192,7 +192,8 @@ private:
     // points like a request of its own (Graph answers each item with its own status: a throttled
     // item is a 429 inside a 200 $batch). Transport faults (reset, hang, slow_body) concern whole
     // HTTP requests and never fire on an item.
-    graph_reply batch_item(const graph_call& item, const std::string& path, const std::function<graph_reply()>& process) {
+    graph_reply batch_item(const graph_call& item, const std::string& path,
+                           const std::function<graph_reply()>& process) {
         const time_point now = clock_.now();
         journal_entry entry{static_cast<std::int64_t>(journal_.size()) + 1,
                             now,

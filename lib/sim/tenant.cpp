@@ -1024,8 +1024,7 @@ graph_reply tenant::batch(const graph_call& c, time_point now) {
                         sub.query = *query;
                         sub.body = r.contains("body") ? r["body"] : json(nullptr);
                         if (batch_item_hook_)
-                            rep = batch_item_hook_(sub, "/" + c.version + "/" + path,
-                                                   [&] { return graph(sub, now); });
+                            rep = batch_item_hook_(sub, "/" + c.version + "/" + path, [&] { return graph(sub, now); });
                         else
                             rep = graph(sub, now);
                     }

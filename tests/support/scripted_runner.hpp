@@ -78,7 +78,9 @@ class scripted_runner final : public engine::step_runner {
 public:
     scripted_runner(std::shared_ptr<std::vector<invocation>> log, std::shared_ptr<script> behaviour,
                     std::size_t group_size = 1, std::shared_ptr<std::vector<std::size_t>> groups = nullptr)
-            : log_(std::move(log)), behaviour_(std::move(behaviour)), group_size_(group_size),
+            : log_(std::move(log)),
+              behaviour_(std::move(behaviour)),
+              group_size_(group_size),
               groups_(std::move(groups)) {}
 
     std::size_t group_size() const override { return group_size_; }

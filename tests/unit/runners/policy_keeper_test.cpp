@@ -5,9 +5,9 @@
 #include "runners/policy_keeper.hpp"
 
 using namespace containd;
+using nlohmann::json;
 using runners::policy_differences;
 using runners::policy_keeper;
-using nlohmann::json;
 
 namespace {
 
