@@ -4,7 +4,11 @@
 // answer (intent first), runs the steps, and feeds their outcomes back into the view. The rules
 // of what may run when (stages, tiers, partial failure, timed checks) live in the scheduler.
 //
-// - Steps of one stage run concurrently (a global cap bounds how many).
+// - Steps of one stage run concurrently (a global cap bounds how many attempts). A runner may
+//   take ready steps of one kind in groups (group_size: the real resolve and revoke runners send
+//   20 accounts in one $batch); a group's attempts begin in one commit and end in one.
+// - The critical path (resolve, block, revoke: scheduler.hpp's on_critical_path) goes ahead of
+//   the queue and past the cap: nothing queued holds back containment.
 // - Intent before effect: a step is marked running (attempt counted, deadline fixed) and
 //   committed before its runner starts; its outcome is committed after.
 // - Failures go through the retry policy; the next attempt time (not_before) is persisted, so a

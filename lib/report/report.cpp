@@ -221,6 +221,9 @@ std::string summarise(const store::event_record& e, const store::step_record* st
     if (k == "block_released")
         return "emergency block released for " + count_of(d, "released_users") + " accounts; policy " +
                text_of(d, "state");
+    if (k == "block_drift")
+        return "the emergency policy was changed by someone else (found by the " + text_of(d, "found_by") +
+               "): " + join(string_array(d, "differences").get<std::vector<std::string>>(), "; ");
     if (k == "secret_revealed") return "credential revealed once to " + text_of(d, "by") + ": " + text_of(d, "name");
     return k;
 }

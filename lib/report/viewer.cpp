@@ -61,13 +61,13 @@ json viewer_incident_view(json view) {
 
 // A step's result in its event (step_succeeded, block_released) holds what the step read or did
 // in the tenant: the methods with their phone numbers and device names, the inbox rules, the
-// sign-in findings. Kept: numbers, booleans and the few words that are outcomes; a list becomes
+// sign-in findings (and block_drift the accounts another writer took out of the block). Kept: numbers, booleans and the few words that are outcomes; a list becomes
 // its count. Every other event (status and phase changes, approvals and who gave them, retries,
 // failures, evidence_captured with its kind, target and hash) carries no evidence and stays.
 json viewer_event_view(json event) {
     if (!event.is_object() || !event.contains("data") || !event["data"].is_object()) return event;
     const std::string kind = event.value("kind", "");
-    if (kind != "step_succeeded" && kind != "block_released") return event;
+    if (kind != "step_succeeded" && kind != "block_released" && kind != "block_drift") return event;
     json kept = json::object();
     for (const auto& [key, value] : event["data"].items()) {
         if (value.is_number() || value.is_boolean())

@@ -771,3 +771,23 @@ TEST_F(report_fixture, secret_bearing_fields_in_evidence_or_events_are_redacted)
     EXPECT_EQ((*e)["content"]["application"]["passwordCredentials"][0]["secretText"], "[redacted]");
     EXPECT_EQ(r["timeline"].back()["data"]["secret"], "password:" + clerk) << "a credential's name is not a secret";
 }
+
+TEST_F(report_fixture, another_writer_s_change_to_the_block_is_on_the_timeline_and_counted_for_viewers) {
+    const auto id = create();
+    contain(id);
+    db.append_event(id, "block_drift", std::nullopt,
+                    {{"policy_id", "p1"}, {"differences", {"user u1 is not included"}}, {"found_by", "read-back"}});
+    const json r = report::build_report(snap(id));
+    std::string summary;
+    json drift;
+    for (const auto& t : r["timeline"])
+        if (t["kind"] == "block_drift") {
+            summary = t["summary"];
+            drift = t;
+        }
+    EXPECT_EQ(summary,
+              "the emergency policy was changed by someone else (found by the read-back): user u1 is not included");
+    const json viewer = report::viewer_event_view(drift);
+    EXPECT_EQ(viewer["data"].value("differences_count", 0), 1) << viewer.dump();
+    EXPECT_FALSE(viewer["data"].contains("differences")) << "a viewer sees how many, not which accounts";
+}
