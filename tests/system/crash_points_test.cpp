@@ -17,7 +17,10 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
+#include <optional>
 #include <random>
+#include <set>
 
 #include "support/system_fixture.hpp"
 
@@ -183,6 +186,43 @@ TEST_F(CrashPoints, kill_after_the_nth_request_took_effect_before_the_daemon_hea
         EXPECT_TRUE(violations.empty()) << "request " << n << ": " << ::testing::PrintToString(violations);
     }
     EXPECT_GT(points_hit, 0) << "no crash point was reached";
+}
+
+// Issue 12's two points, always run: the block's PATCH applied and the daemon killed before it
+// committed (the re-run sends the block again, harmlessly); and a kill in the middle of the
+// revocations' $batch, after its third item took effect (each account is revoked at least once
+// and each revocation step records its time, which I2/I4 check: every step succeeded).
+TEST_F(CrashPoints, kill_after_the_block_s_patch_and_inside_a_revoke_batch) {
+    const calibration c = calibrate();
+    std::optional<long> block_patch, third_revoke;
+    std::set<std::string> revoked_paths;
+    int revokes_in_batch = 0;
+    for (const auto& e : c.journal) {
+        const std::string path = e["path"], method = e["method"];
+        if (!block_patch && method == "PATCH" && path.find("/conditionalAccess/policies/") != std::string::npos)
+            block_patch = e["seq"].get<long>();
+        // The first five revocations in a $batch: the revoke phase (the resets' come later).
+        if (method == "POST" && path.find("/revokeSignInSessions") != std::string::npos && e.value("in_batch", false) &&
+            revokes_in_batch < 5) {
+            revoked_paths.insert(path);
+            if (++revokes_in_batch == 3) third_revoke = e["seq"].get<long>();
+        }
+    }
+    ASSERT_TRUE(block_patch) << "no PATCH of the emergency policy in the calibration run";
+    ASSERT_TRUE(third_revoke) << "the revocations did not go out in one $batch";
+    ASSERT_EQ(revoked_paths.size(), 5u);
+
+    for (const long n : {*block_patch, *third_revoke}) {
+        const auto violations = run_point("request " + std::to_string(n) + " applied",
+                                          [&] { return start_with_request_crash(n, "applied"); });
+        EXPECT_TRUE(violations.empty()) << "request " << n << ": " << ::testing::PrintToString(violations);
+        std::map<std::string, int> revoked;
+        for (const auto& e : sim_journal())
+            if (e["method"] == "POST" && e["status"].get<int>() < 300 && revoked_paths.count(e["path"]))
+                ++revoked[e["path"]];
+        for (const auto& path : revoked_paths) EXPECT_GE(revoked[path], 1) << path << " after request " << n;
+    }
+    EXPECT_EQ(points_hit, 2) << "both crash points were reached";
 }
 
 }  // namespace
