@@ -74,7 +74,8 @@ struct engine::impl : std::enable_shared_from_this<impl> {
     std::multimap<time_point, std::string> wakeups;  // may hold stale entries: evaluate() is idempotent
     std::deque<std::pair<std::string, int>> ready;
     std::map<std::pair<std::string, int>, std::shared_ptr<asio::cancellation_signal>> running;  // steps
-    std::size_t attempts_in_flight = 0;  // attempt coroutines (one per step, or per group)
+    // Attempt coroutines in flight (one per step, or per group), and those of the critical path.
+    std::size_t attempts_in_flight = 0, critical_in_flight = 0;
     asio::steady_timer timer;
     std::optional<time_point> timer_target;
     // Incidents whose store write failed: re-read from the store once it takes writes again.
@@ -507,18 +508,22 @@ struct engine::impl : std::enable_shared_from_this<impl> {
     // ------------------------------------------------------------ dispatch
 
     void pump() {
-        while (!stopped && !ready.empty() &&
-               (attempts_in_flight < options.max_concurrent_steps || critical_first_in_line())) {
+        while (!stopped && !ready.empty()) {
+            const bool critical = critical_first_in_line();
+            if (critical ? critical_in_flight >= options.max_concurrent_steps
+                         : attempts_in_flight - critical_in_flight >= options.max_concurrent_steps)
+                break;
             auto [id, seq] = ready.front();
             ready.pop_front();
             std::vector<int> group = take_group(id, seq);
             auto signal = std::make_shared<asio::cancellation_signal>();
             for (int member : group) running[{id, member}] = signal;
             ++attempts_in_flight;
+            if (critical) ++critical_in_flight;
             // The handler owns the signal: the coroutine stays bound to its slot until it has
             // completed, after run_steps has already dropped its entries from `running` (freeing
             // the signal there was a use after free once anything reused the memory).
-            asio::co_spawn(executor, run_steps(shared_from_this(), id, std::move(group)),
+            asio::co_spawn(executor, run_steps(shared_from_this(), id, std::move(group), critical),
                            asio::bind_cancellation_slot(signal->slot(), [signal](std::exception_ptr e) {
                                if (!e) return;
                                try {
@@ -530,8 +535,8 @@ struct engine::impl : std::enable_shared_from_this<impl> {
         }
     }
 
-    // The critical path never waits for the cap: at most a block and one attempt per 20 accounts
-    // go beyond it, and they are what containment waits for.
+    // The critical path has a cap of its own (and goes ahead of the queue): containment never
+    // waits for evidence or cleanup attempts to free a place.
     bool critical_first_in_line() const {
         auto inc = incidents.find(ready.front().first);
         const step_view* s = inc == incidents.end() ? nullptr : inc->second.view.find(ready.front().second);
@@ -592,7 +597,8 @@ struct engine::impl : std::enable_shared_from_this<impl> {
         co_return std::vector<step_outcome>(n, step_outcome::failed(0, error));
     }
 
-    static asio::awaitable<void> run_steps(std::shared_ptr<impl> self, std::string id, std::vector<int> seqs) {
+    static asio::awaitable<void> run_steps(std::shared_ptr<impl> self, std::string id, std::vector<int> seqs,
+                                           bool critical) {
         bool failed = false;
         try {
             co_await self->attempt(id, seqs);
@@ -601,12 +607,14 @@ struct engine::impl : std::enable_shared_from_this<impl> {
             // from the store (still running there) and re-run, reconciling, once writes work.
             for (int seq : seqs) self->running.erase({id, seq});
             --self->attempts_in_flight;
+            if (critical) --self->critical_in_flight;
             self->on_storage_failure(id, e);
             failed = true;
         }
         if (!failed) {
             for (int seq : seqs) self->running.erase({id, seq});
             --self->attempts_in_flight;
+            if (critical) --self->critical_in_flight;
             self->evaluate_guarded(id);
         }
         self->pump();

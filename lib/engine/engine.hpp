@@ -8,7 +8,7 @@
 //   take ready steps of one kind in groups (group_size: the real resolve and revoke runners send
 //   20 accounts in one $batch); a group's attempts begin in one commit and end in one.
 // - The critical path (resolve, block, revoke: scheduler.hpp's on_critical_path) goes ahead of
-//   the queue and past the cap: nothing queued holds back containment.
+//   the queue and has a cap of its own: no evidence or cleanup attempt holds back containment.
 // - Intent before effect: a step is marked running (attempt counted, deadline fixed) and
 //   committed before its runner starts; its outcome is committed after.
 // - Failures go through the retry policy; the next attempt time (not_before) is persisted, so a
@@ -44,7 +44,7 @@ namespace containd::engine {
 
 struct engine_options {
     retry_settings retry;
-    std::size_t max_concurrent_steps = 64;
+    std::size_t max_concurrent_steps = 64;  // attempts in flight, and as many of the critical path
     duration max_timer_sleep = seconds(1);  // re-read the clock at least this often (clock steps)
     std::uint64_t seed = 0;                 // jitter; 0 draws one from the OS
 };

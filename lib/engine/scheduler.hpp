@@ -108,7 +108,7 @@ inline std::string subject_of(incident::step_kind kind, const std::string& targe
 }
 
 // The critical path: who the accounts are, the block, the revocations (DOMAIN.md §1-§2). The
-// engine dispatches these ahead of any other ready step and never queues them behind its cap.
+// engine dispatches these ahead of any other ready step, under a cap of their own.
 inline bool on_critical_path(incident::step_kind kind) {
     using incident::step_kind;
     return kind == step_kind::resolve_account || kind == step_kind::enable_emergency_policy ||
