@@ -712,6 +712,7 @@ struct engine::impl : std::enable_shared_from_this<impl> {
                 outcome.result["ran_at"] = format_rfc3339(ran);
                 outcome.result["lateness_ms"] = std::max<std::int64_t>(0, to_unix_ms(ran) - to_unix_ms(due));
             }
+            if (!outcome.account_update.empty()) db.update_account(id, step.target, outcome.account_update);
             db.complete_step(id, seq, outcome.result);
             if (step.kind == step_kind::verify_signins && contained_at && outcome.follow_up_check) {
                 auto confirmation = check_step(*outcome.follow_up_check, *contained_at);

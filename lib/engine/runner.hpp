@@ -39,6 +39,9 @@ struct step_outcome {
     nlohmann::json result = nlohmann::json::object();  // on success: what was done (never a secret)
     attempt_failure failure;                           // on failure
     bool permanent = false;  // the runner knows a retry cannot help (e.g. a 400 it understood)
+    // On success: columns of the step's account (store::update_account) recorded in the same
+    // commit as the outcome (a group's runner saves a commit of its own that way).
+    nlohmann::json account_update = nlohmann::json::object();
     // A verification check that succeeded but could not settle the window may ask for a
     // confirmation check at this time (e.g. +70 min, or the end of a residual exposure window):
     // the engine appends it, in the same transaction as this step's result, and runs it then.

@@ -1,6 +1,7 @@
 // The critical path's per-account steps in groups: resolve and revoke for up to 20 accounts in
 // one $batch (graph::client::batch), so 1,000 accounts take 50 requests per step kind, and the
-// engine begins and records each group in one commit each.
+// engine begins and records each group in one commit each (the accounts' columns included:
+// step_outcome::account_update).
 
 #include <map>
 
@@ -42,7 +43,6 @@ task<std::vector<step_outcome>> resolve_accounts(std::vector<const engine::step_
     const auto results = co_await c.batch(std::move(items));
 
     std::vector<step_outcome> out;
-    std::vector<std::pair<std::string, nlohmann::json>> facts;  // upn -> account columns
     for (std::size_t i = 0; i < steps.size(); ++i) {
         const std::string& upn = steps[i]->step.target;
         const auto& user_reply = results[2 * i].call;
@@ -74,16 +74,13 @@ task<std::vector<step_outcome>> resolve_accounts(std::vector<const engine::step_
             for (const auto& r : roles.items) role_names.push_back(r.display_name);
         }
         const bool synced = user->on_premises_sync_enabled.value_or(false);
-        facts.emplace_back(upn, nlohmann::json{{"object_id", user->id}, {"synced", synced}});
-        out.push_back(step_outcome::success({{"object_id", user->id},
-                                             {"admin_roles", role_names},
-                                             {"on_premises_sync", synced},
-                                             {"account_enabled", user->account_enabled.value_or(true)}}));
+        auto done = step_outcome::success({{"object_id", user->id},
+                                           {"admin_roles", role_names},
+                                           {"on_premises_sync", synced},
+                                           {"account_enabled", user->account_enabled.value_or(true)}});
+        done.account_update = {{"object_id", user->id}, {"synced", synced}};  // with the outcome
+        out.push_back(std::move(done));
     }
-    const engine::step_context& first = *steps.front();
-    first.db.atomically([&] {
-        for (const auto& [upn, columns] : facts) first.db.update_account(first.incident.id, upn, columns);
-    });
     co_return out;
 }
 
@@ -99,7 +96,6 @@ task<std::vector<step_outcome>> revoke_sessions_grouped(std::vector<const engine
     const auto results = co_await c.batch(std::move(items));
 
     std::vector<step_outcome> out;
-    std::vector<std::pair<std::string, std::string>> revoked;  // upn -> when
     for (std::size_t i = 0; i < steps.size(); ++i) {
         const std::string& upn = steps[i]->step.target;
         const auto& reply = results[i].call;
@@ -112,12 +108,11 @@ task<std::vector<step_outcome>> revoke_sessions_grouped(std::vector<const engine
             continue;
         }
         const std::string at = format_rfc3339(first.clock.now());
-        if (steps[i]->step.kind == incident::step_kind::revoke_sessions) revoked.emplace_back(upn, at);
-        out.push_back(step_outcome::success({{"revoked_at", at}}));
+        auto done = step_outcome::success({{"revoked_at", at}});
+        // The account's revocation time (not the one after its reset), with the outcome.
+        if (steps[i]->step.kind == incident::step_kind::revoke_sessions) done.account_update = {{"revoked_at", at}};
+        out.push_back(std::move(done));
     }
-    first.db.atomically([&] {
-        for (const auto& [upn, at] : revoked) first.db.update_account(first.incident.id, upn, {{"revoked_at", at}});
-    });
     co_return out;
 }
 
