@@ -18,23 +18,6 @@ namespace {
 using engine::step_outcome;
 using nlohmann::json;
 
-std::vector<std::string> strings_at(const json& j, std::initializer_list<const char*> path) {
-    const json* cur = &j;
-    for (const char* key : path) {
-        if (!cur->is_object() || !cur->contains(key)) return {};
-        cur = &(*cur)[key];
-    }
-    std::vector<std::string> out;
-    if (cur->is_array())
-        for (const auto& v : *cur)
-            if (v.is_string()) out.push_back(v.get<std::string>());
-    return out;
-}
-
-bool contains(const std::vector<std::string>& list, const std::string& v) {
-    return std::find(list.begin(), list.end(), v) != list.end();
-}
-
 std::vector<std::string> sorted(std::vector<std::string> list) {
     std::sort(list.begin(), list.end());
     return list;

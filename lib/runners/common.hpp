@@ -20,6 +20,10 @@ using task = boost::asio::awaitable<T>;
 // description (never a body or a token).
 engine::step_outcome failure(const graph::call_result& call, const std::string& what);
 
+// The strings of the array at `path` in `j` (empty when any key is missing or not an array).
+std::vector<std::string> strings_at(const nlohmann::json& j, std::initializer_list<const char*> path);
+bool contains(const std::vector<std::string>& list, const std::string& v);
+
 // The object id recorded for an account by its resolve step (falls back to the UPN, which
 // Graph accepts in /users/{id-or-upn} paths).
 std::string object_id_of(const engine::step_context& ctx, const std::string& upn);

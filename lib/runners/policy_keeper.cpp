@@ -6,29 +6,15 @@
 #include "core/time.hpp"
 #include "graph/api.hpp"
 #include "graph/client.hpp"
+#include "runners/common.hpp"
 #include "store/store.hpp"
 
 namespace containd::runners {
 namespace {
 
+using detail::contains;
+using detail::strings_at;
 using nlohmann::json;
-
-std::vector<std::string> strings_at(const json& j, std::initializer_list<const char*> path) {
-    const json* cur = &j;
-    for (const char* key : path) {
-        if (!cur->is_object() || !cur->contains(key)) return {};
-        cur = &(*cur)[key];
-    }
-    std::vector<std::string> out;
-    if (cur->is_array())
-        for (const auto& v : *cur)
-            if (v.is_string()) out.push_back(v.get<std::string>());
-    return out;
-}
-
-bool contains(const std::vector<std::string>& list, const std::string& v) {
-    return std::find(list.begin(), list.end(), v) != list.end();
-}
 
 // `expected` with `patch` merged in (a PATCH changes only the properties it names).
 json merged(json expected, const json& patch) {

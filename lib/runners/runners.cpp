@@ -1,5 +1,7 @@
 #include "runners/runners.hpp"
 
+#include <algorithm>
+
 #include "core/time.hpp"
 #include "graph/result.hpp"
 #include "runners/common.hpp"
@@ -14,6 +16,23 @@ engine::step_outcome failure(const graph::call_result& call, const std::string& 
         return engine::step_outcome::give_up(what + ": " + graph::describe(call));
     if (call.malformed) return engine::step_outcome::give_up(what + ": " + graph::describe(call));
     return engine::step_outcome::failed(call.status, what + ": " + graph::describe(call), call.retry_after);
+}
+
+std::vector<std::string> strings_at(const nlohmann::json& j, std::initializer_list<const char*> path) {
+    const nlohmann::json* cur = &j;
+    for (const char* key : path) {
+        if (!cur->is_object() || !cur->contains(key)) return {};
+        cur = &(*cur)[key];
+    }
+    std::vector<std::string> out;
+    if (cur->is_array())
+        for (const auto& v : *cur)
+            if (v.is_string()) out.push_back(v.get<std::string>());
+    return out;
+}
+
+bool contains(const std::vector<std::string>& list, const std::string& v) {
+    return std::find(list.begin(), list.end(), v) != list.end();
 }
 
 std::string object_id_of(const engine::step_context& ctx, const std::string& upn) {

@@ -143,21 +143,7 @@ public:
         journal_.push_back(entry);
 
         // Faults decided before processing; 429/5xx replace the processing entirely.
-        std::string fault;
-        for (auto& r : faults_) {
-            if (!r.rule.method.empty() && r.rule.method != req.method) continue;
-            if (!std::regex_search(req.path, r.re)) continue;
-            bool fire = false;
-            if (r.rule.count >= 0)
-                fire = r.matched < r.rule.count;
-            else
-                fire = std::uniform_real_distribution<double>(0.0, 1.0)(fault_rng_) < r.rule.rate;
-            ++r.matched;
-            if (fire) {
-                fault = r.rule.kind;
-                break;
-            }
-        }
+        const std::string fault = choose_fault(req.method, req.path, true);
         http_response res;
         if (!fault.empty() && fault != "reset" && fault != "hang" && fault != "slow_body") {
             res = fault_response(fault, now);
@@ -188,6 +174,23 @@ public:
     }
 
 private:
+    // The fault the first matching rule fires for this request ("" for none), counting the match.
+    // A $batch item (whole_request false) never gets a transport fault.
+    std::string choose_fault(const std::string& method, const std::string& path, bool whole_request) {
+        for (auto& r : faults_) {
+            if (!whole_request && (r.rule.kind == "reset" || r.rule.kind == "hang" || r.rule.kind == "slow_body"))
+                continue;
+            if (!r.rule.method.empty() && r.rule.method != method) continue;
+            if (!std::regex_search(path, r.re)) continue;
+            const bool fire = r.rule.count >= 0
+                                  ? r.matched < r.rule.count
+                                  : std::uniform_real_distribution<double>(0.0, 1.0)(fault_rng_) < r.rule.rate;
+            ++r.matched;
+            if (fire) return r.rule.kind;
+        }
+        return {};
+    }
+
     // One $batch item, as the tenant sees it: journalled, and subject to the fault rules and crash
     // points like a request of its own (Graph answers each item with its own status: a throttled
     // item is a 429 inside a 200 $batch). Transport faults (reset, hang, slow_body) concern whole
@@ -208,22 +211,7 @@ private:
             fire_crash_point();  // the item never takes effect: the caller dies with it in flight
             return tenant_.error(503, "serviceNotAvailable", "The service is temporarily unavailable.", item, now);
         }
-        std::string fault;
-        for (auto& r : faults_) {
-            if (r.rule.kind == "reset" || r.rule.kind == "hang" || r.rule.kind == "slow_body") continue;
-            if (!r.rule.method.empty() && r.rule.method != item.method) continue;
-            if (!std::regex_search(path, r.re)) continue;
-            bool fire = false;
-            if (r.rule.count >= 0)
-                fire = r.matched < r.rule.count;
-            else
-                fire = std::uniform_real_distribution<double>(0.0, 1.0)(fault_rng_) < r.rule.rate;
-            ++r.matched;
-            if (fire) {
-                fault = r.rule.kind;
-                break;
-            }
-        }
+        const std::string fault = choose_fault(item.method, path, false);
         graph_reply rep;
         if (fault.empty()) {
             rep = process();
